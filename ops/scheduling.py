@@ -1,0 +1,65 @@
+"""Periodic actors: ``@periodic("*/5 * * * *")`` on a dramatiq actor enqueues it on that crontab
+schedule from the scheduler process (``manage.py crontab``, from dramatiq-crontab).
+
+Two guards make each period fire once, also when two schedulers are started by mistake:
+dramatiq-crontab's Redis lock keeps all but one scheduler waiting as standbys, and
+``enqueue_once`` claims each (actor, minute) in Redis with SET NX before sending, which covers the
+seconds in which a lock changes hands. Cron periods are whole minutes and the scheduler fires within
+its 30-second grace time, so the minute of the firing names the period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dramatiq
+import redis
+import structlog
+from apscheduler.triggers.cron import CronTrigger
+from django.conf import settings
+from django.utils import timezone
+from dramatiq_crontab import scheduler
+
+from shared import clock
+
+log = structlog.get_logger(__name__)
+_FIRED_KEY_TTL = 3 * 24 * 3600
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def period_key(actor_name: str, fired_at: dt.datetime) -> str:
+    minute = fired_at.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
+    return f"{settings.DRAMATIQ_NAMESPACE}:periodic:{actor_name}:{minute}"
+
+
+def enqueue_once(actor_name: str, fired_at: dt.datetime | None = None) -> bool:
+    """Send the actor unless this period's firing was already claimed. Returns whether it sent."""
+    key = period_key(actor_name, fired_at or clock.now())
+    if not _redis().set(key, "1", nx=True, ex=_FIRED_KEY_TTL):
+        log.info("scheduler.duplicate_skipped", periodic_actor=actor_name, period=key.rsplit(":", 1)[-1])
+        return False
+    dramatiq.get_broker().get_actor(actor_name).send()
+    log.info("scheduler.enqueued", periodic_actor=actor_name)
+    return True
+
+
+def periodic(crontab: str):
+    """Register a dramatiq actor to be enqueued on a crontab schedule (UK time)."""
+
+    def decorator(actor):
+        scheduler.add_job(
+            enqueue_once,
+            CronTrigger.from_crontab(crontab, timezone=timezone.get_default_timezone()),
+            args=[actor.actor_name],
+            name=actor.actor_name,
+            id=actor.actor_name,
+            replace_existing=True,
+            misfire_grace_time=30,
+            coalesce=True,
+        )
+        return actor
+
+    return decorator

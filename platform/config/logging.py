@@ -1,0 +1,50 @@
+"""structlog, configured once: JSON lines in production, readable console output in development.
+
+Context (``request_id``, ``schema``, ``user_id``) is bound with ``structlog.contextvars`` by the
+web middleware and the dramatiq middleware, so every event carries it. Log ids, never names.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+
+def configure_logging(*, json_output: bool, level: str = "INFO") -> None:
+    shared_processors = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if json_output
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            *shared_processors,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    # Route the standard library's records (Django, dramatiq, gunicorn) through the same renderer.
+    final_processors = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
+    if json_output:  # the console renderer prints tracebacks itself
+        final_processors.append(structlog.processors.format_exc_info)
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared_processors, processors=[*final_processors, renderer]
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Django logs every 4xx as a warning through this logger; the request log covers those.
+    logging.getLogger("django.request").setLevel(logging.ERROR)

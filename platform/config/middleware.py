@@ -1,0 +1,70 @@
+"""Web middleware: route each request to its school (or the vendor's public host), and bind the
+log context for the request."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from django.conf import settings
+from django.db import connection
+from django.shortcuts import render
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from shared.schools.models import public_tenant
+
+log = structlog.get_logger("web")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class SchoolRoutingMiddleware(TenantMainMiddleware):
+    """``<subdomain>.BASE_DOMAIN`` enters that school's schema; the bare BASE_DOMAIN is the
+    vendor's public host; any other host gets the 404 page."""
+
+    @staticmethod
+    def hostname_from_request(request):
+        return TenantMainMiddleware.hostname_from_request(request).lower()
+
+    def get_tenant(self, domain_model, hostname):
+        if hostname == settings.BASE_DOMAIN:
+            return public_tenant()
+        return super().get_tenant(domain_model, hostname)
+
+    def no_tenant_found(self, request, hostname):
+        request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+        return render(request, "404.html", {"unknown_host": True}, status=404)
+
+
+class RequestLogContextMiddleware:
+    """Binds ``request_id``, ``schema`` and ``user_id`` for every log event of the request and
+    writes one ``http.request`` event. It logs the view's name, not the path: paths can carry
+    tokens (set-password links)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        structlog.contextvars.clear_contextvars()
+        supplied = request.headers.get("X-Request-ID", "")
+        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        user = getattr(request, "user", None)
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id,
+            schema=connection.schema_name,
+            user_id=user.pk if user is not None and user.is_authenticated else None,
+        )
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        match = getattr(request, "resolver_match", None)
+        log.info(
+            "http.request",
+            method=request.method,
+            view=match.view_name if match else None,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        structlog.contextvars.clear_contextvars()
+        return response

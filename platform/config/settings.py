@@ -1,0 +1,235 @@
+"""Django settings, read from the environment. Every variable is listed in the README.
+
+With no DATABASE_URL / REDIS_URL the embedded PostgreSQL and Redis are started (see
+``config.embedded``), so a fresh machine needs nothing installed but Python.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config import embedded
+from config.logging import configure_logging
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+PLATFORM_DIR = BASE_DIR / "platform"
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+# --- Mode -------------------------------------------------------------------------------------
+
+PRODUCTION = env_bool("PRODUCTION", False)
+DEBUG = env_bool("DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when PRODUCTION is on")
+
+_DEV_SECRET_KEY = "dev-insecure-secret-key-only-for-local-development-never-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY") or _DEV_SECRET_KEY
+if PRODUCTION and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "PRODUCTION needs SECRET_KEY set to a random value of at least 50 characters "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
+    )
+
+# School sites live on <subdomain>.BASE_DOMAIN; the bare BASE_DOMAIN is the vendor's public host.
+# `localhost` works in a browser with no hosts-file edit: *.localhost resolves to the loopback.
+BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost").strip().lower().rstrip(".")
+ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}"]
+# How links to the sites are written (set-password links, the URLs `ops/run` prints).
+SITE_SCHEME = os.environ.get("SITE_SCHEME", "https" if PRODUCTION else "http")
+SITE_PORT = os.environ.get("SITE_PORT", "" if PRODUCTION else "8000")
+
+# --- Services ---------------------------------------------------------------------------------
+
+if os.environ.get("DATABASE_URL"):
+    _database = dj_database_url.parse(os.environ["DATABASE_URL"])
+    DATABASE_DESCRIPTION = (
+        f"PostgreSQL {_database.get('HOST') or 'local socket'}:{_database.get('PORT') or 5432}"
+        f"/{_database['NAME']}"
+    )
+else:
+    _embedded_pg = embedded.start_postgres()
+    _database = _embedded_pg.django_settings()
+    DATABASE_DESCRIPTION = _embedded_pg.describe()
+
+DATABASES = {
+    "default": {
+        **_database,
+        "ENGINE": "django_tenants.postgresql_backend",
+        # Bounded: a backend caches catalog entries for every school schema it touches.
+        "CONN_MAX_AGE": int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_pupiltrack")},
+    }
+}
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+
+if os.environ.get("REDIS_URL"):
+    REDIS_URL = os.environ["REDIS_URL"]
+    BROKER_DESCRIPTION = f"Redis {REDIS_URL.split('@')[-1]}"
+else:
+    REDIS_URL = embedded.start_redis()
+    BROKER_DESCRIPTION = f"embedded Redis ({REDIS_URL})"
+
+# --- Tenancy ----------------------------------------------------------------------------------
+
+SHARED_APPS = [
+    "django_tenants",
+    "shared.schools",
+    "shared.operators",
+    "tenants.users",  # in public: vendor operators' accounts
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_dramatiq",
+    "dramatiq_crontab",
+    "ops",
+    "console",
+]
+TENANT_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "tenants.users",  # in each school: that school's users, who die with its schema
+    "tenants.portal",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "schools.School"
+TENANT_DOMAIN_MODEL = "schools.Domain"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+ROOT_URLCONF = "config.urls_tenants"
+
+# --- Web --------------------------------------------------------------------------------------
+
+MIDDLEWARE = [
+    "config.middleware.SchoolRoutingMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.RequestLogContextMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PLATFORM_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+AUTH_USER_MODEL = "users.User"
+# Each URLconf (public host, school site) names its own login page "login".
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# A set-password link printed at provisioning is good for this long.
+PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600
+
+# Host-only cookies (no Domain attribute): a session made on one school's host is never sent to
+# another's. Each school's sessions are also stored in that school's own schema.
+SESSION_COOKIE_DOMAIN = None
+CSRF_COOKIE_DOMAIN = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 12 * 3600
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = False
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [PLATFORM_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the app folders in development; production runs collectstatic.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Workers ----------------------------------------------------------------------------------
+
+DRAMATIQ_NAMESPACE = os.environ.get("DRAMATIQ_NAMESPACE", "pupiltrack")
+DRAMATIQ_BROKER = {
+    "BROKER": "dramatiq.brokers.redis.RedisBroker",
+    "OPTIONS": {"url": REDIS_URL, "namespace": DRAMATIQ_NAMESPACE},
+    "MIDDLEWARE": [
+        "dramatiq.middleware.AgeLimit",
+        "dramatiq.middleware.TimeLimit",
+        "dramatiq.middleware.Callbacks",
+        "dramatiq.middleware.Retries",
+        "dramatiq.middleware.ShutdownNotifications",
+        "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "config.broker.SchoolSchemaMiddleware",
+    ],
+}
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+# The scheduler holds a Redis lock, so a second scheduler started by mistake waits as a standby
+# (blocking forever) instead of firing jobs too; ops.scheduling also fires each period only once.
+DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL, "LOCK_BLOCKING_TIMEOUT": None}
+
+# Spare school schemas kept migrated, so that signing a school up claims one instead of
+# migrating a new schema (see shared.schools.pool).
+SCHOOL_POOL_SIZE = int(os.environ.get("SCHOOL_POOL_SIZE", "5"))
+
+# --- Logging ----------------------------------------------------------------------------------
+
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "console")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING_CONFIG = None
+configure_logging(json_output=LOG_FORMAT == "json", level=LOG_LEVEL)

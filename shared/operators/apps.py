@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OperatorsConfig(AppConfig):
+    name = "shared.operators"
+    label = "operators"
+    verbose_name = "Operators"

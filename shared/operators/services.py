@@ -1,0 +1,20 @@
+"""Writes on operators. Runs in the ``public`` schema."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django_tenants.utils import get_public_schema_name
+
+from shared.operators.models import Operator
+from tenants.users.services import user_create
+
+
+@transaction.atomic
+def operator_create(*, email: str, full_name: str, role: str, password: str | None = None) -> Operator:
+    """Create a vendor operator account with a console role."""
+    if connection.schema_name != get_public_schema_name():
+        raise RuntimeError("operators live in the public schema")
+    if role not in Operator.Role.values:
+        raise ValueError(f"unknown operator role {role!r}; choose one of {', '.join(Operator.Role.values)}")
+    user = user_create(email=email, full_name=full_name, password=password)
+    return Operator.objects.create(user=user, role=role)

@@ -1,0 +1,68 @@
+"""Schools, their host names, and the pool of spare school schemas (all in ``public``)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import get_public_schema_name
+
+from shared import clock
+
+
+class School(TenantMixin):
+    """A client school. Its ``schema_name`` is internal and stable (``school_000042``), never
+    derived from the subdomain, so a school can change subdomain without DDL."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CANCELLED = "cancelled", "Cancelled"
+
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    signed_up_at = models.DateTimeField(default=clock.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    # Schemas come from the spare pool (shared.schools.pool), not from migrating at save time;
+    # and only the retention engine drops a school's schema, leaving a record.
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Domain(DomainMixin):
+    """A host name that serves a school's site: ``<subdomain>.<BASE_DOMAIN>``."""
+
+    class Meta:
+        constraints = [
+            # Host names are case-insensitive: "Oakfield" and "oakfield" are the same site.
+            models.UniqueConstraint(Lower("domain"), name="schools_domain_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class SpareSchema(models.Model):
+    """A school schema made ahead of time from the template, at the migration state named by
+    ``fingerprint``, waiting to be claimed by a new school."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.schema_name
+
+
+def public_tenant() -> School:
+    """An unsaved stand-in for the vendor's public host: it routes requests to ``public``."""
+    return School(schema_name=get_public_schema_name(), name="Pupil Tracking")

@@ -1,0 +1,27 @@
+"""Reads on schools."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from shared.schools.models import School
+
+
+def site_url(host: str, path: str = "/") -> str:
+    """An absolute URL on one of the platform's hosts, with the configured scheme and port."""
+    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
+    return f"{settings.SITE_SCHEME}://{host}{port}{path}"
+
+
+def school_hostname(*, subdomain: str) -> str:
+    return f"{subdomain}.{settings.BASE_DOMAIN}"
+
+
+def school_primary_url(*, school: School, path: str = "/") -> str:
+    return site_url(school.get_primary_domain().domain, path)
+
+
+def school_list() -> QuerySet[School]:
+    """Every school, with its domains, for listing."""
+    return School.objects.prefetch_related("domains").order_by("name")
