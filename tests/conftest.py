@@ -1,0 +1,52 @@
+"""Suite-wide fixtures. The two example schools are provisioned once per test session (committed,
+so that worker threads see them too) and reused; each test runs in a transaction that is rolled
+back, DDL included, so a test may provision more schools without leaving them behind."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from ops.demo import DEMO_PASSWORD, SeededSchool, demo_seed
+from shared.schools import pool
+
+SPARES_FOR_TESTS = 3
+
+
+def pytest_configure(config):
+    # Hashing with the production hasher costs ~0.3 s a password; the tests are not about it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        pool.pool_top_up(size=SPARES_FOR_TESTS)
+        seeded = demo_seed()
+        # Leave the pool full for the tests that claim from it.
+        pool.pool_top_up(size=SPARES_FOR_TESTS)
+    settings.TEST_SCHOOLS = {s.demo.subdomain: s for s in seeded}
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public():
+    """A request or a schema_context can leave the test's connection inside a school."""
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def oakfield(django_db_setup) -> SeededSchool:
+    return settings.TEST_SCHOOLS["oakfield"]
+
+
+@pytest.fixture
+def riverside(django_db_setup) -> SeededSchool:
+    return settings.TEST_SCHOOLS["riverside"]
+
+
+@pytest.fixture
+def password() -> str:
+    return DEMO_PASSWORD
