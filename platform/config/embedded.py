@@ -141,3 +141,23 @@ def _redis_answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
     except (redis.ConnectionError, FileNotFoundError, OSError):
         return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m config.embedded start|stop``: used by ``ops/run`` around the product's processes."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m config.embedded", description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["start", "stop"])
+    args = parser.parse_args(argv)
+    if args.action == "start":
+        print(f"database: {start_postgres().describe()}")
+        print(f"broker:   embedded Redis ({start_redis()})")
+    else:
+        stopped = [name for name, stop in (("PostgreSQL", stop_postgres), ("Redis", stop_redis)) if stop()]
+        print(f"stopped embedded {' and '.join(stopped)}" if stopped else "no embedded services were running")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

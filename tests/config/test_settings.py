@@ -1,0 +1,89 @@
+"""Configuration from the environment, and production mode's refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+GOOD_KEY = "k" * 20 + "Q9x-" * 10 + "z" * 10
+
+PRINT_SETTINGS = """
+import json, django
+django.setup()
+from django.conf import settings as s
+print(json.dumps({name: getattr(s, name, None) for name in [
+    "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", "ALLOWED_HOSTS", "BASE_DOMAIN", "LOG_FORMAT"]}))
+"""
+
+
+def django_process(**env_overrides: str | None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    for name, value in env_overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.run([sys.executable, "-c", PRINT_SETTINGS], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = django_process(PRODUCTION="true", SECRET_KEY=None, DEBUG=None)
+
+    assert result.returncode != 0
+    assert "PRODUCTION needs SECRET_KEY set to a random value" in result.stderr
+
+
+def test_production_refuses_a_short_secret_key():
+    result = django_process(PRODUCTION="true", SECRET_KEY="changeme", DEBUG=None)
+
+    assert result.returncode != 0
+    assert "PRODUCTION needs SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_debug():
+    result = django_process(PRODUCTION="true", SECRET_KEY=GOOD_KEY, DEBUG="true")
+
+    assert result.returncode != 0
+    assert "DEBUG must be off when PRODUCTION is on" in result.stderr
+
+
+def test_production_turns_on_secure_cookies_hsts_and_ssl_redirect():
+    result = django_process(PRODUCTION="true", SECRET_KEY=GOOD_KEY, DEBUG=None, BASE_DOMAIN="pupiltracking.example")
+
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values == {
+        "DEBUG": False,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "ALLOWED_HOSTS": ["pupiltracking.example", ".pupiltracking.example"],
+        "BASE_DOMAIN": "pupiltracking.example",
+        "LOG_FORMAT": "json",
+    }
+
+
+def test_development_defaults():
+    result = django_process(PRODUCTION=None, SECRET_KEY=None, DEBUG=None, BASE_DOMAIN=None, LOG_FORMAT=None)
+
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["DEBUG"] is True
+    assert values["BASE_DOMAIN"] == "localhost"
+    assert values["SESSION_COOKIE_SECURE"] is False
+    assert values["LOG_FORMAT"] == "console"
+
+
+def test_a_bad_boolean_is_a_clear_error():
+    result = django_process(DEBUG="maybe")
+
+    assert result.returncode != 0
+    assert "DEBUG must be true or false, not 'maybe'" in result.stderr
