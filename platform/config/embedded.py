@@ -13,6 +13,7 @@ import os
 import subprocess
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +45,18 @@ class EmbeddedPostgres:
         return f"embedded PostgreSQL (data in {self.pgdata}, socket in {self.socket_dir})"
 
 
-def start_postgres() -> EmbeddedPostgres:
-    """Start (or find running) the embedded PostgreSQL cluster and return how to reach it."""
+def _pgserver():
+    # pgserver asks platformdirs for a runtime dir it does not need when it has a socket dir,
+    # and platformdirs warns where XDG_RUNTIME_DIR is unset (as under root or in CI).
+    warnings.filterwarnings("ignore", module="platformdirs")
     import pgserver  # imported here: only the embedded mode needs it
 
+    return pgserver
+
+
+def start_postgres() -> EmbeddedPostgres:
+    """Start (or find running) the embedded PostgreSQL cluster and return how to reach it."""
+    pgserver = _pgserver()
     pgdata = data_dir() / "pgdata"
     # cleanup_mode=None: the server outlives this process, so web, worker and scheduler share it;
     # `ops/run` stops it on exit, and a later start finds the same data.
@@ -58,7 +67,7 @@ def start_postgres() -> EmbeddedPostgres:
 
 def stop_postgres() -> bool:
     """Stop the embedded PostgreSQL if it runs. Returns whether one was running."""
-    import pgserver
+    pgserver = _pgserver()
 
     pgdata = data_dir() / "pgdata"
     if not (pgdata / "postmaster.pid").exists():
@@ -150,11 +159,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m config.embedded", description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["start", "stop"])
     args = parser.parse_args(argv)
+    # Only the services that the environment does not point elsewhere are embedded.
+    want_postgres = not os.environ.get("DATABASE_URL")
+    want_redis = not os.environ.get("REDIS_URL")
     if args.action == "start":
-        print(f"database: {start_postgres().describe()}")
-        print(f"broker:   embedded Redis ({start_redis()})")
+        if want_postgres:
+            print(f"database: {start_postgres().describe()}")
+        if want_redis:
+            print(f"broker:   embedded Redis ({start_redis()})")
     else:
-        stopped = [name for name, stop in (("PostgreSQL", stop_postgres), ("Redis", stop_redis)) if stop()]
+        stops = [("PostgreSQL", stop_postgres, want_postgres), ("Redis", stop_redis, want_redis)]
+        stopped = [name for name, stop, wanted in stops if wanted and stop()]
         print(f"stopped embedded {' and '.join(stopped)}" if stopped else "no embedded services were running")
     return 0
 

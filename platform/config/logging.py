@@ -48,3 +48,7 @@ def configure_logging(*, json_output: bool, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Django logs every 4xx as a warning through this logger; the request log covers those.
     logging.getLogger("django.request").setLevel(logging.ERROR)
+    # The embedded PostgreSQL's bookkeeping of which processes hold it is noise for users.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # The scheduler's lock refresh runs every few seconds; only its failures are news.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)

@@ -54,6 +54,13 @@ ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}"]
 SITE_SCHEME = os.environ.get("SITE_SCHEME", "https" if PRODUCTION else "http")
 SITE_PORT = os.environ.get("SITE_PORT", "" if PRODUCTION else "8000")
 
+# --- Logging ----------------------------------------------------------------------------------
+
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "console")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING_CONFIG = None
+configure_logging(json_output=LOG_FORMAT == "json", level=LOG_LEVEL)
+
 # --- Services ---------------------------------------------------------------------------------
 
 if os.environ.get("DATABASE_URL"):
@@ -226,10 +233,3 @@ DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL, "LOCK_BLOCKING_TIMEOUT": None}
 # Spare school schemas kept migrated, so that signing a school up claims one instead of
 # migrating a new schema (see shared.schools.pool).
 SCHOOL_POOL_SIZE = int(os.environ.get("SCHOOL_POOL_SIZE", "5"))
-
-# --- Logging ----------------------------------------------------------------------------------
-
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "console")
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-LOGGING_CONFIG = None
-configure_logging(json_output=LOG_FORMAT == "json", level=LOG_LEVEL)

@@ -1,10 +1,10 @@
 """python manage.py seed_demo"""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from ops.demo import DEMO_OPERATOR_EMAIL, DEMO_PASSWORD, demo_seed
 from shared.schools.selectors import site_url
-from django.conf import settings
 
 
 class Command(BaseCommand):
