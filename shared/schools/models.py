@@ -63,6 +63,18 @@ class SpareSchema(models.Model):
         return self.schema_name
 
 
+class SchemaRecipe(models.Model):
+    """Every statement that migrating an empty school schema ran, recorded once per migration
+    state (``fingerprint``) and replayed to make further school schemas in milliseconds."""
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    statements = models.JSONField(help_text="[sql, params, executemany] in the order they ran")
+    created_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"recipe {self.fingerprint} ({len(self.statements)} statements)"
+
+
 def public_tenant() -> School:
     """An unsaved stand-in for the vendor's public host: it routes requests to ``public``."""
     return School(schema_name=get_public_schema_name(), name="Pupil Tracking")

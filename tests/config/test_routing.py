@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+import structlog
+import structlog.testing
 from django.conf import settings
 from django.test import Client
 from django_tenants.utils import schema_context
@@ -165,3 +167,20 @@ def test_every_response_carries_a_request_id(oakfield):
 
     assert response["X-Request-ID"] == "abc12345-trace"
     assert len(host_client(oakfield.hostname).get("/accounts/login/")["X-Request-ID"]) == 32
+
+
+def test_request_log_event_carries_request_id_schema_and_user_id(oakfield, password):
+    client = host_client(oakfield.hostname)
+    sign_in(client, oakfield.demo.teacher_email, password)
+    with schema_context(oakfield.school.schema_name):
+        teacher_id = User.objects.get(email=oakfield.demo.teacher_email).pk
+
+    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as events:
+        client.get("/", HTTP_X_REQUEST_ID="trace-0001")
+
+    [event] = [e for e in events if e["event"] == "http.request"]
+    assert event["request_id"] == "trace-0001"
+    assert event["schema"] == oakfield.school.schema_name
+    assert event["user_id"] == teacher_id
+    assert event["view"] == "home" and event["status"] == 200
+    assert oakfield.demo.teacher_email not in repr(event)
