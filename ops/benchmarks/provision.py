@@ -120,7 +120,7 @@ def run(args, *, out: TextIO) -> dict:
             f"{row['default_median_ms']:>12.1f} ({row['default_max_ms']:>8.1f}) | {row['speedup']:>7.0f}x\n"
         )
     refill = statistics.median(refill_ms)
-    out.write(f"\nMaking one spare (template clone, by the worker, off the sign-up path): {refill:.0f} ms median.\n")
+    out.write(f"\nMaking one spare (recipe replay, by the worker, off the sign-up path): {refill:.0f} ms median.\n")
     largest = rows[-1]
     meets = largest["pool_median_ms"] < TARGET_MEDIAN_MS and largest["speedup"] >= TARGET_SPEEDUP
     out.write(
