@@ -27,7 +27,9 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$wanted" ]
     [ -x "$VENV/bin/python" ] || "$py" -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$LOCK"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$REPO_ROOT"
+    # The editable build warns that platform/config is mapped to a top-level package: by design.
+    PYTHONWARNINGS=ignore "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+        --no-build-isolation -e "$REPO_ROOT"
     echo "$wanted" > "$STAMP"
     echo "ops: virtualenv ready" >&2
 fi
