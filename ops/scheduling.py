@@ -13,33 +13,28 @@ from __future__ import annotations
 import datetime as dt
 
 import dramatiq
-import redis
 import structlog
 from apscheduler.triggers.cron import CronTrigger
-from django.conf import settings
 from django.utils import timezone
 from dramatiq_crontab import scheduler
 
 from shared import clock
+from shared.redis_client import key, redis_client
 
 log = structlog.get_logger(__name__)
 _FIRED_KEY_TTL = 3 * 24 * 3600
 
 
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
 def period_key(actor_name: str, fired_at: dt.datetime) -> str:
     minute = fired_at.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
-    return f"{settings.DRAMATIQ_NAMESPACE}:periodic:{actor_name}:{minute}"
+    return key("periodic", actor_name, minute)
 
 
 def enqueue_once(actor_name: str, fired_at: dt.datetime | None = None) -> bool:
     """Send the actor unless this period's firing was already claimed. Returns whether it sent."""
-    key = period_key(actor_name, fired_at or clock.now())
-    if not _redis().set(key, "1", nx=True, ex=_FIRED_KEY_TTL):
-        log.info("scheduler.duplicate_skipped", periodic_actor=actor_name, period=key.rsplit(":", 1)[-1])
+    claim = period_key(actor_name, fired_at or clock.now())
+    if not redis_client().set(claim, "1", nx=True, ex=_FIRED_KEY_TTL):
+        log.info("scheduler.duplicate_skipped", periodic_actor=actor_name, period=claim.rsplit(":", 1)[-1])
         return False
     dramatiq.get_broker().get_actor(actor_name).send()
     log.info("scheduler.enqueued", periodic_actor=actor_name)

@@ -13,7 +13,9 @@ from django.db import connection
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from shared import clock
 from shared.schools.models import public_tenant
+from shared.technical.services import visit_push
 
 log = structlog.get_logger("web")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -68,3 +70,46 @@ class RequestLogContextMiddleware:
         )
         structlog.contextvars.clear_contextvars()
         return response
+
+
+# Views whose URLs carry secrets (set-password tokens): the visit log keeps their route instead.
+_REDACTED_VIEWS = {"set_password"}
+
+
+class VisitLogMiddleware:
+    """Queues one visit-log row per request (IP address, user id, host, path, time) for the
+    ``visits_flush`` actor: one Redis RPUSH, no database write on the request's path."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.enabled = settings.VISIT_LOG_ENABLED
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.enabled:
+            match = getattr(request, "resolver_match", None)
+            path = request.path
+            if match is not None and match.url_name in _REDACTED_VIEWS:
+                path = "/" + match.route
+            user = getattr(request, "user", None)
+            visit_push(
+                occurred_at=clock.now(),
+                host=request.get_host().split(":")[0].lower(),
+                path=path,
+                method=request.method,
+                status=response.status_code,
+                ip=client_ip(request),
+                user_id=user.pk if user is not None and user.is_authenticated else None,
+                schema_name=connection.schema_name,
+            )
+        return response
+
+
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or with TRUSTED_PROXY_COUNT proxies in front, the
+    address the outermost trusted proxy saw (X-Forwarded-For is otherwise forgeable)."""
+    if settings.TRUSTED_PROXY_COUNT:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+        if len(forwarded) >= settings.TRUSTED_PROXY_COUNT:
+            return forwarded[-settings.TRUSTED_PROXY_COUNT]
+    return request.META.get("REMOTE_ADDR") or None

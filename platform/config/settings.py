@@ -99,7 +99,15 @@ SHARED_APPS = [
     "django_tenants",
     "shared.schools",
     "shared.operators",
+    "shared.clients",
+    "shared.billing",
+    "shared.marketing",
+    "shared.technical",
     "tenants.users",  # in public: vendor operators' accounts
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django.contrib.admin",
+    "django.contrib.postgres",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -136,8 +144,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "config.middleware.RequestLogContextMiddleware",
+    "config.middleware.VisitLogMiddleware",
 ]
+
+# Technical information: every request's IP address, user id, host, path and time, kept 365 days.
+VISIT_LOG_ENABLED = env_bool("VISIT_LOG_ENABLED", True)
+# Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 TEMPLATES = [
     {

@@ -27,7 +27,12 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 class ProvisioningRefused(ValueError):
-    """Bad input for provisioning. The message is one line, fit to show as it is."""
+    """Bad input for provisioning. The message is one line, fit to show as it is; ``field`` names
+    the input it is about (name, subdomain or admin_email)."""
+
+    def __init__(self, message: str, *, field: str = "subdomain"):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,9 @@ def subdomain_normalise(raw: str) -> str:
 def _school_name_normalise(raw: str) -> str:
     name = " ".join(raw.split())
     if not name:
-        raise ProvisioningRefused("the school's name is empty")
+        raise ProvisioningRefused("the school's name is empty", field="name")
     if len(name) > School._meta.get_field("name").max_length:
-        raise ProvisioningRefused("the school's name is longer than 200 characters")
+        raise ProvisioningRefused("the school's name is longer than 200 characters", field="name")
     return name
 
 
@@ -69,7 +74,7 @@ def _email_normalise(raw: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ProvisioningRefused(f"{raw.strip()!r} is not an email address") from None
+        raise ProvisioningRefused(f"{raw.strip()!r} is not an email address", field="admin_email") from None
     return email
 
 

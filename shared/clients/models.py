@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from shared import clock
+from shared.schools.models import School
+
+
+class Contract(models.Model):
+    """A school's contract with the vendor. Cancelling it sets the dates the retention workers act
+    on: configuration files go 3 months after cancellation, the school's schema 6 months after."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        NOTICE_GIVEN = "notice_given", "Notice given"
+        CANCELLED = "cancelled", "Cancelled"
+        ENDED = "ended", "Ended"
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="contracts")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text="Blank for a rolling contract.")
+    notice_given_on = models.DateField(null=True, blank=True)
+    cancelled_on = models.DateField(null=True, blank=True)
+    cancellation_reason = models.CharField(max_length=500, blank=True)
+    config_files_delete_on = models.DateField(null=True, blank=True)
+    schema_drop_on = models.DateField(null=True, blank=True)
+    last_used_on = models.DateField(null=True, blank=True, help_text="Kept current from the school site's traffic.")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="clients_contract_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school} contract from {self.starts_on:%d %b %Y}"
+
+
+class Contact(models.Model):
+    """A person at a client school the vendor deals with (Contact Information)."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="contacts")
+    full_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=120, blank=True, help_text="e.g. Headteacher, School business manager")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True, help_text="Postal address")
+    is_primary = models.BooleanField(default=False)
+    last_interaction_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class ClientAccount(models.Model):
+    """Log-in Information: an account a client registered with the service (its school admins),
+    as the vendor records it. The password lives only in the school's own schema."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="client_accounts")
+    email = models.EmailField()
+    full_name = models.CharField(max_length=200, blank=True)
+    registered_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["school", "email"], name="clients_account_unique_email")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Correspondence(models.Model):
+    """A letter, email, call or meeting with a client (Correspondence Information)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "From the client"
+        OUTBOUND = "out", "To the client"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        LETTER = "letter", "Letter"
+        MEETING = "meeting", "Meeting"
+        OTHER = "other", "Other"
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="correspondence")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="correspondence")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(default=clock.now)
+    recorded_by_id = models.BigIntegerField(null=True, blank=True, help_text="The operator's user id.")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "correspondence"
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class CorrespondenceAttachment(models.Model):
+    correspondence = models.ForeignKey(Correspondence, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="correspondence/%Y/%m/")
+    name = models.CharField(max_length=255)
+    size = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Complaint(models.Model):
+    """A complaint or problem report, with its handling (Complaints Information)."""
+
+    class Kind(models.TextChoices):
+        COMPLAINT = "complaint", "Complaint"
+        PROBLEM = "problem", "Problem report"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        INVESTIGATING = "investigating", "Investigating"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    OPEN_STATUSES = (Status.OPEN, Status.INVESTIGATING)
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="complaints")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COMPLAINT)
+    summary = models.CharField(max_length=200)
+    details = models.TextField(blank=True)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
+    received_at = models.DateTimeField(default=clock.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.summary

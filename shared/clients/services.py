@@ -1,0 +1,236 @@
+"""Writes on client records. Each service validates first, writes in one transaction, and records
+what it changed in the change log (field names only). Bad input raises ValidationError, keyed by
+field where there is one, and writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from shared import clock
+from shared.clients.models import (
+    ClientAccount,
+    Complaint,
+    Contact,
+    Contract,
+    Correspondence,
+    CorrespondenceAttachment,
+)
+from shared.schools.models import School
+from shared.schools.services import ProvisionedSchool, ProvisioningRefused, school_provision
+from shared.technical.models import ChangeLogEntry
+from shared.technical.services import Actor, change_log_record
+
+CREATE, UPDATE = ChangeLogEntry.Action.CREATE, ChangeLogEntry.Action.UPDATE
+CONFIG_FILES_KEPT_MONTHS = 3
+SCHEMA_KEPT_MONTHS = 6
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+def _dates_check(starts_on: dt.date, ends_on: dt.date | None) -> None:
+    if ends_on is not None and ends_on < starts_on:
+        raise ValidationError({"ends_on": "The contract cannot end before it starts."})
+
+
+def _fields_of(data: Mapping) -> list[str]:
+    return [name for name, value in data.items() if value not in (None, "")]
+
+
+# --- Onboarding ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def client_onboard(*, actor: Actor, name: str, subdomain: str, admin_email: str, contract_starts_on: dt.date,
+                   contract_ends_on: dt.date | None = None, contact_name: str = "", contact_role: str = "",
+                   contact_email: str = "", contact_phone: str = "") -> ProvisionedSchool:
+    """Sign a school up: provision its site and schema, and record its contract, its main contact
+    and its first log-in account, all or nothing."""
+    _dates_check(contract_starts_on, contract_ends_on)
+    try:
+        provisioned = school_provision(name=name, subdomain=subdomain, admin_email=admin_email)
+    except ProvisioningRefused as refusal:
+        raise ValidationError({refusal.field: str(refusal)[0].upper() + str(refusal)[1:] + "."}) from None
+    school = provisioned.school
+    change_log_record(actor=actor, instance=school, action=CREATE, fields=["name", "schema_name", "status"])
+    contract = Contract.objects.create(school=school, starts_on=contract_starts_on, ends_on=contract_ends_on,
+                                       status=Contract.Status.ACTIVE)
+    change_log_record(actor=actor, instance=contract, action=CREATE, fields=["school", "starts_on", "ends_on", "status"])
+    account = ClientAccount.objects.create(school=school, email=provisioned.admin_email)
+    change_log_record(actor=actor, instance=account, action=CREATE, fields=["school", "email"])
+    if contact_name:
+        contact_create(actor=actor, school=school, full_name=contact_name, role=contact_role,
+                       email=contact_email, phone=contact_phone, is_primary=True)
+    return provisioned
+
+
+# --- Contracts -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contract_cancel(*, actor: Actor, contract: Contract, cancelled_on: dt.date, reason: str = "") -> Contract:
+    """Record a contract's cancellation. Nothing is deleted: the dates on which the school's
+    configuration files (3 months on) and its schema (6 months on) are due to go are set for the
+    retention workers, and the school is marked cancelled."""
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if contract.status not in (Contract.Status.ACTIVE, Contract.Status.NOTICE_GIVEN):
+        raise ValidationError(f"Only an active contract can be cancelled; this one is {contract.get_status_display().lower()}.")
+    if cancelled_on < contract.starts_on:
+        raise ValidationError({"cancelled_on": "The cancellation date cannot be before the contract starts."})
+    contract.status = Contract.Status.CANCELLED
+    contract.cancelled_on = cancelled_on
+    contract.cancellation_reason = reason.strip()
+    contract.config_files_delete_on = clock.add_months(cancelled_on, CONFIG_FILES_KEPT_MONTHS)
+    contract.schema_drop_on = clock.add_months(cancelled_on, SCHEMA_KEPT_MONTHS)
+    fields = ["status", "cancelled_on", "cancellation_reason", "config_files_delete_on", "schema_drop_on"]
+    contract.save(update_fields=fields)
+    change_log_record(actor=actor, instance=contract, action=UPDATE, fields=fields)
+    _school_status_set(actor=actor, school=contract.school, status=School.Status.CANCELLED)
+    return contract
+
+
+def contract_cancellation_undoable(contract: Contract, *, today: dt.date | None = None) -> bool:
+    """A cancellation can be undone until the contract's end date (or, for a rolling contract,
+    until the school's schema is due to be dropped)."""
+    today = today or clock.today()
+    if contract.status != Contract.Status.CANCELLED:
+        return False
+    deadline = contract.ends_on or contract.schema_drop_on
+    return deadline is None or today <= deadline
+
+
+@transaction.atomic
+def contract_cancellation_undo(*, actor: Actor, contract: Contract, today: dt.date | None = None) -> Contract:
+    """Take a cancellation back before the end date: the contract is active again and the
+    retention dates are cleared."""
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if not contract_cancellation_undoable(contract, today=today):
+        raise ValidationError("This cancellation can no longer be undone: the contract's end date has passed.")
+    contract.status = Contract.Status.ACTIVE
+    contract.cancelled_on = contract.config_files_delete_on = contract.schema_drop_on = None
+    contract.cancellation_reason = ""
+    fields = ["status", "cancelled_on", "cancellation_reason", "config_files_delete_on", "schema_drop_on"]
+    contract.save(update_fields=fields)
+    change_log_record(actor=actor, instance=contract, action=UPDATE, fields=fields)
+    _school_status_set(actor=actor, school=contract.school, status=School.Status.ACTIVE)
+    return contract
+
+
+def _school_status_set(*, actor: Actor, school: School, status: str) -> None:
+    school.status = status
+    school.cancelled_at = clock.now() if status == School.Status.CANCELLED else None
+    school.save(update_fields=["status", "cancelled_at"])
+    change_log_record(actor=actor, instance=school, action=UPDATE, fields=["status", "cancelled_at"])
+
+
+def contracts_last_used_bump(last_used: Mapping[str, dt.date]) -> int:
+    """Move each school's current contract's "last used" date forward to the given day (by schema
+    name), never back. One UPDATE per school; used by the visit-log flush."""
+    updated = 0
+    for schema_name, day in last_used.items():
+        updated += Contract.objects.filter(
+            school__schema_name=schema_name,
+            status__in=[Contract.Status.ACTIVE, Contract.Status.NOTICE_GIVEN, Contract.Status.CANCELLED],
+        ).update(last_used_on=Greatest(Coalesce(F("last_used_on"), Value(day)), Value(day)))
+    return updated
+
+
+# --- Contacts, accounts, correspondence, complaints ---------------------------------------------
+
+
+@transaction.atomic
+def contact_create(*, actor: Actor, school: School, full_name: str, role: str = "", email: str = "",
+                   phone: str = "", address: str = "", is_primary: bool = False) -> Contact:
+    if not full_name.strip():
+        raise ValidationError({"full_name": "A contact needs a name."})
+    data = {"full_name": full_name.strip(), "role": role.strip(), "email": email.strip().lower(),
+            "phone": phone.strip(), "address": address.strip(), "is_primary": is_primary}
+    contact = Contact(school=school, **data)
+    contact.full_clean()
+    contact.save()
+    change_log_record(actor=actor, instance=contact, action=CREATE, fields=["school", *_fields_of(data)])
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, actor: Actor, contact: Contact, **changes) -> Contact:
+    allowed = {"full_name", "role", "email", "phone", "address", "is_primary"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
+    before = Contact.objects.get(pk=contact.pk)
+    for name, value in changes.items():
+        setattr(contact, name, value.strip() if isinstance(value, str) else value)
+    contact.full_clean()
+    fields = [name for name in changes if getattr(before, name) != getattr(contact, name)]
+    if fields:
+        contact.save(update_fields=fields)
+        change_log_record(actor=actor, instance=contact, action=UPDATE, fields=fields)
+    return contact
+
+
+@transaction.atomic
+def correspondence_record(*, actor: Actor, school: School, direction: str, channel: str, subject: str,
+                          body: str = "", contact: Contact | None = None, occurred_at: dt.datetime | None = None,
+                          attachments: Sequence[UploadedFile] = ()) -> Correspondence:
+    """Record a letter, email, call or meeting, and keep the contact's last-interaction date."""
+    if contact is not None and contact.school_id != school.pk:
+        raise ValidationError({"contact": "That contact belongs to another school."})
+    for upload in attachments:
+        if upload.size > MAX_ATTACHMENT_BYTES:
+            raise ValidationError({"attachments": f"{upload.name} is larger than 10 MB."})
+    item = Correspondence(school=school, contact=contact, direction=direction, channel=channel,
+                          subject=subject.strip(), body=body.strip(), occurred_at=occurred_at or clock.now(),
+                          recorded_by_id=actor.user_id)
+    item.full_clean()
+    item.save()
+    for upload in attachments:
+        CorrespondenceAttachment.objects.create(correspondence=item, file=upload, name=upload.name[:255], size=upload.size)
+    change_log_record(actor=actor, instance=item, action=CREATE,
+                      fields=["school", "direction", "channel", "subject", "occurred_at"]
+                      + (["contact"] if contact else []) + (["body"] if item.body else []))
+    if contact is not None and (contact.last_interaction_at is None or contact.last_interaction_at < item.occurred_at):
+        contact.last_interaction_at = item.occurred_at
+        contact.save(update_fields=["last_interaction_at"])
+        change_log_record(actor=actor, instance=contact, action=UPDATE, fields=["last_interaction_at"])
+    return item
+
+
+@transaction.atomic
+def complaint_record(*, actor: Actor, school: School, summary: str, details: str = "",
+                     kind: str = Complaint.Kind.COMPLAINT, contact: Contact | None = None,
+                     received_at: dt.datetime | None = None) -> Complaint:
+    if contact is not None and contact.school_id != school.pk:
+        raise ValidationError({"contact": "That contact belongs to another school."})
+    complaint = Complaint(school=school, contact=contact, kind=kind, summary=summary.strip(),
+                          details=details.strip(), received_at=received_at or clock.now())
+    complaint.full_clean()
+    complaint.save()
+    change_log_record(actor=actor, instance=complaint, action=CREATE,
+                      fields=["school", "kind", "summary", "received_at", "status"] + (["details"] if details else []))
+    return complaint
+
+
+@transaction.atomic
+def complaint_status_set(*, actor: Actor, complaint: Complaint, status: str, resolution: str = "") -> Complaint:
+    """Move a complaint on. Resolving or closing one needs a resolution."""
+    if status not in Complaint.Status.values:
+        raise ValidationError({"status": "Unknown status."})
+    closing = status in (Complaint.Status.RESOLVED, Complaint.Status.CLOSED)
+    if closing and not (resolution.strip() or complaint.resolution):
+        raise ValidationError({"resolution": "Say how the complaint was resolved."})
+    complaint.status = status
+    fields = ["status"]
+    if resolution.strip():
+        complaint.resolution = resolution.strip()
+        fields.append("resolution")
+    complaint.resolved_at = clock.now() if closing else None
+    fields.append("resolved_at")
+    complaint.save(update_fields=fields)
+    change_log_record(actor=actor, instance=complaint, action=UPDATE, fields=fields)
+    return complaint

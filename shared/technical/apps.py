@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TechnicalConfig(AppConfig):
+    name = "shared.technical"
+    label = "technical"
