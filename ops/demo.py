@@ -1,21 +1,30 @@
-"""The demo: two example schools with staff, and a vendor operator. Idempotent.
+"""The demo: two example schools with staff, the vendor's records about them, and one operator per
+console role. Idempotent.
 
-``ops/run`` seeds it for people trying the product; the test suite seeds the same two schools once
-per session and proves isolation between them.
+``ops/run`` seeds it for people trying the product; the test suite seeds the same data once per
+session and proves isolation between the two schools.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from shared import clock
+from shared.billing.services import LineInput, invoice_issue
+from shared.clients.models import Complaint, Correspondence
+from shared.clients.services import client_onboard, complaint_record, correspondence_record
+from shared.marketing.models import Prospect
+from shared.marketing.services import prospect_create, prospect_object
 from shared.operators.models import Operator
 from shared.operators.services import operator_create
 from shared.schools.models import Domain, School
 from shared.schools.selectors import school_hostname
-from shared.schools.services import school_provision
+from shared.technical.services import Actor
 from tenants.users.models import User
 from tenants.users.services import user_create
 
@@ -29,13 +38,22 @@ class DemoSchool:
     head_email: str
     teacher_email: str
     teacher_name: str
+    contact_name: str
 
 
 DEMO_SCHOOLS = (
-    DemoSchool("Oakfield Primary", "oakfield", "head@oakfield.example", "j.patel@oakfield.example", "Jaya Patel"),
-    DemoSchool("Riverside Academy", "riverside", "head@riverside.example", "t.okafor@riverside.example", "Tom Okafor"),
+    DemoSchool("Oakfield Primary", "oakfield", "head@oakfield.example", "j.patel@oakfield.example", "Jaya Patel",
+               "Helen Morris"),
+    DemoSchool("Riverside Academy", "riverside", "head@riverside.example", "t.okafor@riverside.example", "Tom Okafor",
+               "Samir Khan"),
 )
-DEMO_OPERATOR_EMAIL = "operator@pupiltracking.example"
+DEMO_OPERATORS = {
+    Operator.Role.ADMINISTRATOR: ("operator@pupiltracking.example", "Ada Administrator"),
+    Operator.Role.SUPPORT: ("support@pupiltracking.example", "Sam Support"),
+    Operator.Role.BILLING: ("billing@pupiltracking.example", "Bea Billing"),
+    Operator.Role.DPO: ("dpo@pupiltracking.example", "Dan Protection"),
+}
+DEMO_OPERATOR_EMAIL = DEMO_OPERATORS[Operator.Role.ADMINISTRATOR][0]
 
 
 @dataclass(frozen=True)
@@ -46,26 +64,60 @@ class SeededSchool:
 
 
 def demo_seed(*, password: str = DEMO_PASSWORD) -> list[SeededSchool]:
-    """Create the demo schools (with a head and a teacher each) and the demo operator, where
-    missing. Everyone's password is ``password``."""
-    seeded = []
-    for demo in DEMO_SCHOOLS:
-        hostname = school_hostname(subdomain=demo.subdomain)
-        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
-        school = domain.tenant if domain else school_provision(
-            name=demo.name, subdomain=demo.subdomain, admin_email=demo.head_email
-        ).school
-        with transaction.atomic(), schema_context(school.schema_name):
-            head = User.objects.get(email=demo.head_email)
-            if not head.has_usable_password():
-                head.full_name = f"Head of {demo.name}"
-                head.set_password(password)
-                head.save()
-            if not User.objects.filter(email=demo.teacher_email).exists():
-                user_create(email=demo.teacher_email, full_name=demo.teacher_name,
-                            role=User.Role.TEACHER, password=password)
-        seeded.append(SeededSchool(demo=demo, school=school, hostname=hostname))
-    if not Operator.objects.filter(user__email=DEMO_OPERATOR_EMAIL).exists():
-        operator_create(email=DEMO_OPERATOR_EMAIL, full_name="Demo Operator",
-                        role=Operator.Role.ADMINISTRATOR, password=password)
+    """Create what is missing of the demo. Everyone's password is ``password``."""
+    for role, (email, name) in DEMO_OPERATORS.items():
+        if not Operator.objects.filter(user__email=email).exists():
+            operator_create(email=email, full_name=name, role=role, password=password)
+    actor = Actor.operator(Operator.objects.get(user__email=DEMO_OPERATOR_EMAIL).user)
+    seeded = [_school_seed(demo, actor=actor, password=password) for demo in DEMO_SCHOOLS]
+    _prospects_seed(actor)
     return seeded
+
+
+def _school_seed(demo: DemoSchool, *, actor: Actor, password: str) -> SeededSchool:
+    hostname = school_hostname(subdomain=demo.subdomain)
+    domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+    if domain is None:
+        school = client_onboard(
+            actor=actor, name=demo.name, subdomain=demo.subdomain, admin_email=demo.head_email,
+            contract_starts_on=dt.date(clock.today().year - 1, 9, 1), contact_name=demo.contact_name,
+            contact_role="School business manager", contact_email=f"office@{demo.subdomain}.example",
+            contact_phone="01632 960000",
+        ).school
+        _records_seed(school, actor=actor)
+    else:
+        school = domain.tenant
+    with transaction.atomic(), schema_context(school.schema_name):
+        head = User.objects.get(email=demo.head_email)
+        if not head.has_usable_password():
+            head.full_name = f"Head of {demo.name}"
+            head.set_password(password)
+            head.save()
+        if not User.objects.filter(email=demo.teacher_email).exists():
+            user_create(email=demo.teacher_email, full_name=demo.teacher_name, role=User.Role.TEACHER, password=password)
+    return SeededSchool(demo=demo, school=school, hostname=hostname)
+
+
+def _records_seed(school: School, *, actor: Actor) -> None:
+    today = clock.today()
+    contact = school.contacts.first()
+    invoice_issue(actor=actor, school=school, issued_on=today - dt.timedelta(days=60), due_on=today - dt.timedelta(days=30),
+                  lines=[LineInput("Pupil tracking subscription, autumn term", Decimal("1"), Decimal("1250.00"))])
+    invoice_issue(actor=actor, school=school, issued_on=today, due_on=clock.add_months(today, 1),
+                  lines=[LineInput("Pupil tracking subscription, spring term", Decimal("1"), Decimal("1250.00")),
+                         LineInput("Staff training session", Decimal("2"), Decimal("180.00"))])
+    correspondence_record(actor=actor, school=school, contact=contact, direction=Correspondence.Direction.INBOUND,
+                          channel=Correspondence.Channel.EMAIL, subject="Question about the spring data drop",
+                          body="When will the new assessment aspects be available?")
+    complaint_record(actor=actor, school=school, contact=contact, kind=Complaint.Kind.PROBLEM,
+                     summary="Marksheet slow to save for Year 6")
+
+
+def _prospects_seed(actor: Actor) -> None:
+    if Prospect.objects.exists():
+        return
+    prospect_create(actor=actor, full_name="Grace Lee", organisation="Hillside Junior School", role="Deputy head",
+                    email="g.lee@hillside.example")
+    objector = prospect_create(actor=actor, full_name="Peter Hughes", organisation="Meadow Trust",
+                               role="Trust business lead", email="p.hughes@meadow.example")
+    prospect_object(actor=actor, prospect=objector)

@@ -4,12 +4,16 @@ back, DDL included, so a test may provision more schools without leaving them be
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from ops.demo import DEMO_PASSWORD, SeededSchool, demo_seed
+from shared.redis_client import redis_client
 from shared.schools import pool
+from shared.technical.services import visit_buffer_key
 
 SPARES_FOR_TESTS = 3
 
@@ -17,10 +21,13 @@ SPARES_FOR_TESTS = 3
 def pytest_configure(config):
     # Hashing with the production hasher costs ~0.3 s a password; the tests are not about it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Sign-in throttling counts in the cache: a run of its own, so earlier runs' counts don't leak in.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    redis_client().delete(visit_buffer_key())
     with django_db_blocker.unblock():
         pool.pool_top_up(size=SPARES_FOR_TESTS)
         seeded = demo_seed()
@@ -28,6 +35,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         pool.pool_top_up(size=SPARES_FOR_TESTS)
     settings.TEST_SCHOOLS = {s.demo.subdomain: s for s in seeded}
     yield
+    redis_client().delete(visit_buffer_key())
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,41 @@
 """Small helpers shared by tests."""
 
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
 from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ops.demo import DEMO_OPERATORS, DEMO_PASSWORD
+
+_FORM_TOKEN = re.compile(rb'name="form_token" value="([0-9a-f]{32})"')
 
 
-def host_client(host: str) -> Client:
+def host_client(host: str, **kwargs) -> Client:
     """A test client whose requests go to ``host``, as a browser's would."""
-    return Client(HTTP_HOST=host)
+    return Client(HTTP_HOST=host, **kwargs)
+
+
+def current_code(email: str) -> str:
+    """The operator's authenticator code right now."""
+    device = TOTPDevice.objects.get(user__email=email)
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
+
+
+def console_client(role: str) -> Client:
+    """A client signed in to the console, code and all, as the demo operator with ``role``."""
+    email = DEMO_OPERATORS[role][0]
+    client = host_client(settings.BASE_DOMAIN)
+    response = client.post("/console/login/", {"username": email, "password": DEMO_PASSWORD, "otp_token": current_code(email)})
+    assert response.status_code == 302, response.content[:2000]
+    return client
+
+
+def form_token(response) -> str:
+    """The submit-once token of the (first) form on a page."""
+    match = _FORM_TOKEN.search(response.content)
+    assert match, "no form token on the page"
+    return match.group(1).decode()

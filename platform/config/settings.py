@@ -93,6 +93,14 @@ else:
     REDIS_URL = embedded.start_redis()
     BROKER_DESCRIPTION = f"embedded Redis ({REDIS_URL})"
 
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("DRAMATIQ_NAMESPACE", "pupiltrack"),
+    }
+}
+
 # --- Tenancy ----------------------------------------------------------------------------------
 
 SHARED_APPS = [
@@ -223,6 +231,14 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Operator console -----------------------------------------------------------------------------
+
+# Failed sign-ins allowed per account (and, ten times that, per IP address) in the window.
+LOGIN_FAILURES_ALLOWED = int(os.environ.get("LOGIN_FAILURES_ALLOWED", "5"))
+LOGIN_FAILURE_WINDOW = "15m"
+OTP_TOTP_ISSUER = "Pupil Tracking"
+RATELIMIT_USE_CACHE = "default"
 
 # --- Workers ----------------------------------------------------------------------------------
 

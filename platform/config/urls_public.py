@@ -2,11 +2,35 @@
 
 from django.urls import path
 
-from console import views
+from console.admin_site import raw_data_site
+from console.views import auth, billing, clients, marketing, technical
 
 urlpatterns = [
-    path("", views.landing, name="landing"),
-    path("console/", views.home, name="home"),
-    path("console/login/", views.OperatorLoginView.as_view(), name="login"),
-    path("console/logout/", views.OperatorLogoutView.as_view(), name="logout"),
+    path("", clients.landing, name="landing"),
+    path("console/login/", auth.OperatorLoginView.as_view(), name="login"),
+    path("console/logout/", auth.OperatorLogoutView.as_view(), name="logout"),
+    path("console/", clients.dashboard, name="home"),
+    path("console/clients/", clients.client_list, name="client_list"),
+    path("console/clients/new/", clients.client_onboard, name="client_onboard"),
+    path("console/clients/<int:school_id>/", clients.client_detail, name="client_detail"),
+    path("console/clients/<int:school_id>/cancel/", clients.contract_cancel, name="contract_cancel"),
+    path("console/clients/<int:school_id>/cancel/undo/", clients.contract_cancellation_undo, name="contract_cancel_undo"),
+    path("console/clients/<int:school_id>/contacts/new/", clients.contact_edit, name="contact_new"),
+    path("console/clients/<int:school_id>/contacts/<int:contact_id>/", clients.contact_edit, name="contact_edit"),
+    path("console/clients/<int:school_id>/correspondence/new/", clients.correspondence_new, name="correspondence_new"),
+    path("console/clients/<int:school_id>/complaints/new/", clients.complaint_new, name="complaint_new"),
+    path("console/clients/<int:school_id>/invoices/new/", billing.invoice_new, name="invoice_new"),
+    path("console/complaints/", clients.complaint_list, name="complaint_list"),
+    path("console/complaints/<int:complaint_id>/", clients.complaint_detail, name="complaint_detail"),
+    path("console/invoices/", billing.invoice_list, name="invoice_list"),
+    path("console/invoices/<int:invoice_id>/", billing.invoice_detail, name="invoice_detail"),
+    path("console/invoices/<int:invoice_id>/payments/", billing.payment_new, name="payment_new"),
+    path("console/invoices/<int:invoice_id>/credit-notes/", billing.credit_note_new, name="credit_note_new"),
+    path("console/prospects/", marketing.prospect_list, name="prospect_list"),
+    path("console/prospects/new/", marketing.prospect_new, name="prospect_new"),
+    path("console/prospects/<int:prospect_id>/", marketing.prospect_detail, name="prospect_detail"),
+    path("console/prospects/<int:prospect_id>/object/", marketing.prospect_object, name="prospect_object"),
+    path("console/technical/changes/", technical.change_log, name="change_log"),
+    path("console/technical/visits/", technical.visit_log, name="visit_log"),
+    path("console/raw/", raw_data_site.urls),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection, transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import get_public_schema_name
 
 from shared.operators.models import Operator
@@ -10,11 +11,15 @@ from tenants.users.services import user_create
 
 
 @transaction.atomic
-def operator_create(*, email: str, full_name: str, role: str, password: str | None = None) -> Operator:
-    """Create a vendor operator account with a console role."""
+def operator_create(*, email: str, full_name: str, role: str, password: str | None = None) -> tuple[Operator, TOTPDevice]:
+    """Create a vendor operator account with a console role and its authenticator (TOTP) device.
+    Returns both; the device's ``config_url`` (an otpauth:// URI) is what the operator's
+    authenticator app is set up with."""
     if connection.schema_name != get_public_schema_name():
         raise RuntimeError("operators live in the public schema")
     if role not in Operator.Role.values:
         raise ValueError(f"unknown operator role {role!r}; choose one of {', '.join(Operator.Role.values)}")
     user = user_create(email=email, full_name=full_name, password=password)
-    return Operator.objects.create(user=user, role=role)
+    operator = Operator.objects.create(user=user, role=role)
+    device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    return operator, device

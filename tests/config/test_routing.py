@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 
 from shared.schools.services import school_provision
 from tenants.users.models import User
-from tests.helpers import host_client
+from tests.helpers import current_code, host_client
 
 pytestmark = pytest.mark.django_db
 
@@ -139,17 +139,19 @@ def test_operator_signs_in_to_the_console_and_sees_schools(password):
     from ops.demo import DEMO_OPERATOR_EMAIL
 
     client = host_client(settings.BASE_DOMAIN)
-    response = client.post("/console/login/", {"username": DEMO_OPERATOR_EMAIL, "password": password})
-    home = client.get("/console/")
+    response = client.post("/console/login/", {"username": DEMO_OPERATOR_EMAIL, "password": password,
+                                               "otp_token": current_code(DEMO_OPERATOR_EMAIL)})
+    clients = client.get("/console/clients/")
 
     assert response.status_code == 302 and response["Location"] == "/console/"
-    assert b"Oakfield Primary" in home.content and b"Riverside Academy" in home.content
+    assert b"Oakfield Primary" in clients.content and b"Riverside Academy" in clients.content
 
 
 def test_school_staff_cannot_sign_in_to_the_console(oakfield, password):
     client = host_client(settings.BASE_DOMAIN)
 
-    response = client.post("/console/login/", {"username": oakfield.demo.teacher_email, "password": password})
+    response = client.post("/console/login/", {"username": oakfield.demo.teacher_email, "password": password,
+                                               "otp_token": "123456"})
 
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session

@@ -3,17 +3,20 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from ops.demo import DEMO_OPERATOR_EMAIL, DEMO_PASSWORD, demo_seed
+from ops.demo import DEMO_OPERATORS, DEMO_PASSWORD, demo_seed
 from shared.schools.selectors import site_url
 
 
 class Command(BaseCommand):
-    help = "Create the demo schools (Oakfield Primary, Riverside Academy), their staff and an operator."
+    help = "Create the demo: Oakfield Primary and Riverside Academy with staff and records, and an operator per role."
 
     def handle(self, *args, **options):
         seeded = demo_seed()
         self.stdout.write(self.style.SUCCESS("Demo ready. Every demo password is: " + DEMO_PASSWORD))
-        self.stdout.write(f"  operator console  {site_url(settings.BASE_DOMAIN, '/console/')}  {DEMO_OPERATOR_EMAIL}")
+        self.stdout.write(f"  operator console  {site_url(settings.BASE_DOMAIN, '/console/')}")
+        for role, (email, _) in DEMO_OPERATORS.items():
+            self.stdout.write(f"    {role:<14} {email}")
+        self.stdout.write("    one-time code:  python manage.py operator_code <email>   (or scan the otpauth link it prints)")
         for s in seeded:
             self.stdout.write(
                 f"  {s.demo.name:<18} {site_url(s.hostname)}  {s.demo.head_email} (admin), "

@@ -1,0 +1,102 @@
+"""Invoices, payments and credit notes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+
+from console import forms as f
+from console.access import console_view, submit_once
+from console.views.clients import page_of
+from shared import clock
+from shared.billing import selectors, services
+from shared.billing.models import Invoice
+from shared.clients.selectors import access_school
+
+
+@console_view("billing")
+def invoice_list(request):
+    form = f.InvoiceSearchForm(request.GET or None)
+    queryset = selectors.invoice_list()
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            queryset = queryset.filter(Q(number__icontains=data["q"]) | Q(school__name__icontains=data["q"]))
+        if data["state"] == "overdue":
+            queryset = queryset.filter(pk__in=selectors.invoices_overdue().values("pk"))
+        elif data["state"]:
+            queryset = queryset.filter(status=data["state"])
+        if data["tax_year"]:
+            queryset = queryset.filter(tax_year=data["tax_year"])
+    return render(request, "console/invoice_list.html", {"form": form, "page": page_of(request, queryset)})
+
+
+@console_view("billing")
+@submit_once
+def invoice_new(request, school_id: int):
+    school = access_school(school_id)
+    form = f.InvoiceForm(request.POST or None, initial={"due_on": clock.add_months(clock.today(), 1)})
+    lines = f.InvoiceLineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        filled = [line.cleaned_data for line in lines if line.cleaned_data and not line.cleaned_data.get("DELETE")]
+        try:
+            invoice = services.invoice_issue(actor=request.actor, school=school,
+                                             lines=[services.LineInput(**line) for line in filled], **form.cleaned_data)
+        except ValidationError as error:
+            f.service_errors_to_form(form, error)
+        else:
+            messages.success(request, f"Invoice {invoice.number} issued.")
+            return redirect("invoice_detail", invoice_id=invoice.pk)
+    return render(request, "console/invoice_new.html", {"school": school, "form": form, "lines": lines})
+
+
+def _access_invoice(invoice_id: int) -> Invoice:
+    return get_object_or_404(Invoice.objects.select_related("school"), pk=invoice_id)
+
+
+@console_view("billing")
+def invoice_detail(request, invoice_id: int):
+    invoice = _access_invoice(invoice_id)
+    return render(request, "console/invoice_detail.html", {
+        "invoice": invoice, "totals": selectors.invoice_totals(invoice), "lines": invoice.lines.all(),
+        "payments": invoice.payments.all(), "credit_notes": invoice.credit_notes.all(),
+        "payment_form": f.PaymentForm(), "credit_form": f.CreditNoteForm(),
+    })
+
+
+def _invoice_action(request, invoice_id: int, form_class, service, success: str, form_name: str):
+    invoice = _access_invoice(invoice_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            service(actor=request.actor, invoice=invoice, **form.cleaned_data)
+        except ValidationError as error:
+            f.service_errors_to_form(form, error)
+        else:
+            messages.success(request, success)
+            return redirect("invoice_detail", invoice_id=invoice.pk)
+    context = {
+        "invoice": invoice, "totals": selectors.invoice_totals(invoice), "lines": invoice.lines.all(),
+        "payments": invoice.payments.all(), "credit_notes": invoice.credit_notes.all(),
+        "payment_form": f.PaymentForm(), "credit_form": f.CreditNoteForm(), form_name: form,
+    }
+    return render(request, "console/invoice_detail.html", context)
+
+
+@console_view("billing")
+@submit_once
+def payment_new(request, invoice_id: int):
+    if request.method != "POST":
+        return redirect("invoice_detail", invoice_id=invoice_id)
+    return _invoice_action(request, invoice_id, f.PaymentForm, services.payment_record, "Payment recorded.", "payment_form")
+
+
+@console_view("billing")
+@submit_once
+def credit_note_new(request, invoice_id: int):
+    if request.method != "POST":
+        return redirect("invoice_detail", invoice_id=invoice_id)
+    return _invoice_action(request, invoice_id, f.CreditNoteForm, services.credit_note_issue, "Credit note issued.",
+                           "credit_form")

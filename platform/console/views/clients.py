@@ -1,0 +1,208 @@
+"""The console's landing, dashboard, and client screens: list, onboarding, a client's page,
+contract cancellation, contacts, correspondence and complaints."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from console import forms as f
+from console.access import console_view, submit_once
+from shared.billing.selectors import invoice_list
+from shared.clients import selectors, services
+from shared.clients.models import Complaint
+
+PAGE_SIZE = 25
+
+
+def page_of(request, queryset, per_page: int = PAGE_SIZE):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def landing(request):
+    return render(request, "console/landing.html")
+
+
+@console_view("dashboard")
+def dashboard(request):
+    from shared.billing.selectors import invoices_overdue
+
+    return render(request, "console/dashboard.html", {
+        "counts": selectors.dashboard_counts(),
+        "overdue": invoices_overdue()[:10],
+        "complaints": selectors.complaint_list(status="open")[:10],
+    })
+
+
+@console_view("clients")
+def client_list(request):
+    form = f.ClientSearchForm(request.GET or None)
+    search = status = ""
+    if form.is_valid():
+        search, status = form.cleaned_data["q"], form.cleaned_data["status"]
+    return render(request, "console/client_list.html", {
+        "form": form, "page": page_of(request, selectors.client_list(search=search, status=status)),
+    })
+
+
+@console_view("client_onboard")
+@submit_once
+def client_onboard(request):
+    form = f.OnboardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            provisioned = services.client_onboard(actor=request.actor, **form.cleaned_data)
+        except ValidationError as error:
+            f.service_errors_to_form(form, error)
+        else:
+            messages.success(request, f"{provisioned.school.name} is set up. Send the school admin this "
+                                      f"set-password link (shown once): {provisioned.set_password_url}")
+            return redirect("client_detail", school_id=provisioned.school.pk)
+    return render(request, "console/form_page.html", {"form": form, "title": "Onboard a school", "submit_label": "Onboard"})
+
+
+@console_view("clients")
+def client_detail(request, school_id: int):
+    school = selectors.access_school(school_id)
+    contract = selectors.current_contract(school)
+    return render(request, "console/client_detail.html", {
+        "school": school,
+        "contract": contract,
+        "undoable": contract is not None and services.contract_cancellation_undoable(contract),
+        "contacts": school.contacts.all(),
+        "accounts": school.client_accounts.all(),
+        "invoices": invoice_list(school_id=school.pk)[:20],
+        "correspondence": school.correspondence.select_related("contact").prefetch_related("attachments")[:20],
+        "complaints": school.complaints.select_related("contact")[:20],
+        "cancel_form": f.CancelForm(),
+    })
+
+
+@console_view("contract_cancel")
+@require_POST
+@submit_once
+def contract_cancel(request, school_id: int):
+    school = selectors.access_school(school_id)
+    contract = selectors.current_contract(school)
+    form = f.CancelForm(request.POST)
+    if contract is None:
+        messages.error(request, "This school has no contract to cancel.")
+        return redirect("client_detail", school_id=school.pk)
+    if form.is_valid():
+        try:
+            cancelled = services.contract_cancel(actor=request.actor, contract=contract, **form.cleaned_data)
+        except ValidationError as error:
+            f.service_errors_to_form(form, error)
+        else:
+            messages.success(request, f"Cancellation recorded. Nothing is deleted now: configuration files are due "
+                                      f"to go on {cancelled.config_files_delete_on:%d %B %Y} and the school's data "
+                                      f"on {cancelled.schema_drop_on:%d %B %Y}.")
+            return redirect("client_detail", school_id=school.pk)
+    return render(request, "console/form_page.html", {
+        "school": school, "form": form, "title": f"Cancel {school.name}'s contract", "submit_label": "Record cancellation",
+    })
+
+
+@console_view("contract_cancel")
+@require_POST
+@submit_once
+def contract_cancellation_undo(request, school_id: int):
+    school = selectors.access_school(school_id)
+    contract = selectors.current_contract(school)
+    try:
+        if contract is None:
+            raise ValidationError("This school has no contract.")
+        services.contract_cancellation_undo(actor=request.actor, contract=contract)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Cancellation undone: the contract is active again.")
+    return redirect("client_detail", school_id=school.pk)
+
+
+@console_view("contacts")
+@submit_once
+def contact_edit(request, school_id: int, contact_id: int | None = None):
+    school = selectors.access_school(school_id)
+    contact = selectors.access_contact(school=school, contact_id=contact_id) if contact_id else None
+    form = f.ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if contact is None:
+                services.contact_create(actor=request.actor, school=school, **form.cleaned_data)
+            else:
+                services.contact_update(actor=request.actor, contact=contact, **form.cleaned_data)
+        except ValidationError as error:
+            f.service_errors_to_form(form, error)
+        else:
+            messages.success(request, "Contact saved.")
+            return redirect("client_detail", school_id=school.pk)
+    return render(request, "console/form_page.html", {
+        "school": school, "form": form, "title": f"Edit {contact.full_name}" if contact else f"Add a contact at {school.name}",
+    })
+
+
+@console_view("correspondence")
+@submit_once
+def correspondence_new(request, school_id: int):
+    school = selectors.access_school(school_id)
+    form = f.CorrespondenceForm(request.POST or None, request.FILES or None, school=school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.correspondence_record(actor=request.actor, school=school, **form.cleaned_data)
+        except ValidationError as error:
+            f.service_errors_to_form(form, error)
+        else:
+            messages.success(request, "Correspondence recorded.")
+            return redirect("client_detail", school_id=school.pk)
+    return render(request, "console/form_page.html", {
+        "school": school, "form": form, "title": f"Record correspondence with {school.name}", "multipart": True,
+    })
+
+
+@console_view("complaints")
+@submit_once
+def complaint_new(request, school_id: int):
+    school = selectors.access_school(school_id)
+    form = f.ComplaintForm(request.POST or None, school=school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.complaint_record(actor=request.actor, school=school, **form.cleaned_data)
+        except ValidationError as error:
+            f.service_errors_to_form(form, error)
+        else:
+            messages.success(request, "Complaint logged.")
+            return redirect("client_detail", school_id=school.pk)
+    return render(request, "console/form_page.html", {
+        "school": school, "form": form, "title": f"Log a complaint or problem from {school.name}",
+    })
+
+
+@console_view("complaints")
+def complaint_list(request):
+    status = request.GET.get("status", "open")
+    search = request.GET.get("q", "")
+    return render(request, "console/complaint_list.html", {
+        "page": page_of(request, selectors.complaint_list(status=status, search=search)),
+        "status": status, "q": search, "statuses": [("open", "Open or investigating"), *Complaint.Status.choices, ("", "All")],
+    })
+
+
+@console_view("complaints")
+@submit_once
+def complaint_detail(request, complaint_id: int):
+    complaint = selectors.access_complaint(complaint_id)
+    form = f.ComplaintStatusForm(request.POST or None, initial={"status": complaint.status})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.complaint_status_set(actor=request.actor, complaint=complaint, **form.cleaned_data)
+        except ValidationError as error:
+            f.service_errors_to_form(form, error)
+        else:
+            messages.success(request, "Complaint updated.")
+            return redirect("complaint_detail", complaint_id=complaint.pk)
+    return render(request, "console/complaint_detail.html", {"complaint": complaint, "form": form})
+

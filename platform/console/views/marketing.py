@@ -1,0 +1,68 @@
+"""Prospects: business development, and objections to direct marketing."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from console import forms as f
+from console.access import console_view, submit_once
+from console.views.clients import page_of
+from shared.marketing import services
+from shared.marketing.models import Prospect
+
+
+@console_view("prospects")
+def prospect_list(request):
+    search = request.GET.get("q", "").strip()
+    queryset = Prospect.objects.all()
+    if search:
+        queryset = queryset.filter(Q(full_name__icontains=search) | Q(organisation__icontains=search)
+                                   | Q(email__icontains=search))
+    return render(request, "console/prospect_list.html", {"page": page_of(request, queryset), "q": search})
+
+
+@console_view("prospects")
+@submit_once
+def prospect_new(request):
+    form = f.ProspectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            prospect = services.prospect_create(actor=request.actor, **form.cleaned_data)
+        except ValidationError as error:
+            f.service_errors_to_form(form, error)
+        else:
+            messages.success(request, "Prospect added.")
+            return redirect("prospect_detail", prospect_id=prospect.pk)
+    return render(request, "console/form_page.html", {"form": form, "title": "Add a prospect"})
+
+
+@console_view("prospects")
+@submit_once
+def prospect_detail(request, prospect_id: int):
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    form = f.ProspectInteractionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.prospect_interaction_record(actor=request.actor, prospect=prospect, **form.cleaned_data)
+        except ValidationError as error:
+            f.service_errors_to_form(form, error)
+        else:
+            messages.success(request, "Interaction recorded.")
+            return redirect("prospect_detail", prospect_id=prospect.pk)
+    return render(request, "console/prospect_detail.html", {
+        "prospect": prospect, "interactions": prospect.interactions.all(), "form": form,
+    })
+
+
+@console_view("prospects")
+@require_POST
+@submit_once
+def prospect_object(request, prospect_id: int):
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    services.prospect_object(actor=request.actor, prospect=prospect)
+    messages.success(request, f"Objection recorded: {prospect.full_name} will not be contacted again.")
+    return redirect("prospect_detail", prospect_id=prospect.pk)

@@ -1,0 +1,69 @@
+"""Reads on client records. Every lookup by an id from a request goes through an ``access_*``
+helper, which raises Http404 for an unknown id."""
+
+from __future__ import annotations
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+
+from shared.clients.models import Complaint, Contact, Contract
+from shared.schools.models import School
+
+
+def current_contract(school: School) -> Contract | None:
+    return school.contracts.order_by("-starts_on", "-id").first()
+
+
+def client_list(*, search: str = "", status: str = "") -> QuerySet[School]:
+    """Schools with their current contract's status and last use, and open complaints, for the
+    clients list; ``search`` matches name, subdomain or a contact's name or email."""
+    latest = Contract.objects.filter(school=OuterRef("pk")).order_by("-starts_on", "-id")
+    queryset = School.objects.annotate(
+        contract_status=Subquery(latest.values("status")[:1]),
+        last_used_on=Subquery(latest.values("last_used_on")[:1]),
+        open_complaints=Count("complaints", filter=Q(complaints__status__in=Complaint.OPEN_STATUSES), distinct=True),
+    ).prefetch_related("domains").order_by("name")
+    if search.strip():
+        term = search.strip()
+        queryset = queryset.filter(
+            Q(name__icontains=term) | Q(domains__domain__istartswith=term)
+            | Q(contacts__full_name__icontains=term) | Q(contacts__email__icontains=term)
+        ).distinct()
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def access_school(school_id: int) -> School:
+    return get_object_or_404(School, pk=school_id)
+
+
+def access_contact(*, school: School, contact_id: int) -> Contact:
+    """A contact of this school: another school's contact is not found, not shown."""
+    return get_object_or_404(Contact, pk=contact_id, school=school)
+
+
+def access_complaint(complaint_id: int) -> Complaint:
+    return get_object_or_404(Complaint.objects.select_related("school", "contact"), pk=complaint_id)
+
+
+def complaint_list(*, status: str = "", search: str = "") -> QuerySet[Complaint]:
+    queryset = Complaint.objects.select_related("school", "contact")
+    if status == "open":
+        queryset = queryset.filter(status__in=Complaint.OPEN_STATUSES)
+    elif status:
+        queryset = queryset.filter(status=status)
+    if search.strip():
+        queryset = queryset.filter(Q(summary__icontains=search.strip()) | Q(school__name__icontains=search.strip()))
+    return queryset
+
+
+def dashboard_counts() -> dict[str, int]:
+    from shared.billing.selectors import invoices_overdue
+
+    return {
+        "active_clients": School.objects.filter(status=School.Status.ACTIVE).count(),
+        "cancelled_clients": School.objects.filter(status=School.Status.CANCELLED).count(),
+        "overdue_invoices": invoices_overdue().count(),
+        "open_complaints": Complaint.objects.filter(status__in=Complaint.OPEN_STATUSES).count(),
+    }
