@@ -125,7 +125,8 @@ def visit_partitions_ensure(*, months_ahead: int = 2, as_of: dt.date | None = No
                     f"FOR VALUES FROM ('{month.isoformat()} 00:00+00') TO ('{upper.isoformat()} 00:00+00')"
                 )
                 created.append(name)
-            _known_partitions.add(name)
+            # Remembered only once committed: a rolled-back creation must be retried.
+            transaction.on_commit(lambda name=name: _known_partitions.add(name))
     if created:
         log.info("visits.partitions_created", partitions=created)
     return created

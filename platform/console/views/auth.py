@@ -12,7 +12,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 from django_otp import login as otp_login
 from django_otp import match_token
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from shared.operators.selectors import operator_for_user
 
@@ -24,14 +24,17 @@ def _failure_key(group, request) -> str:
 
 
 def login_throttled(request, *, count_failure: bool) -> bool:
-    """Whether this sign-in is over the limit; with ``count_failure``, count one more failure."""
-    per_account = is_ratelimited(request, group="console-login-account", key=_failure_key,
-                                 rate=f"{settings.LOGIN_FAILURES_ALLOWED}/{settings.LOGIN_FAILURE_WINDOW}",
-                                 method="POST", increment=count_failure)
-    per_ip = is_ratelimited(request, group="console-login-ip", key="ip",
-                            rate=f"{settings.LOGIN_FAILURES_ALLOWED * 10}/{settings.LOGIN_FAILURE_WINDOW}",
-                            method="POST", increment=count_failure)
-    return per_account or per_ip
+    """Whether this account or address has used up its failed sign-ins for the window; with
+    ``count_failure``, count one more failure first."""
+    allowed = settings.LOGIN_FAILURES_ALLOWED
+    window = settings.LOGIN_FAILURE_WINDOW
+    limits = [("console-login-account", _failure_key, allowed), ("console-login-ip", "ip", allowed * 10)]
+    throttled = False
+    for group, key, limit in limits:
+        usage = get_usage(request, group=group, key=key, rate=f"{limit}/{window}", method="POST",
+                          increment=count_failure)
+        throttled |= usage is not None and usage["count"] >= limit
+    return throttled
 
 
 class OperatorAuthenticationForm(AuthenticationForm):

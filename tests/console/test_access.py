@@ -1,0 +1,240 @@
+"""The console: one-time codes, throttling, roles, CSRF and submit-once forms."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from console.access import SCREENS
+from ops.demo import DEMO_OPERATORS, DEMO_PASSWORD
+from shared.clients.models import Complaint, Contact
+from shared.operators.models import Operator
+from shared.technical.models import ChangeLogEntry
+from tests.helpers import console_client, current_code, form_token, host_client
+
+pytestmark = pytest.mark.django_db
+ADMIN_EMAIL = DEMO_OPERATORS[Operator.Role.ADMINISTRATOR][0]
+
+
+def login(client, email=ADMIN_EMAIL, password=DEMO_PASSWORD, code=None):
+    return client.post("/console/login/", {"username": email, "password": password,
+                                           "otp_token": current_code(email) if code is None else code})
+
+
+def test_password_alone_is_not_enough():
+    client = host_client(settings.BASE_DOMAIN)
+
+    response = login(client, code="")
+
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert client.get("/console/").status_code == 302
+
+
+def test_a_wrong_code_is_refused():
+    client = host_client(settings.BASE_DOMAIN)
+    right = current_code(ADMIN_EMAIL)
+
+    response = login(client, code=f"{(int(right) + 1) % 1_000_000:06d}")
+
+    assert b"That one-time code is wrong or has expired." in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_and_code_sign_in():
+    client = host_client(settings.BASE_DOMAIN)
+
+    response = login(client)
+
+    assert response.status_code == 302 and response["Location"] == "/console/"
+    assert client.get("/console/").status_code == 200
+
+
+def test_sign_in_is_throttled_after_repeated_failures():
+    from shared.operators.services import operator_create
+
+    client = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="192.0.2.50")
+    email = f"locked-{uuid.uuid4().hex[:8]}@pupiltracking.example"
+    operator_create(email=email, full_name="Lou Locked", role=Operator.Role.SUPPORT, password=DEMO_PASSWORD)
+    for _ in range(settings.LOGIN_FAILURES_ALLOWED):
+        assert login(client, email=email, password="wrong-password").status_code == 200
+
+    throttled = login(client, email=email)  # now even the right password and code
+
+    assert throttled.status_code == 429
+    assert b"Too many failed sign-ins" in throttled.content
+    assert "_auth_user_id" not in client.session
+    other = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="192.0.2.51")
+    assert login(other, email=DEMO_OPERATORS[Operator.Role.DPO][0]).status_code == 302  # others unaffected
+
+
+SCREEN_URLS = {
+    "dashboard": lambda s: "/console/",
+    "clients": lambda s: f"/console/clients/{s.pk}/",
+    "client_onboard": lambda s: "/console/clients/new/",
+    "contacts": lambda s: f"/console/clients/{s.pk}/contacts/new/",
+    "correspondence": lambda s: f"/console/clients/{s.pk}/correspondence/new/",
+    "complaints": lambda s: "/console/complaints/",
+    "billing": lambda s: "/console/invoices/",
+    "prospects": lambda s: "/console/prospects/",
+    "technical": lambda s: "/console/technical/changes/",
+    "raw_data": lambda s: "/console/raw/",
+}
+
+
+@pytest.mark.parametrize("role", Operator.Role.values)
+def test_each_role_sees_only_its_screens(role, oakfield):
+    client = console_client(role)
+
+    allowed = {screen for screen, url in SCREEN_URLS.items() if client.get(url(oakfield.school)).status_code == 200}
+
+    assert allowed == {screen for screen in SCREEN_URLS if role in SCREENS[screen]}
+
+
+def test_every_console_url_is_guarded_by_a_role():
+    from config import urls_public
+
+    from django.urls import URLPattern
+
+    views = [p for p in urls_public.urlpatterns if isinstance(p, URLPattern)]  # the raw data view guards itself
+    unguarded = [p.name for p in views
+                 if p.name not in {"landing", "login", "logout"} and not hasattr(p.callback, "console_screen")]
+
+    assert unguarded == []
+
+
+def test_forms_are_protected_against_csrf(oakfield):
+    client = console_client(Operator.Role.ADMINISTRATOR)
+    client.handler.enforce_csrf_checks = True
+    before = Contact.objects.count()
+
+    response = client.post(f"/console/clients/{oakfield.school.pk}/contacts/new/",
+                           {"full_name": "No Token", "form_token": "0" * 32})
+
+    assert response.status_code == 403
+    assert Contact.objects.count() == before
+
+
+def test_a_form_submitted_twice_saves_once(oakfield):
+    client = console_client(Operator.Role.SUPPORT)
+    url = f"/console/clients/{oakfield.school.pk}/complaints/new/"
+    token = form_token(client.get(url))
+    data = {"kind": "problem", "summary": "Double-clicked report", "form_token": token}
+
+    first = client.post(url, data)
+    second = client.post(url, data)
+
+    assert first.status_code == 302 and second.status_code == 302
+    assert Complaint.objects.filter(summary="Double-clicked report").count() == 1
+    assert b"already submitted" in client.get(second["Location"]).content
+
+
+def test_a_form_with_errors_can_be_corrected_and_sent_again(oakfield):
+    client = console_client(Operator.Role.ADMINISTRATOR)
+    url = f"/console/clients/{oakfield.school.pk}/contacts/new/"
+    token = form_token(client.get(url))
+
+    bad = client.post(url, {"full_name": "Kim Ray", "email": "not-an-email", "form_token": token})
+    good = client.post(url, {"full_name": "Kim Ray", "email": "kim@oakfield.example", "form_token": token})
+
+    assert bad.status_code == 200 and b"Enter a valid email address" in bad.content
+    assert good.status_code == 302
+    assert Contact.objects.filter(full_name="Kim Ray").count() == 1
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"contract_starts_on": "2026-09-01", "contract_ends_on": "2026-08-01"}, b"cannot end before it starts"),
+    ({"contract_starts_on": "2026-02-30"}, b"Enter a valid date"),
+    ({"subdomain": "admin"}, b"is reserved"),
+])
+def test_bad_onboarding_input_gives_a_form_error_and_saves_nothing(data, message):
+    from shared.schools.models import School
+
+    client = console_client(Operator.Role.ADMINISTRATOR)
+    token = form_token(client.get("/console/clients/new/"))
+    before = School.objects.count()
+    form = {"name": "Elm Tree", "subdomain": "elmtree", "admin_email": "head@elmtree.example",
+            "contract_starts_on": "2026-09-01", "form_token": token, **data}
+
+    response = client.post("/console/clients/new/", form)
+
+    assert response.status_code == 200 and message in response.content
+    assert School.objects.count() == before
+
+
+def test_negative_payment_gives_a_form_error_and_saves_nothing(oakfield):
+    from shared.billing.models import Invoice, Payment
+
+    client = console_client(Operator.Role.BILLING)
+    invoice = Invoice.objects.filter(school=oakfield.school).first()
+    token = form_token(client.get(f"/console/invoices/{invoice.pk}/"))
+    before = Payment.objects.count()
+
+    response = client.post(f"/console/invoices/{invoice.pk}/payments/",
+                           {"paid_on": "2026-10-01", "amount": "-5", "method": "bacs", "form_token": token})
+
+    assert response.status_code == 200 and b"The amount must be more than zero." in response.content
+    assert Payment.objects.count() == before
+
+
+def test_an_unknown_client_is_a_404():
+    client = console_client(Operator.Role.ADMINISTRATOR)
+
+    assert client.get("/console/clients/999999/").status_code == 404
+    assert client.get("/console/clients/999999/contacts/new/").status_code == 404
+
+
+def test_onboarding_through_the_console_provisions_and_logs_the_operator():
+    from shared.schools.models import School
+
+    client = console_client(Operator.Role.ADMINISTRATOR)
+    token = form_token(client.get("/console/clients/new/"))
+    operator = Operator.objects.get(user__email=ADMIN_EMAIL)
+
+    response = client.post("/console/clients/new/", {
+        "name": "Elm Tree Infants", "subdomain": "elmtree", "admin_email": "head@elmtree.example",
+        "contract_starts_on": "2026-09-01", "contact_name": "Ruth Ade", "form_token": token})
+
+    school = School.objects.get(name="Elm Tree Infants")
+    assert response.status_code == 302 and response["Location"] == f"/console/clients/{school.pk}/"
+    page = client.get(response["Location"])
+    assert b"set-password link" in page.content and b"Ruth Ade" in page.content
+    entries = ChangeLogEntry.objects.filter(object_type="schools.school", object_id=str(school.pk))
+    assert list(entries.values_list("actor_kind", "actor_id")) == [("operator", operator.user_id)]
+
+
+def test_cancelling_and_undoing_through_the_console(oakfield):
+    from shared.clients.selectors import current_contract
+
+    client = console_client(Operator.Role.BILLING)
+    page = client.get(f"/console/clients/{oakfield.school.pk}/")
+    response = client.post(f"/console/clients/{oakfield.school.pk}/cancel/",
+                           {"cancelled_on": "2026-11-30", "reason": "", "form_token": form_token(page)})
+    page = client.get(response["Location"])
+    undo = client.post(f"/console/clients/{oakfield.school.pk}/cancel/undo/", {"form_token": form_token(page)})
+
+    assert b"Nothing is deleted now" in page.content and b"28 February 2027" in page.content
+    assert undo.status_code == 302
+    assert current_contract(oakfield.school).status == "active"
+
+
+def client_get_following(response) -> str:
+    """Where a chain of redirects ends."""
+    client = host_client(settings.BASE_DOMAIN)
+    location = response["Location"]
+    while True:
+        hop = client.get(location)
+        if hop.status_code != 302:
+            return location
+        location = hop["Location"]
+
+
+def test_the_raw_data_view_never_offers_its_own_password_form():
+    response = host_client(settings.BASE_DOMAIN).get("/console/raw/")
+
+    login = client_get_following(response)
+
+    assert login.startswith(reverse("login", urlconf="config.urls_public"))

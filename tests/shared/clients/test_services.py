@@ -1,0 +1,153 @@
+"""Client records: onboarding, cancellation and its undo, correspondence and complaints."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from shared.clients import services
+from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
+from shared.clients.selectors import current_contract
+from shared.operators.models import Operator
+from shared.schools.models import School
+from shared.technical.models import ChangeLogEntry
+from shared.technical.services import Actor
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor.operator(Operator.objects.get(role=Operator.Role.ADMINISTRATOR).user)
+
+
+def counts() -> dict:
+    return {model.__name__: model.objects.count()
+            for model in (School, Contract, Contact, ClientAccount, Correspondence, Complaint, ChangeLogEntry)}
+
+
+def onboard(actor, **overrides):
+    data = dict(name="Elm Tree Infants", subdomain="elmtree", admin_email="head@elmtree.example",
+                contract_starts_on=dt.date(2026, 9, 1), contact_name="Ruth Ade", contact_role="Office manager",
+                contact_email="Office@ElmTree.example", contact_phone="01632 960111")
+    return services.client_onboard(actor=actor, **{**data, **overrides})
+
+
+def test_onboarding_records_school_contract_contact_and_account(actor):
+    school = onboard(actor).school
+
+    contract = current_contract(school)
+    assert (contract.status, contract.starts_on, contract.ends_on) == (Contract.Status.ACTIVE, dt.date(2026, 9, 1), None)
+    assert list(school.contacts.values_list("full_name", "email", "is_primary")) == [("Ruth Ade", "office@elmtree.example", True)]
+    assert list(school.client_accounts.values_list("email", flat=True)) == ["head@elmtree.example"]
+    logged = set(ChangeLogEntry.objects.filter(actor_id=actor.user_id).values_list("object_type", "action"))
+    assert {("schools.school", "create"), ("clients.contract", "create"), ("clients.contact", "create"),
+            ("clients.clientaccount", "create")} <= logged
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"contract_ends_on": dt.date(2026, 8, 31)}, "ends_on"),
+    ({"subdomain": "www"}, "subdomain"),
+    ({"subdomain": "oakfield"}, "subdomain"),
+    ({"admin_email": "not an email"}, "admin_email"),
+    ({"contact_email": "nope"}, "email"),
+])
+def test_refused_onboarding_saves_nothing(actor, oakfield, overrides, field):
+    before = counts()
+
+    with pytest.raises(ValidationError) as error:
+        onboard(actor, **overrides)
+
+    assert field in error.value.message_dict
+    assert counts() == before
+
+
+def test_cancelling_sets_the_retention_dates_and_deletes_nothing(actor):
+    school = onboard(actor).school
+    contract = current_contract(school)
+
+    services.contract_cancel(actor=actor, contract=contract, cancelled_on=dt.date(2027, 8, 31), reason="Joined a trust")
+
+    contract.refresh_from_db()
+    school.refresh_from_db()
+    assert contract.status == Contract.Status.CANCELLED
+    assert contract.config_files_delete_on == dt.date(2027, 11, 30)  # 31 Nov does not exist
+    assert contract.schema_drop_on == dt.date(2028, 2, 29)  # nor 31 Feb; 2028 is a leap year
+    assert school.status == School.Status.CANCELLED and school.cancelled_at is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", [school.schema_name])
+        assert cursor.fetchone()[0] == 1
+    assert school.contacts.count() == 1 and school.client_accounts.count() == 1
+
+
+def test_a_cancellation_can_be_undone_before_the_end_date(actor):
+    school = onboard(actor, contract_ends_on=dt.date(2027, 8, 31)).school
+    contract = services.contract_cancel(actor=actor, contract=current_contract(school), cancelled_on=dt.date(2027, 3, 1))
+
+    services.contract_cancellation_undo(actor=actor, contract=contract, today=dt.date(2027, 8, 31))
+
+    contract.refresh_from_db()
+    school.refresh_from_db()
+    assert (contract.status, contract.cancelled_on, contract.config_files_delete_on, contract.schema_drop_on) == (
+        Contract.Status.ACTIVE, None, None, None)
+    assert school.status == School.Status.ACTIVE
+
+
+def test_undo_after_the_end_date_is_refused_and_changes_nothing(actor):
+    school = onboard(actor, contract_ends_on=dt.date(2027, 8, 31)).school
+    contract = services.contract_cancel(actor=actor, contract=current_contract(school), cancelled_on=dt.date(2027, 3, 1))
+
+    with pytest.raises(ValidationError, match="can no longer be undone"):
+        services.contract_cancellation_undo(actor=actor, contract=contract, today=dt.date(2027, 9, 1))
+
+    contract.refresh_from_db()
+    assert contract.status == Contract.Status.CANCELLED
+    assert contract.schema_drop_on == dt.date(2027, 9, 1)
+
+
+def test_cancelling_before_the_start_is_refused(actor):
+    school = onboard(actor).school
+    before = counts()
+
+    with pytest.raises(ValidationError) as error:
+        services.contract_cancel(actor=actor, contract=current_contract(school), cancelled_on=dt.date(2026, 8, 1))
+
+    assert "cancelled_on" in error.value.message_dict
+    assert current_contract(school).status == Contract.Status.ACTIVE
+    assert counts() == before
+
+
+def test_correspondence_keeps_the_contacts_last_interaction(actor, oakfield):
+    contact = oakfield.school.contacts.first()
+    when = dt.datetime(2030, 1, 15, 10, 30, tzinfo=dt.timezone.utc)
+
+    services.correspondence_record(actor=actor, school=oakfield.school, contact=contact, direction="out",
+                                   channel="phone", subject="Renewal call", occurred_at=when)
+
+    contact.refresh_from_db()
+    assert contact.last_interaction_at == when
+
+
+def test_correspondence_with_another_schools_contact_is_refused(actor, oakfield, riverside):
+    before = counts()
+
+    with pytest.raises(ValidationError):
+        services.correspondence_record(actor=actor, school=oakfield.school, contact=riverside.school.contacts.first(),
+                                       direction="in", channel="email", subject="Mixed up")
+
+    assert counts() == before
+
+
+def test_resolving_a_complaint_needs_a_resolution(actor, oakfield):
+    complaint = services.complaint_record(actor=actor, school=oakfield.school, summary="Login page slow")
+
+    with pytest.raises(ValidationError):
+        services.complaint_status_set(actor=actor, complaint=complaint, status=Complaint.Status.RESOLVED)
+    services.complaint_status_set(actor=actor, complaint=complaint, status=Complaint.Status.RESOLVED,
+                                  resolution="Index added")
+
+    complaint.refresh_from_db()
+    assert complaint.status == Complaint.Status.RESOLVED and complaint.resolved_at is not None
