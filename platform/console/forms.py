@@ -13,7 +13,8 @@ from shared.clients.models import Complaint, Contact, Correspondence
 from shared.marketing.models import ProspectInteraction
 from shared.schools.models import School
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# HTML date inputs take ISO dates whatever the locale (en-GB would render 28/11/2026, which they drop).
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 def service_errors_to_form(form: forms.Form, error: ValidationError) -> None:
@@ -46,7 +47,7 @@ class ClientSearchForm(forms.Form):
 
 class OnboardForm(forms.Form):
     name = forms.CharField(max_length=200, label="School name")
-    subdomain = forms.CharField(max_length=63, help_text="The school's site will be at <subdomain>.<our domain>.")
+    subdomain = forms.CharField(max_length=63, help_text="Letters, digits and hyphens: the school's site will be at subdomain.our-domain.")
     admin_email = forms.EmailField(label="First school admin's email")
     contract_starts_on = forms.DateField(widget=DATE, initial=clock.today, label="Contract starts")
     contract_ends_on = forms.DateField(widget=DATE, required=False, label="Contract ends", help_text="Blank for a rolling contract.")
