@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-BENCHMARKS = ["provision"]  # modules of this package
+BENCHMARKS = ["provision", "visits"]  # modules of this package
 
 
 @contextlib.contextmanager
