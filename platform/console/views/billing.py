@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from console import forms as f
 from console.access import console_view, submit_once
-from console.views.clients import page_of
+from console.views import page_of, saved
 from shared import clock
 from shared.billing import selectors, services
 from shared.billing.models import Invoice
@@ -69,14 +69,8 @@ def invoice_detail(request, invoice_id: int):
 def _invoice_action(request, invoice_id: int, form_class, service, success: str, form_name: str):
     invoice = _access_invoice(invoice_id)
     form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            service(actor=request.actor, invoice=invoice, **form.cleaned_data)
-        except ValidationError as error:
-            f.service_errors_to_form(form, error)
-        else:
-            messages.success(request, success)
-            return redirect("invoice_detail", invoice_id=invoice.pk)
+    if saved(request, form, lambda data: service(actor=request.actor, invoice=invoice, **data), success):
+        return redirect("invoice_detail", invoice_id=invoice.pk)
     context = {
         "invoice": invoice, "totals": selectors.invoice_totals(invoice), "lines": invoice.lines.all(),
         "payments": invoice.payments.all(), "credit_notes": invoice.credit_notes.all(),

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from console import forms as f
 from console.access import console_view, submit_once
+from console.views import page_of, saved
 from shared.billing.selectors import invoice_list
 from shared.clients import selectors, services
 from shared.clients.models import Complaint
-
-PAGE_SIZE = 25
-
-
-def page_of(request, queryset, per_page: int = PAGE_SIZE):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
 
 def landing(request):
     return render(request, "console/landing.html")
@@ -52,15 +45,11 @@ def client_list(request):
 @submit_once
 def client_onboard(request):
     form = f.OnboardForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            provisioned = services.client_onboard(actor=request.actor, **form.cleaned_data)
-        except ValidationError as error:
-            f.service_errors_to_form(form, error)
-        else:
-            messages.success(request, f"{provisioned.school.name} is set up. Send the school admin this "
-                                      f"set-password link (shown once): {provisioned.set_password_url}")
-            return redirect("client_detail", school_id=provisioned.school.pk)
+    provisioned = saved(request, form, lambda data: services.client_onboard(actor=request.actor, **data),
+                        lambda done: f"{done.school.name} is set up. Send the school admin this set-password link "
+                                     f"(shown once): {done.set_password_url}")
+    if provisioned:
+        return redirect("client_detail", school_id=provisioned.school.pk)
     return render(request, "console/form_page.html", {"form": form, "title": "Onboard a school", "submit_label": "Onboard"})
 
 
@@ -91,16 +80,10 @@ def contract_cancel(request, school_id: int):
     if contract is None:
         messages.error(request, "This school has no contract to cancel.")
         return redirect("client_detail", school_id=school.pk)
-    if form.is_valid():
-        try:
-            cancelled = services.contract_cancel(actor=request.actor, contract=contract, **form.cleaned_data)
-        except ValidationError as error:
-            f.service_errors_to_form(form, error)
-        else:
-            messages.success(request, f"Cancellation recorded. Nothing is deleted now: configuration files are due "
-                                      f"to go on {cancelled.config_files_delete_on:%d %B %Y} and the school's data "
-                                      f"on {cancelled.schema_drop_on:%d %B %Y}.")
-            return redirect("client_detail", school_id=school.pk)
+    if saved(request, form, lambda data: services.contract_cancel(actor=request.actor, contract=contract, **data),
+             lambda done: f"Cancellation recorded. Nothing is deleted now: configuration files are due to go on "
+                          f"{done.config_files_delete_on:%d %B %Y} and the school's data on {done.schema_drop_on:%d %B %Y}."):
+        return redirect("client_detail", school_id=school.pk)
     return render(request, "console/form_page.html", {
         "school": school, "form": form, "title": f"Cancel {school.name}'s contract", "submit_label": "Record cancellation",
     })
@@ -129,17 +112,14 @@ def contact_edit(request, school_id: int, contact_id: int | None = None):
     school = selectors.access_school(school_id)
     contact = selectors.access_contact(school=school, contact_id=contact_id) if contact_id else None
     form = f.ContactForm(request.POST or None, instance=contact)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if contact is None:
-                services.contact_create(actor=request.actor, school=school, **form.cleaned_data)
-            else:
-                services.contact_update(actor=request.actor, contact=contact, **form.cleaned_data)
-        except ValidationError as error:
-            f.service_errors_to_form(form, error)
-        else:
-            messages.success(request, "Contact saved.")
-            return redirect("client_detail", school_id=school.pk)
+
+    def save(data):
+        if contact is None:
+            return services.contact_create(actor=request.actor, school=school, **data)
+        return services.contact_update(actor=request.actor, contact=contact, **data)
+
+    if saved(request, form, save, "Contact saved."):
+        return redirect("client_detail", school_id=school.pk)
     return render(request, "console/form_page.html", {
         "school": school, "form": form, "title": f"Edit {contact.full_name}" if contact else f"Add a contact at {school.name}",
     })
@@ -150,14 +130,9 @@ def contact_edit(request, school_id: int, contact_id: int | None = None):
 def correspondence_new(request, school_id: int):
     school = selectors.access_school(school_id)
     form = f.CorrespondenceForm(request.POST or None, request.FILES or None, school=school)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.correspondence_record(actor=request.actor, school=school, **form.cleaned_data)
-        except ValidationError as error:
-            f.service_errors_to_form(form, error)
-        else:
-            messages.success(request, "Correspondence recorded.")
-            return redirect("client_detail", school_id=school.pk)
+    if saved(request, form, lambda data: services.correspondence_record(actor=request.actor, school=school, **data),
+             "Correspondence recorded."):
+        return redirect("client_detail", school_id=school.pk)
     return render(request, "console/form_page.html", {
         "school": school, "form": form, "title": f"Record correspondence with {school.name}", "multipart": True,
     })
@@ -168,14 +143,9 @@ def correspondence_new(request, school_id: int):
 def complaint_new(request, school_id: int):
     school = selectors.access_school(school_id)
     form = f.ComplaintForm(request.POST or None, school=school)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.complaint_record(actor=request.actor, school=school, **form.cleaned_data)
-        except ValidationError as error:
-            f.service_errors_to_form(form, error)
-        else:
-            messages.success(request, "Complaint logged.")
-            return redirect("client_detail", school_id=school.pk)
+    if saved(request, form, lambda data: services.complaint_record(actor=request.actor, school=school, **data),
+             "Complaint logged."):
+        return redirect("client_detail", school_id=school.pk)
     return render(request, "console/form_page.html", {
         "school": school, "form": form, "title": f"Log a complaint or problem from {school.name}",
     })
@@ -196,13 +166,8 @@ def complaint_list(request):
 def complaint_detail(request, complaint_id: int):
     complaint = selectors.access_complaint(complaint_id)
     form = f.ComplaintStatusForm(request.POST or None, initial={"status": complaint.status})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.complaint_status_set(actor=request.actor, complaint=complaint, **form.cleaned_data)
-        except ValidationError as error:
-            f.service_errors_to_form(form, error)
-        else:
-            messages.success(request, "Complaint updated.")
-            return redirect("complaint_detail", complaint_id=complaint.pk)
+    if saved(request, form, lambda data: services.complaint_status_set(actor=request.actor, complaint=complaint, **data),
+             "Complaint updated."):
+        return redirect("complaint_detail", complaint_id=complaint.pk)
     return render(request, "console/complaint_detail.html", {"complaint": complaint, "form": form})
 

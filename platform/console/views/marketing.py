@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import forms as f
 from console.access import console_view, submit_once
-from console.views.clients import page_of
+from console.views import page_of, saved
 from shared.marketing import services
 from shared.marketing.models import Prospect
 
@@ -29,14 +28,9 @@ def prospect_list(request):
 @submit_once
 def prospect_new(request):
     form = f.ProspectForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            prospect = services.prospect_create(actor=request.actor, **form.cleaned_data)
-        except ValidationError as error:
-            f.service_errors_to_form(form, error)
-        else:
-            messages.success(request, "Prospect added.")
-            return redirect("prospect_detail", prospect_id=prospect.pk)
+    prospect = saved(request, form, lambda data: services.prospect_create(actor=request.actor, **data), "Prospect added.")
+    if prospect:
+        return redirect("prospect_detail", prospect_id=prospect.pk)
     return render(request, "console/form_page.html", {"form": form, "title": "Add a prospect"})
 
 
@@ -45,14 +39,9 @@ def prospect_new(request):
 def prospect_detail(request, prospect_id: int):
     prospect = get_object_or_404(Prospect, pk=prospect_id)
     form = f.ProspectInteractionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.prospect_interaction_record(actor=request.actor, prospect=prospect, **form.cleaned_data)
-        except ValidationError as error:
-            f.service_errors_to_form(form, error)
-        else:
-            messages.success(request, "Interaction recorded.")
-            return redirect("prospect_detail", prospect_id=prospect.pk)
+    if saved(request, form, lambda data: services.prospect_interaction_record(actor=request.actor, prospect=prospect, **data),
+             "Interaction recorded."):
+        return redirect("prospect_detail", prospect_id=prospect.pk)
     return render(request, "console/prospect_detail.html", {
         "prospect": prospect, "interactions": prospect.interactions.all(), "form": form,
     })

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.shortcuts import render
 
 from console.access import console_view
-from console.views.clients import page_of
+from console.views import page_of
 from shared.technical.models import ChangeLogEntry, Visit
 
 
