@@ -131,6 +131,8 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "tenants.users",  # in each school: that school's users, who die with its schema
+    "tenants.pupils",
+    "tenants.assessment",
     "tenants.portal",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

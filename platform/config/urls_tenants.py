@@ -1,11 +1,17 @@
-"""URLs of a school site (``<subdomain>.<BASE_DOMAIN>``), resolved inside the school's schema."""
+"""URLs of a school site (``<subdomain>.<BASE_DOMAIN>``), resolved inside the school's schema.
+Pupils are addressed by their internal id: never by UPN."""
 
 from django.urls import path
 
 from tenants.portal import views
 
 urlpatterns = [
-    path("", views.dashboard, name="home"),
+    path("", views.home, name="home"),
+    path("pupils/", views.pupil_list, name="pupil_list"),
+    path("pupils/<int:pupil_id>/", views.pupil_detail, name="pupil_detail"),
+    path("groups/<int:group_id>/marksheet/", views.marksheet, name="marksheet"),
+    path("analysis/", views.cohort_analysis, name="cohort_analysis"),
+    path("users/", views.users, name="users"),
     path("accounts/login/", views.SchoolLoginView.as_view(), name="login"),
     path("accounts/logout/", views.SchoolLogoutView.as_view(), name="logout"),
     path("accounts/set-password/done/", views.SetPasswordDoneView.as_view(), name="set_password_done"),

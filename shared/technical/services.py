@@ -75,9 +75,14 @@ def change_log_record(*, actor: Actor, instance, action: str, fields: Iterable[s
     )
 
 
-def changed_fields(before, after, names: Iterable[str]) -> list[str]:
-    """The names among ``names`` whose values differ between two versions of an object."""
-    return [name for name in names if getattr(before, name) != getattr(after, name)]
+def change_log_record_many(*, actor: Actor, object_type: str, changes: Iterable[tuple[object, str, Iterable[str]]]) -> None:
+    """Record many changes of one kind of object at once: ``(object id, action, field names)``."""
+    ChangeLogEntry.objects.bulk_create(
+        ChangeLogEntry(actor_kind=actor.kind, actor_id=actor.user_id, actor_schema=actor.schema,
+                       object_schema=connection.schema_name, object_type=object_type, object_id=str(object_id),
+                       action=action, fields=sorted(fields))
+        for object_id, action, fields in changes
+    )
 
 
 # --- The visit log ------------------------------------------------------------------------------

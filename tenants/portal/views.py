@@ -1,17 +1,46 @@
-"""School-site views: parse, authorise, call one selector or service, render."""
+"""School-site views: parse, authorise (role here, object access in the selectors), call one
+selector or service, render."""
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 
+from shared import clock
+from tenants.assessment import charts
+from tenants.assessment import selectors as assessment
+from tenants.assessment.models import Aspect, Subject
+from tenants.assessment.services import marksheet_save
+from tenants.pupils import selectors as pupils
+from tenants.pupils.models import Group
 from tenants.users.models import User
 from tenants.users.selectors import user_list
 
-STAFF_ROLES = {User.Role.SCHOOL_ADMIN, User.Role.TEACHER}
+STAFF = (User.Role.SCHOOL_ADMIN, User.Role.TEACHER)
+
+
+def role_required(*roles: str):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if request.user.role not in roles:
+                raise PermissionDenied("Your account cannot open this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 class SchoolLoginView(auth_views.LoginView):
@@ -24,7 +53,7 @@ class SchoolLogoutView(auth_views.LogoutView):
 
 
 class SetPasswordView(auth_views.PasswordResetConfirmView):
-    """Follows the set-password link printed at provisioning (or sent on invitation)."""
+    """Follows the set-password link printed at provisioning (or made on invitation)."""
 
     template_name = "portal/set_password.html"
     success_url = reverse_lazy("set_password_done")
@@ -35,7 +64,104 @@ class SetPasswordDoneView(auth_views.PasswordResetCompleteView):
 
 
 @login_required
-def dashboard(request):
-    if request.user.role not in STAFF_ROLES:
-        raise PermissionDenied("The staff dashboard is for the school's staff.")
-    return render(request, "portal/dashboard.html", {"school": request.tenant, "users": user_list()})
+def home(request):
+    """Staff get the dashboard; a pupil their own page; a parent their children."""
+    user = request.user
+    if user.role == User.Role.PUPIL:
+        own = pupils.pupils_visible_to(user).first()
+        if own is None:
+            raise PermissionDenied("Your account is not linked to a pupil record yet.")
+        return redirect("pupil_detail", pupil_id=own.pk)
+    if user.role == User.Role.PARENT:
+        return render(request, "portal/children.html", {"children": pupils.pupils_visible_to(user)})
+    if user.role not in STAFF:
+        raise PermissionDenied("Your account has no role at this school.")
+    return render(request, "portal/dashboard.html", {
+        "school": request.tenant,
+        "groups": pupils.groups_visible_to(user).filter(kind=Group.Kind.TEACHING),
+        "users": user_list(),
+    })
+
+
+class PupilFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Name")
+    year = forms.ChoiceField(required=False)
+    group = forms.ModelChoiceField(queryset=Group.objects.none(), required=False)
+    characteristic = forms.ChoiceField(required=False, choices=[
+        ("", "Any pupil"), ("disadvantaged", "Disadvantaged"), ("not_disadvantaged", "Not disadvantaged"),
+        ("fsm", "Free school meals"), ("sen", "SEN"), ("ehcp", "EHC plan"), ("eal", "EAL"),
+        ("looked_after", "Looked after"), ("service_child", "Service child"),
+    ])
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", "Any year"), *((y, y) for y in pupils.year_groups())]
+        self.fields["group"].queryset = pupils.groups_visible_to(user)
+
+
+@role_required(*STAFF)
+def pupil_list(request):
+    form = PupilFilterForm(request.GET or None, user=request.user)
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {"search": data["q"], "year": data["year"], "characteristic": data["characteristic"],
+                   "group_id": data["group"].pk if data["group"] else None}
+    page = Paginator(pupils.pupil_list(request.user, **filters), 50).get_page(request.GET.get("page"))
+    return render(request, "portal/pupil_list.html", {"form": form, "page": page})
+
+
+@login_required
+def pupil_detail(request, pupil_id: int):
+    pupil = pupils.access_pupil(request.user, pupil_id)
+    progress = assessment.pupil_progress(pupil)
+    return render(request, "portal/pupil_detail.html", {
+        "pupil": pupil,
+        "progress": [(p, charts.progress_chart(p)) for p in progress],
+        "staff_view": request.user.role in STAFF,
+        "parents": pupil.parent_links.select_related("parent") if request.user.role in STAFF else (),
+    })
+
+
+@role_required(*STAFF)
+def marksheet(request, group_id: int):
+    group = pupils.access_group(request.user, group_id)
+    aspects = Aspect.objects.select_related("subject", "grade_set")
+    aspect = get_object_or_404(aspects, pk=request.GET.get("aspect") or request.POST.get("aspect") or
+                               (aspects.first().pk if aspects.exists() else 0))
+    try:
+        recorded_on = dt.date.fromisoformat(request.GET.get("date") or request.POST.get("date") or clock.today().isoformat())
+    except ValueError:
+        recorded_on = clock.today()
+    if request.method == "POST":
+        grades = {}
+        for key, value in request.POST.items():
+            if key.startswith("pupil-"):
+                grades[int(key.removeprefix("pupil-"))] = int(value) if value else None
+        try:
+            saved = marksheet_save(user=request.user, group=group, aspect=aspect, recorded_on=recorded_on, grades=grades)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages) + " Nothing was saved.")
+        else:
+            messages.success(request, f"Saved {saved} result{'s' if saved != 1 else ''} for {group.name}.")
+            return redirect(f"{request.path}?aspect={aspect.pk}&date={recorded_on.isoformat()}")
+    sheet = assessment.marksheet(group=group, aspect=aspect, recorded_on=recorded_on)
+    return render(request, "portal/marksheet.html", {"sheet": sheet, "aspects": aspects})
+
+
+@role_required(*STAFF)
+def cohort_analysis(request):
+    subjects = Subject.objects.all()
+    subject = subjects.filter(pk=request.GET.get("subject") or 0).first() or subjects.first()
+    tables = {}
+    if subject is not None:
+        tables = assessment.cohort_analysis(pupils=pupils.pupil_list(request.user), subject=subject)
+    comparisons = [(name, rows, charts.bar_chart(rows, value="average_points"),
+                    charts.bar_chart(rows, value="on_track_percent", unit="%")) for name, rows in tables.items()]
+    return render(request, "portal/cohort_analysis.html", {"subjects": subjects, "subject": subject,
+                                                           "comparisons": comparisons})
+
+
+@role_required(User.Role.SCHOOL_ADMIN)
+def users(request):
+    return render(request, "portal/users.html", {"users": user_list(), "schema": connection.schema_name})

@@ -1,0 +1,138 @@
+"""Reads on assessment: a pupil's progress, a marksheet, a cohort analysis. Each runs a fixed
+number of queries, however many pupils the school has."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from tenants.assessment.models import Aspect, Grade, Result, Subject, Target
+from tenants.assessment.progress import ABOVE, LABELS, ON, UNKNOWN, Point, progress_status
+from tenants.pupils.models import Group, Pupil
+
+
+@dataclass
+class SubjectProgress:
+    subject: Subject
+    aspect: Aspect | None
+    results: list[Result] = field(default_factory=list)
+    target: Target | None = None
+    status: str = UNKNOWN
+
+    @property
+    def status_label(self) -> str:
+        return LABELS[self.status]
+
+    @property
+    def latest(self) -> Result | None:
+        return self.results[-1] if self.results else None
+
+
+def headline_aspects() -> dict[int, Aspect]:
+    """Each subject's headline aspect, by subject id."""
+    return {a.subject_id: a for a in Aspect.objects.filter(is_headline=True).select_related("subject", "grade_set")}
+
+
+def _status(results: list[Result], target: Target | None) -> str:
+    if not results or target is None:
+        return UNKNOWN
+    first, last = results[0], results[-1]
+    return progress_status(baseline=Point(first.recorded_on, first.grade.points),
+                           target=Point(target.due_on, target.grade.points),
+                           latest=Point(last.recorded_on, last.grade.points))
+
+
+def pupil_progress(pupil: Pupil) -> list[SubjectProgress]:
+    """Per subject: the headline aspect's results over time, the target and the progress status."""
+    aspects = headline_aspects()
+    results_by_aspect: dict[int, list[Result]] = defaultdict(list)
+    for result in Result.objects.filter(pupil=pupil, aspect_id__in=[a.pk for a in aspects.values()]).select_related("grade"):
+        results_by_aspect[result.aspect_id].append(result)
+    targets = {t.subject_id: t for t in Target.objects.filter(pupil=pupil).select_related("grade")}
+    progress = []
+    for subject in Subject.objects.all():
+        aspect = aspects.get(subject.pk)
+        results = results_by_aspect.get(aspect.pk, []) if aspect else []
+        target = targets.get(subject.pk)
+        progress.append(SubjectProgress(subject=subject, aspect=aspect, results=results, target=target,
+                                        status=_status(results, target)))
+    return progress
+
+
+@dataclass(frozen=True)
+class Marksheet:
+    group: Group
+    aspect: Aspect
+    recorded_on: dt.date
+    pupils: list[Pupil]
+    grades: list[Grade]
+    existing: dict[int, int]  # pupil id -> grade id on that date
+
+
+def marksheet(*, group: Group, aspect: Aspect, recorded_on: dt.date) -> Marksheet:
+    pupils = list(group.pupils.filter(on_roll=True).only("id", "forename", "surname"))
+    existing = dict(Result.objects.filter(aspect=aspect, recorded_on=recorded_on, pupil__in=pupils)
+                    .values_list("pupil_id", "grade_id"))
+    return Marksheet(group=group, aspect=aspect, recorded_on=recorded_on, pupils=pupils,
+                     grades=list(aspect.grade_set.grades.all()), existing=existing)
+
+
+@dataclass
+class CohortRow:
+    label: str
+    pupils: int = 0
+    assessed: int = 0
+    points_total: Decimal = Decimal(0)
+    on_or_above: int = 0
+    with_status: int = 0
+
+    @property
+    def average_points(self) -> Decimal | None:
+        return (self.points_total / self.assessed).quantize(Decimal("0.1")) if self.assessed else None
+
+    @property
+    def on_track_percent(self) -> int | None:
+        return round(100 * self.on_or_above / self.with_status) if self.with_status else None
+
+
+COMPARISONS = {
+    "Disadvantaged": lambda p: "Disadvantaged" if p.disadvantaged else "Not disadvantaged",
+    "SEN": lambda p: "SEN" if p.has_sen else "No SEN",
+    "EAL": lambda p: "EAL" if p.eal else "Not EAL",
+    "Gender": lambda p: p.get_gender_display(),
+    "Year": lambda p: p.year_group or "No year",
+}
+
+
+def cohort_analysis(*, pupils: QuerySet[Pupil], subject: Subject) -> dict[str, list[CohortRow]]:
+    """Attainment (average points of each pupil's latest headline result) and progress (share on or
+    above their flight path) in a subject, compared across each characteristic in COMPARISONS."""
+    aspect = Aspect.objects.filter(subject=subject, is_headline=True).first()
+    pupil_list = list(pupils.only("id", "year_group", "gender", "sen_provision", "pupil_premium", "fsm_ever6", "eal"))
+    results: dict[int, list[Result]] = defaultdict(list)
+    if aspect is not None:
+        for result in (Result.objects.filter(aspect=aspect, pupil_id__in=pupils.values("id"))
+                       .select_related("grade").only("pupil_id", "recorded_on", "grade__points")):
+            results[result.pupil_id].append(result)
+    targets = {t.pupil_id: t for t in Target.objects.filter(subject=subject, pupil_id__in=pupils.values("id"))
+               .select_related("grade")}
+    table: dict[str, dict[str, CohortRow]] = {name: {} for name in COMPARISONS}
+    for pupil in pupil_list:
+        series = sorted(results.get(pupil.pk, []), key=lambda r: r.recorded_on)
+        status = _status(series, targets.get(pupil.pk))
+        for name, key in COMPARISONS.items():
+            label = key(pupil)
+            row = table[name].setdefault(label, CohortRow(label=label))
+            row.pupils += 1
+            if series:
+                row.assessed += 1
+                row.points_total += series[-1].grade.points
+            if status != UNKNOWN:
+                row.with_status += 1
+                row.on_or_above += status in (ON, ABOVE)
+    return {name: sorted(rows.values(), key=lambda r: r.label) for name, rows in table.items()}
+

@@ -1,0 +1,47 @@
+"""Writes on assessment. A marksheet is saved whole or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from shared.technical.models import ChangeLogEntry
+from shared.technical.services import Actor, change_log_record_many
+from tenants.assessment.models import Aspect, Result
+from tenants.pupils.models import Group
+from tenants.users.models import User
+
+
+@transaction.atomic
+def marksheet_save(*, user: User, group: Group, aspect: Aspect, recorded_on: dt.date,
+                   grades: Mapping[int, int | None]) -> int:
+    """Save a group's grades for one aspect and date: ``grades`` maps pupil id to grade id, or to
+    None to clear that pupil's result. Every pupil must be in the group and every grade in the
+    aspect's grade set; otherwise nothing is saved and the error names the pupil. Returns how many
+    results were written or cleared."""
+    members = {pupil.pk: pupil for pupil in group.pupils.only("id", "forename", "surname")}
+    valid_grades = set(aspect.grade_set.grades.values_list("pk", flat=True))
+    for pupil_id, grade_id in grades.items():
+        if pupil_id not in members:
+            raise ValidationError(f"Pupil {pupil_id} is not in {group.name}.")
+        if grade_id is not None and grade_id not in valid_grades:
+            raise ValidationError(f"{members[pupil_id]}: that grade is not in the {aspect.grade_set.name} grade set.")
+    to_set = {pupil_id: grade_id for pupil_id, grade_id in grades.items() if grade_id is not None}
+    to_clear = [pupil_id for pupil_id, grade_id in grades.items() if grade_id is None]
+    cleared = Result.objects.filter(aspect=aspect, recorded_on=recorded_on, pupil_id__in=to_clear)
+    cleared_ids = list(cleared.values_list("pk", flat=True))
+    cleared.delete()
+    saved = Result.objects.bulk_create(
+        [Result(pupil_id=pupil_id, aspect=aspect, grade_id=grade_id, recorded_on=recorded_on, recorded_by=user)
+         for pupil_id, grade_id in to_set.items()],
+        update_conflicts=True, unique_fields=["pupil", "aspect", "recorded_on"], update_fields=["grade", "recorded_by"],
+    )
+    change_log_record_many(
+        actor=Actor.school_user(user, connection.schema_name), object_type="assessment.result",
+        changes=[(r.pk, ChangeLogEntry.Action.UPDATE, ["grade", "recorded_on", "recorded_by"]) for r in saved]
+        + [(pk, ChangeLogEntry.Action.DELETE, []) for pk in cleared_ids],
+    )
+    return len(saved) + len(cleared_ids)
