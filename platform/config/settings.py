@@ -133,6 +133,7 @@ TENANT_APPS = [
     "tenants.users",  # in each school: that school's users, who die with its schema
     "tenants.pupils",
     "tenants.assessment",
+    "tenants.xporter",
     "tenants.portal",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -63,6 +63,8 @@ class Aspect(models.Model):
 
 
 class Result(models.Model):
+    xporter_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    row_hash = models.CharField(max_length=64, blank=True)
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="results")
     aspect = models.ForeignKey(Aspect, on_delete=models.CASCADE, related_name="results")
     grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="+")
@@ -79,6 +81,8 @@ class Result(models.Model):
 class Target(models.Model):
     """Where a pupil should be in a subject by ``due_on``, on the headline aspect's grade set."""
 
+    xporter_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    row_hash = models.CharField(max_length=64, blank=True)
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="targets")
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="targets")
     grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="+")

@@ -85,6 +85,8 @@ class ParentCarer(models.Model):
 
 
 class PupilParent(models.Model):
+    xporter_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    row_hash = models.CharField(max_length=64, blank=True)
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="parent_links")
     parent = models.ForeignKey(ParentCarer, on_delete=models.CASCADE, related_name="child_links")
     relationship = models.CharField(max_length=40, blank=True, help_text="e.g. Mother, Father, Carer")
@@ -103,6 +105,7 @@ class Group(models.Model):
         TEACHING = "teaching", "Teaching group"
 
     xporter_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    row_hash = models.CharField(max_length=64, blank=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     name = models.CharField(max_length=60)
     pupils = models.ManyToManyField(Pupil, related_name="groups", blank=True)

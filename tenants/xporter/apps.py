@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class XporterConfig(AppConfig):
+    name = "tenants.xporter"
+    label = "xporter"

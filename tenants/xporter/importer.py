@@ -1,0 +1,395 @@
+"""Turn Xporter rows into the school's pupils, parents and carers, groups, results and targets.
+
+Two phases. First every row of every table is parsed and checked; a malformed row raises
+``ImportRejected`` naming the table, the row's Id and the field, before anything is written. Then
+everything is applied in one transaction: rows whose ``RowHash`` is unchanged are skipped, new ones
+bulk-created, changed ones bulk-updated, and rows listed in ``{Table}_deleted`` removed (pupils are
+marked as having left instead, so their records follow the school's retention rule).
+
+Pupils are keyed on Xporter's ``Id`` within the school, never on the UPN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Model
+
+from shared import clock
+from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject, Target
+from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent, SenProvision
+from tenants.users.models import User
+
+BATCH = 5000
+GROUP_KINDS = {"YearGroup": Group.Kind.YEAR, "RegGroup": Group.Kind.REGISTRATION, "TeachingGroup": Group.Kind.TEACHING}
+TRUE_STRINGS, FALSE_STRINGS = {"1", "y", "yes", "true", "t"}, {"0", "n", "no", "false", "f", ""}
+
+
+class ImportRejected(ValueError):
+    """A malformed payload. Nothing was written; the message names the record and the field."""
+
+
+@dataclass
+class TablePayload:
+    rows: list = field(default_factory=list)
+    deleted: list = field(default_factory=list)
+
+
+def payload_from_xporter_json(document: Mapping) -> dict[str, TablePayload]:
+    """An Xporter-shaped JSON document (as schools upload it): ``{"Students": [...],
+    "Students_deleted": [...], ..., "AssessmentStructure": {...}}``."""
+    if not isinstance(document, Mapping):
+        raise ImportRejected("the file is not an Xporter export: expected a JSON object of tables")
+    payload: dict[str, TablePayload] = {}
+    for key, value in document.items():
+        if key.endswith("_deleted") or key.startswith("__") or key == "NextChangedRows":
+            continue
+        rows = [value] if isinstance(value, Mapping) else value
+        if not isinstance(rows, list):
+            raise ImportRejected(f"{key}: expected a list of rows")
+        payload[key] = TablePayload(rows=rows, deleted=list(document.get(f"{key}_deleted") or []))
+    return payload
+
+
+# --- Parsing ---------------------------------------------------------------------------------------
+
+
+class _Row:
+    """One row of a table, with field readers that name the record and field on failure."""
+
+    def __init__(self, table: str, data):
+        if not isinstance(data, Mapping):
+            raise ImportRejected(f"{table}: a row is not an object")
+        self.table, self.data = table, data
+        self.id = str(data.get("Id") or "").strip()
+        if not self.id:
+            raise ImportRejected(f"{table}: a row has no Id")
+
+    def fail(self, name: str, problem: str):
+        raise ImportRejected(f"{self.table} row {self.id}: {name} {problem}")
+
+    def text(self, name: str, *, required: bool = False, max_length: int = 200) -> str:
+        value = self.data.get(name)
+        value = "" if value is None else str(value).strip()
+        if required and not value:
+            self.fail(name, "is missing")
+        if len(value) > max_length:
+            self.fail(name, f"is longer than {max_length} characters")
+        return value
+
+    def date(self, name: str, *, required: bool = False) -> dt.date | None:
+        value = self.data.get(name)
+        if value in (None, ""):
+            if required:
+                self.fail(name, "is missing")
+            return None
+        try:
+            return dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            self.fail(name, f"{value!r} is not a date (YYYY-MM-DD)")
+
+    def flag(self, name: str) -> bool:
+        value = self.data.get(name)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        text = "" if value is None else str(value).strip().lower()
+        if text in TRUE_STRINGS:
+            return True
+        if text in FALSE_STRINGS:
+            return False
+        self.fail(name, f"{value!r} is not a yes/no flag")
+
+    def number(self, name: str) -> Decimal:
+        try:
+            return Decimal(str(self.data.get(name)))
+        except (InvalidOperation, ValueError):
+            self.fail(name, f"{self.data.get(name)!r} is not a number")
+
+    @property
+    def row_hash(self) -> str:
+        return self.text("RowHash", max_length=64)
+
+
+def _year_group(text: str) -> str:
+    return " ".join(text.split())  # Xporter sends "Year  4"
+
+
+def _parse_pupil(row: _Row) -> dict:
+    gender = row.text("Gender").upper()[:1]
+    sen = row.text("SENStatus").upper()[:1] or SenProvision.NONE
+    if sen not in SenProvision.values:
+        row.fail("SENStatus", f"{sen!r} is not one of N, K, E")
+    leaving = row.date("LeavingDate")
+    return {
+        "external_id": row.text("ExternalId", max_length=64), "row_hash": row.row_hash,
+        "forename": row.text("Forename", required=True, max_length=100),
+        "surname": row.text("Surname", required=True, max_length=100),
+        "legal_forename": row.text("LegalForename", max_length=100), "legal_surname": row.text("LegalSurname", max_length=100),
+        "date_of_birth": row.date("DateofBirth"), "gender": gender if gender in Pupil.Gender.values else Pupil.Gender.OTHER,
+        "year_group": _year_group(row.text("YearGroup", max_length=30)), "registration_group": row.text("RegGroup", max_length=30),
+        "admission_date": row.date("EntryDate"), "leaving_date": leaving,
+        "on_roll": leaving is None or leaving > clock.today(),
+        "sen_provision": sen, "fsm": row.flag("FSM"), "fsm_ever6": row.flag("FSMEver6"),
+        "pupil_premium": row.flag("PupilPremium"), "eal": row.flag("EAL"), "looked_after": row.flag("InCare"),
+        "service_child": row.flag("ServiceChild"), "ethnicity_code": row.text("Ethnicity", max_length=10),
+        "first_language": row.text("FirstLanguage", max_length=50), "upn": row.text("UPN", max_length=13),
+    }
+
+
+def _parse_parent(row: _Row) -> dict:
+    return {"row_hash": row.row_hash, "title": row.text("Title", max_length=20),
+            "forename": row.text("Forename", required=True, max_length=100),
+            "surname": row.text("Surname", required=True, max_length=100),
+            "email": row.text("Email", max_length=254).lower(), "phone": row.text("Mobile", max_length=40)}
+
+
+# --- Applying -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportCounts:
+    counts: Counter = field(default_factory=Counter)
+
+    def add(self, table: str, what: str, n: int = 1) -> None:
+        if n:
+            self.counts[f"{table}.{what}"] += n
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(sorted(self.counts.items()))
+
+
+def _upsert(model: type[Model], parsed: dict[str, dict], *, table: str, counts: ImportCounts) -> dict[str, int]:
+    """Create or update ``model`` rows keyed by xporter_id, leaving unchanged rows alone: those
+    whose RowHash is the same, or (for models without one) whose values are. Returns
+    xporter_id -> pk for every row of the model."""
+    fields = list(next(iter(parsed.values())).keys())
+    compare = ["row_hash"] if "row_hash" in fields else fields
+    existing = {row.pop("xporter_id"): row for row in model.objects.values("xporter_id", "pk", *compare)}
+    new, changed = [], []
+    for xid, values in parsed.items():
+        current = existing.get(xid)
+        if current is None:
+            new.append(model(xporter_id=xid, **values))
+        elif any(current[name] != values[name] for name in compare) or not values.get("row_hash", True):
+            changed.append(model(pk=current["pk"], xporter_id=xid, **values))
+    if new:
+        model.objects.bulk_create(new, batch_size=BATCH)
+    if changed:
+        model.objects.bulk_update(changed, fields=fields, batch_size=BATCH)
+    counts.add(table, "created", len(new))
+    counts.add(table, "updated", len(changed))
+    counts.add(table, "unchanged", len(parsed) - len(new) - len(changed))
+    ids = {xid: row["pk"] for xid, row in existing.items()}
+    ids.update((obj.xporter_id, obj.pk) for obj in new)
+    return ids
+
+
+def _deleted_ids(rows: Iterable, table: str) -> list[str]:
+    ids = []
+    for item in rows:
+        xid = str(item.get("Id") if isinstance(item, Mapping) else item or "").strip()
+        if not xid:
+            raise ImportRejected(f"{table}_deleted: an entry has no Id")
+        ids.append(xid)
+    return ids
+
+
+def import_payload(payload: Mapping[str, TablePayload]) -> ImportCounts:
+    """Check every row, then apply them all in one transaction. Returns what changed."""
+    plan = _parse(payload)
+    counts = ImportCounts()
+    with transaction.atomic():
+        _apply(plan, counts)
+    return counts
+
+
+@dataclass
+class _Plan:
+    subjects: dict = field(default_factory=dict)
+    grade_sets: dict = field(default_factory=dict)  # xid -> (name, [(label, order, points)])
+    aspects: dict = field(default_factory=dict)  # xid -> (subject xid, name, grade set xid, headline)
+    pupils: dict = field(default_factory=dict)
+    pupils_deleted: list = field(default_factory=list)
+    parents: dict = field(default_factory=dict)
+    parents_deleted: list = field(default_factory=list)
+    links: dict = field(default_factory=dict)  # xid -> (pupil xid, parent xid, values)
+    links_deleted: list = field(default_factory=list)
+    groups: dict = field(default_factory=dict)  # xid -> (values, member xids, staff emails)
+    groups_deleted: list = field(default_factory=list)
+    results: dict = field(default_factory=dict)  # xid -> (pupil xid, aspect xid, label, date, row_hash, is_target)
+    results_deleted: list = field(default_factory=list)
+
+
+def _parse(payload: Mapping[str, TablePayload]) -> _Plan:
+    plan = _Plan()
+    for structure in payload.get("AssessmentStructure", TablePayload()).rows:
+        if not isinstance(structure, Mapping):
+            raise ImportRejected("AssessmentStructure: expected an object")
+        for data in structure.get("Subjects", []):
+            row = _Row("Subjects", data)
+            plan.subjects[row.id] = row.text("Name", required=True, max_length=60)
+        for data in structure.get("GradeSets", []):
+            row = _Row("GradeSets", data)
+            grades = []
+            for index, grade in enumerate(data.get("Grades") or []):
+                grade_row = _Row(f"GradeSets row {row.id} Grades", {"Id": str(index), **grade})
+                grades.append((grade_row.text("Label", required=True, max_length=20), index, grade_row.number("Points")))
+            plan.grade_sets[row.id] = (row.text("Name", required=True, max_length=60), grades)
+        for data in structure.get("Aspects", []):
+            row = _Row("Aspects", data)
+            plan.aspects[row.id] = (row.text("SubjectId", required=True), row.text("Name", required=True, max_length=80),
+                                    row.text("GradeSetId", required=True), row.flag("IsHeadline"))
+    students = payload.get("Students", TablePayload())
+    plan.pupils = {row.id: _parse_pupil(row) for row in (_Row("Students", d) for d in students.rows)}
+    plan.pupils_deleted = _deleted_ids(students.deleted, "Students")
+    contacts = payload.get("Contacts", TablePayload())
+    plan.parents = {row.id: _parse_parent(row) for row in (_Row("Contacts", d) for d in contacts.rows)}
+    plan.parents_deleted = _deleted_ids(contacts.deleted, "Contacts")
+    links = payload.get("StudentContacts", TablePayload())
+    for data in links.rows:
+        row = _Row("StudentContacts", data)
+        plan.links[row.id] = (row.text("StudentId", required=True), row.text("ContactId", required=True), {
+            "row_hash": row.row_hash, "relationship": row.text("Relationship", max_length=40),
+            "priority": int(row.number("Priority")) if row.data.get("Priority") is not None else 1,
+            "parental_responsibility": row.flag("ParentalResponsibility")})
+    plan.links_deleted = _deleted_ids(links.deleted, "StudentContacts")
+    groups = payload.get("Groups", TablePayload())
+    for data in groups.rows:
+        row = _Row("Groups", data)
+        kind = GROUP_KINDS.get(row.text("GroupType"))
+        if kind is None:
+            row.fail("GroupType", f"{row.text('GroupType')!r} is not one of {', '.join(GROUP_KINDS)}")
+        members = data.get("MemberIds")
+        if members is not None and not isinstance(members, list):
+            row.fail("MemberIds", "is not a list")
+        plan.groups[row.id] = ({"row_hash": row.row_hash, "kind": kind, "name": row.text("Name", required=True, max_length=60)},
+                               None if members is None else [str(m) for m in members],
+                               [str(e).strip().lower() for e in data.get("StaffEmails") or []])
+    plan.groups_deleted = _deleted_ids(groups.deleted, "Groups")
+    results = payload.get("AssessmentResults", TablePayload())
+    for data in results.rows:
+        row = _Row("AssessmentResults", data)
+        plan.results[row.id] = (row.text("StudentId", required=True), row.text("AspectId", required=True),
+                                row.text("Result", required=True, max_length=20), row.date("Date", required=True),
+                                row.row_hash, row.flag("IsTarget"))
+    plan.results_deleted = _deleted_ids(results.deleted, "AssessmentResults")
+    return plan
+
+
+def _apply(plan: _Plan, counts: ImportCounts) -> None:
+    subject_ids = _upsert(Subject, {xid: {"name": name} for xid, name in plan.subjects.items()},
+                          table="Subjects", counts=counts) if plan.subjects else dict(Subject.objects.values_list("xporter_id", "pk"))
+    if plan.grade_sets:
+        grade_set_ids = _upsert(GradeSet, {xid: {"name": name} for xid, (name, _) in plan.grade_sets.items()},
+                                table="GradeSets", counts=counts)
+        for xid, (_, grades) in plan.grade_sets.items():
+            for label, order, points in grades:
+                Grade.objects.update_or_create(grade_set_id=grade_set_ids[xid], label=label,
+                                               defaults={"order": order, "points": points})
+    else:
+        grade_set_ids = dict(GradeSet.objects.values_list("xporter_id", "pk"))
+    if plan.aspects:
+        parsed_aspects = {}
+        for xid, (subject_xid, name, grade_set_xid, headline) in plan.aspects.items():
+            if subject_xid not in subject_ids:
+                raise ImportRejected(f"Aspects row {xid}: SubjectId {subject_xid!r} is not a subject")
+            if grade_set_xid not in grade_set_ids:
+                raise ImportRejected(f"Aspects row {xid}: GradeSetId {grade_set_xid!r} is not a grade set")
+            parsed_aspects[xid] = {"subject_id": subject_ids[subject_xid], "name": name,
+                                   "grade_set_id": grade_set_ids[grade_set_xid], "is_headline": headline}
+        _upsert(Aspect, parsed_aspects, table="Aspects", counts=counts)
+
+    pupil_ids = _upsert(Pupil, plan.pupils, table="Students", counts=counts) if plan.pupils \
+        else dict(Pupil.objects.values_list("xporter_id", "pk"))
+    if plan.pupils_deleted:
+        left = Pupil.objects.filter(xporter_id__in=plan.pupils_deleted, on_roll=True)
+        counts.add("Students", "left", left.update(on_roll=False))
+        Pupil.objects.filter(xporter_id__in=plan.pupils_deleted, leaving_date__isnull=True).update(leaving_date=clock.today())
+
+    parent_ids = _upsert(ParentCarer, plan.parents, table="Contacts", counts=counts) if plan.parents \
+        else dict(ParentCarer.objects.values_list("xporter_id", "pk"))
+    if plan.parents_deleted:
+        counts.add("Contacts", "deleted", ParentCarer.objects.filter(xporter_id__in=plan.parents_deleted).delete()[1].get(
+            ParentCarer._meta.label, 0))
+
+    if plan.links:
+        parsed_links = {}
+        for xid, (pupil_xid, parent_xid, values) in plan.links.items():
+            if pupil_xid not in pupil_ids:
+                raise ImportRejected(f"StudentContacts row {xid}: StudentId {pupil_xid!r} is not a pupil")
+            if parent_xid not in parent_ids:
+                raise ImportRejected(f"StudentContacts row {xid}: ContactId {parent_xid!r} is not a contact")
+            parsed_links[xid] = {"pupil_id": pupil_ids[pupil_xid], "parent_id": parent_ids[parent_xid], **values}
+        _upsert(PupilParent, parsed_links, table="StudentContacts", counts=counts)
+    if plan.links_deleted:
+        counts.add("StudentContacts", "deleted", PupilParent.objects.filter(xporter_id__in=plan.links_deleted).delete()[0])
+
+    if plan.groups:
+        existing_hashes = dict(Group.objects.values_list("xporter_id", "row_hash"))
+        group_ids = _upsert(Group, {xid: values for xid, (values, _, _) in plan.groups.items()}, table="Groups", counts=counts)
+        _memberships_set(plan, group_ids, pupil_ids, existing_hashes)
+    if plan.groups_deleted:
+        counts.add("Groups", "deleted", Group.objects.filter(xporter_id__in=plan.groups_deleted).delete()[1].get(
+            Group._meta.label, 0))
+
+    if plan.results:
+        _results_apply(plan, pupil_ids, counts)
+    if plan.results_deleted:
+        gone = Result.objects.filter(xporter_id__in=plan.results_deleted).delete()[0]
+        gone += Target.objects.filter(xporter_id__in=plan.results_deleted).delete()[0]
+        counts.add("AssessmentResults", "deleted", gone)
+
+
+def _memberships_set(plan: _Plan, group_ids: dict, pupil_ids: dict, existing_hashes: dict) -> None:
+    staff = {email.lower(): pk for email, pk in User.objects.filter(role__in=[User.Role.TEACHER, User.Role.SCHOOL_ADMIN])
+             .values_list("email", "pk")}
+    Members, Staff = Group.pupils.through, Group.staff.through
+    touched = [xid for xid, (values, members, _) in plan.groups.items()
+               if members is not None and (not values["row_hash"] or values["row_hash"] != existing_hashes.get(xid))]
+    if not touched:
+        return
+    touched_pks = [group_ids[xid] for xid in touched]
+    Members.objects.filter(group_id__in=touched_pks).delete()
+    Staff.objects.filter(group_id__in=touched_pks).delete()
+    member_rows, staff_rows = [], []
+    for xid in touched:
+        _, members, emails = plan.groups[xid]
+        for member in members:
+            if member not in pupil_ids:
+                raise ImportRejected(f"Groups row {xid}: MemberIds has {member!r}, which is not a pupil")
+            member_rows.append(Members(group_id=group_ids[xid], pupil_id=pupil_ids[member]))
+        staff_rows.extend(Staff(group_id=group_ids[xid], user_id=staff[e]) for e in emails if e in staff)
+    Members.objects.bulk_create(member_rows, batch_size=BATCH, ignore_conflicts=True)
+    Staff.objects.bulk_create(staff_rows, batch_size=BATCH, ignore_conflicts=True)
+
+
+def _results_apply(plan: _Plan, pupil_ids: dict, counts: ImportCounts) -> None:
+    aspects = {a.xporter_id: a for a in Aspect.objects.exclude(xporter_id=None)}
+    grades = {(g.grade_set_id, g.label): g.pk for g in Grade.objects.all()}
+    results, targets = {}, {}
+    for xid, (pupil_xid, aspect_xid, label, day, row_hash, is_target) in plan.results.items():
+        if pupil_xid not in pupil_ids:
+            raise ImportRejected(f"AssessmentResults row {xid}: StudentId {pupil_xid!r} is not a pupil")
+        aspect = aspects.get(aspect_xid)
+        if aspect is None:
+            raise ImportRejected(f"AssessmentResults row {xid}: AspectId {aspect_xid!r} is not an aspect")
+        grade = grades.get((aspect.grade_set_id, label))
+        if grade is None:
+            raise ImportRejected(f"AssessmentResults row {xid}: Result {label!r} is not a grade of {aspect}")
+        if is_target:
+            targets[xid] = {"pupil_id": pupil_ids[pupil_xid], "subject_id": aspect.subject_id, "grade_id": grade,
+                            "due_on": day, "row_hash": row_hash}
+        else:
+            results[xid] = {"pupil_id": pupil_ids[pupil_xid], "aspect_id": aspect.pk, "grade_id": grade,
+                            "recorded_on": day, "row_hash": row_hash}
+    if results:
+        _upsert(Result, results, table="AssessmentResults", counts=counts)
+    if targets:
+        _upsert(Target, targets, table="Targets", counts=counts)

@@ -1,0 +1,75 @@
+"""Imports, from Xporter on Demand or from an uploaded Xporter-shaped file. Each records an
+ImportRun; a failed one changes nothing else and keeps the previous import as the school's data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import structlog
+from django.db import transaction
+
+from shared import clock
+from tenants.xporter.client import XporterClient, XporterError
+from tenants.xporter.importer import ImportRejected, TablePayload, import_payload, payload_from_xporter_json
+from tenants.xporter.models import ImportRun, XporterConnection
+
+log = structlog.get_logger(__name__)
+
+# Structure first, then the rows that point at it.
+ENDPOINTS = ("assessmentstructure", "Students", "Contacts", "StudentContacts", "Groups", "assessmentresults")
+TABLES = {"assessmentstructure": "AssessmentStructure", "assessmentresults": "AssessmentResults"}
+INCREMENTAL = frozenset(ENDPOINTS) - {"assessmentstructure"}
+
+
+class ImportNotConfigured(Exception):
+    pass
+
+
+def client_for(connection: XporterConnection) -> XporterClient:
+    return XporterClient(base_url=connection.base_url, estab=connection.estab, relying_party=connection.relying_party,
+                         password=connection.password, third_party_id=connection.third_party_id)
+
+
+def _run(source: str, work) -> ImportRun:
+    run = ImportRun(source=source, status=ImportRun.Status.FAILED, started_at=clock.now())
+    try:
+        with transaction.atomic():
+            counts = work()
+            run.status, run.counts, run.finished_at = ImportRun.Status.SUCCEEDED, counts.as_dict(), clock.now()
+            run.save()
+    except (XporterError, ImportRejected) as error:
+        run.error, run.finished_at = str(error), clock.now()
+        run.save()
+        log.warning("xporter.import_failed", source=source, error=str(error)[:300])
+        raise
+    log.info("xporter.imported", source=source, **{k.replace(".", "_"): v for k, v in run.counts.items()})
+    return run
+
+
+def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
+    """Fetch what changed since the last successful sync (everything the first time) and import it.
+    The sync position moves only when the import succeeds."""
+    connection = XporterConnection.objects.first()
+    if connection is None or not connection.enabled:
+        raise ImportNotConfigured("Xporter is not set up, or is switched off, for this school")
+    client = client or client_for(connection)
+    fetched = {}
+    for endpoint in ENDPOINTS:
+        fetched[endpoint] = client.fetch(
+            endpoint, changed_rows=connection.cursors.get(endpoint) if endpoint in INCREMENTAL else None,
+            options="includeMembersIds" if endpoint == "Groups" else None)
+
+    def work():
+        payload = {TABLES.get(e, e): TablePayload(rows=r.rows, deleted=r.deleted) for e, r in fetched.items()}
+        counts = import_payload(payload)
+        connection.cursors = {e: r.next_changed_rows for e, r in fetched.items() if e in INCREMENTAL and r.next_changed_rows}
+        connection.last_success_at = clock.now()
+        connection.save(update_fields=["cursors", "last_success_at"])
+        return counts
+
+    return _run(ImportRun.Source.API, work)
+
+
+def xporter_file_import(*, document: Mapping) -> ImportRun:
+    """Import an Xporter-shaped JSON document uploaded by the school."""
+    return _run(ImportRun.Source.FILE, lambda: import_payload(payload_from_xporter_json(document)))
