@@ -25,8 +25,12 @@ from shared.operators.services import operator_create
 from shared.schools.models import Domain, School
 from shared.schools.selectors import school_hostname
 from shared.technical.services import Actor
+from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
+from tenants.pupils.models import ParentCarer, Pupil
 from tenants.users.models import User
 from tenants.users.services import user_create
+from tenants.xporter.models import XporterConnection
+from tenants.xporter.services import xporter_sync
 
 DEMO_PASSWORD = "demo-password-1"
 
@@ -39,13 +43,23 @@ class DemoSchool:
     teacher_email: str
     teacher_name: str
     contact_name: str
+    estab: str
+    pupils: int
+
+    @property
+    def parent_email(self) -> str:
+        return f"parent@{self.subdomain}.example"
+
+    @property
+    def pupil_email(self) -> str:
+        return f"pupil@{self.subdomain}.example"
 
 
 DEMO_SCHOOLS = (
     DemoSchool("Oakfield Primary", "oakfield", "head@oakfield.example", "j.patel@oakfield.example", "Jaya Patel",
-               "Helen Morris"),
+               "Helen Morris", estab="3312001", pupils=60),
     DemoSchool("Riverside Academy", "riverside", "head@riverside.example", "t.okafor@riverside.example", "Tom Okafor",
-               "Samir Khan"),
+               "Samir Khan", estab="3312002", pupils=48),
 )
 DEMO_OPERATORS = {
     Operator.Role.ADMINISTRATOR: ("operator@pupiltracking.example", "Ada Administrator"),
@@ -95,7 +109,42 @@ def _school_seed(demo: DemoSchool, *, actor: Actor, password: str) -> SeededScho
             head.save()
         if not User.objects.filter(email=demo.teacher_email).exists():
             user_create(email=demo.teacher_email, full_name=demo.teacher_name, role=User.Role.TEACHER, password=password)
+    with schema_context(school.schema_name):
+        if not Pupil.objects.exists():
+            _pupils_import(demo)
+            _family_accounts_seed(demo, password=password)
     return SeededSchool(demo=demo, school=school, hostname=hostname)
+
+
+def demo_xporter(demo: DemoSchool) -> FakeSchool:
+    """The demo school's data as the fake Xporter serves it (deterministic)."""
+    return FakeSchool(estab=demo.estab, pupils=demo.pupils, contacts_per_pupil=2, results_per_pupil=12,
+                      seed=int(demo.estab), teacher_emails=(demo.teacher_email,))
+
+
+def _pupils_import(demo: DemoSchool) -> None:
+    """Fill the school through the fake Xporter, as a real school is filled, then switch the
+    connection off: the fake goes away after seeding, and the imported data stays."""
+    fake = demo_xporter(demo)
+    base_url, server = serve_in_thread(FakeXporter([fake]))
+    try:
+        XporterConnection.objects.create(base_url=base_url, estab=demo.estab, relying_party="pupiltracking-demo",
+                                         password=fake.password, third_party_id="demo")
+        xporter_sync()
+    finally:
+        server.shutdown()
+    XporterConnection.objects.update(enabled=False)
+
+
+def _family_accounts_seed(demo: DemoSchool, *, password: str) -> None:
+    """A parent account for the first pupil's first parent, and a pupil account for that pupil."""
+    pupil = Pupil.objects.order_by("pk").first()
+    link = pupil.parent_links.select_related("parent").first()
+    parent_user = user_create(email=demo.parent_email, full_name=str(link.parent), role=User.Role.PARENT,
+                              password=password)
+    ParentCarer.objects.filter(pk=link.parent_id).update(user=parent_user)
+    pupil_user = user_create(email=demo.pupil_email, full_name=str(pupil), role=User.Role.PUPIL, password=password)
+    Pupil.objects.filter(pk=pupil.pk).update(user=pupil_user)
 
 
 def _records_seed(school: School, *, actor: Actor) -> None:

@@ -55,6 +55,7 @@ class FakeSchool:
     results_per_pupil: int = 40
     seed: int = 1
     password: str = "xporter-secret"
+    teacher_emails: tuple[str, ...] = ()  # given the teaching groups round-robin
     version: int = 1
     tables: dict[str, dict[str, tuple[int, dict]]] = field(default_factory=dict)
     deleted: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -94,6 +95,7 @@ class FakeSchool:
                 self._put("StudentContacts", {"Id": f"SC{n:05d}{c}", "StudentId": pid, "ContactId": cid,
                                               "Relationship": "Mother" if c == 1 else "Father", "Priority": c,
                                               "ParentalResponsibility": 1})
+        teachers = iter(self.teacher_emails * 12)
         for year in years:
             members = [sid for sid, (_, row) in self.tables["Students"].items() if row["YearGroup"] == f"Year  {year}"]
             self._put("Groups", {"Id": f"G-Y{year}", "Name": f"Year {year}", "GroupType": "YearGroup", "MemberIds": members,
@@ -103,7 +105,7 @@ class FakeSchool:
                 self._put("Groups", {"Id": f"G-R{year}{reg}", "Name": f"{year}{reg}", "GroupType": "RegGroup",
                                      "MemberIds": reg_members, "StaffEmails": []})
                 self._put("Groups", {"Id": f"G-T{year}{reg}M", "Name": f"{year}{reg} Maths", "GroupType": "TeachingGroup",
-                                     "MemberIds": reg_members, "StaffEmails": []})
+                                     "MemberIds": reg_members, "StaffEmails": [e for e in [next(teachers, None)] if e]})
         result_id = 0
         for sid in self.tables["Students"]:
             level = rnd.randint(2, 5)

@@ -28,24 +28,25 @@ def progress_chart(progress: SubjectProgress) -> SafeString:
     first, last = min(days), max(days)
     span_days = (last - first).days or 1
 
-    def x(day) -> float:
-        return PAD + (WIDTH - 2 * PAD) * (day - first).days / span_days
+    # Coordinates are formatted here: format_html escapes its arguments to text first.
+    def x(day) -> str:
+        return f"{PAD + (WIDTH - 2 * PAD) * (day - first).days / span_days:.1f}"
 
-    def y(value) -> float:
-        return HEIGHT - PAD - (HEIGHT - 2 * PAD) * float((value - low) / span_points)
+    def y(value) -> str:
+        return f"{HEIGHT - PAD - (HEIGHT - 2 * PAD) * float((value - low) / span_points):.1f}"
 
-    line = " ".join(f"{x(r.recorded_on):.1f},{y(r.grade.points):.1f}" for r in progress.results)
-    dots = format_html_join("", '<circle cx="{:.1f}" cy="{:.1f}" r="4"><title>{} on {}</title></circle>',
+    line = " ".join(f"{x(r.recorded_on)},{y(r.grade.points)}" for r in progress.results)
+    dots = format_html_join("", '<circle cx="{}" cy="{}" r="4"><title>{} on {}</title></circle>',
                             ((x(r.recorded_on), y(r.grade.points), r.grade.label, r.recorded_on.strftime("%d %b %Y"))
                              for r in progress.results))
     flight = ""
     if progress.target:
         base = progress.results[0]
-        flight = format_html('<line class="flight" x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}"><title>Flight path to '
+        flight = format_html('<line class="flight" x1="{}" y1="{}" x2="{}" y2="{}"><title>Flight path to '
                              '{}</title></line>', x(base.recorded_on), y(base.grade.points), x(progress.target.due_on),
                              y(progress.target.grade.points), progress.target.grade.label)
-    axis = format_html_join("", '<text x="4" y="{:.1f}">{}</text>',
-                            ((y(g.points) + 4, g.label) for g in grades if low <= g.points <= high))
+    axis = format_html_join("", '<text x="4" y="{}">{}</text>',
+                            ((f"{float(y(g.points)) + 4:.1f}", g.label) for g in grades if low <= g.points <= high))
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{} progress chart">{}{}'
         '<polyline class="results" points="{}"/>{}</svg>',
@@ -60,9 +61,10 @@ def bar_chart(rows: list[CohortRow], *, value: str, unit: str = "") -> SafeStrin
     bar_height, width = 22, 360
     bars = format_html_join(
         "",
-        '<g transform="translate(0,{})"><text x="0" y="15">{}</text><rect x="150" y="2" width="{:.1f}" height="16"/>'
-        '<text x="{:.1f}" y="15">{}</text></g>',
-        ((i * bar_height, row.label, (width - 200) * float(v or 0) / top, 156 + (width - 200) * float(v or 0) / top,
-          "—" if v is None else f"{v}{unit}") for i, (row, v) in enumerate(zip(rows, values))),
+        '<g transform="translate(0,{})"><text x="0" y="15">{}</text><rect x="150" y="2" width="{}" height="16"/>'
+        '<text x="{}" y="15">{}</text></g>',
+        ((i * bar_height, row.label, f"{(width - 200) * float(v or 0) / top:.1f}",
+          f"{156 + (width - 200) * float(v or 0) / top:.1f}", "—" if v is None else f"{v}{unit}")
+         for i, (row, v) in enumerate(zip(rows, values))),
     )
     return format_html('<svg class="bars" viewBox="0 0 {} {}" role="img">{}</svg>', width + 40, bar_height * len(rows) + 4, bars)

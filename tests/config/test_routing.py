@@ -110,13 +110,13 @@ def test_session_and_csrf_cookies_are_host_only(oakfield, password):
     assert client.cookies[settings.SESSION_COOKIE_NAME]["httponly"] is True
 
 
-def test_pupils_and_parents_do_not_get_the_staff_dashboard(oakfield, password):
-    with schema_context(oakfield.school.schema_name):
-        User.objects.create_user("pupil@oakfield.example", password, role=User.Role.PUPIL)
+@pytest.mark.parametrize("who", ["parent", "pupil"])
+def test_pupils_and_parents_do_not_get_staff_pages(oakfield, password, who):
     client = host_client(oakfield.hostname)
-    sign_in(client, "pupil@oakfield.example", password)
+    sign_in(client, getattr(oakfield.demo, f"{who}_email"), password)
 
-    assert client.get("/").status_code == 403
+    assert client.get("/pupils/").status_code == 403
+    assert b"<h2>Users" not in client.get("/", follow=True).content
 
 
 def test_set_password_link_from_provisioning_lets_the_admin_sign_in():

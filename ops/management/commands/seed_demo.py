@@ -20,5 +20,5 @@ class Command(BaseCommand):
         for s in seeded:
             self.stdout.write(
                 f"  {s.demo.name:<18} {site_url(s.hostname)}  {s.demo.head_email} (admin), "
-                f"{s.demo.teacher_email} (teacher)"
+                f"{s.demo.teacher_email} (teacher), {s.demo.parent_email} (parent), {s.demo.pupil_email} (pupil)"
             )

@@ -32,9 +32,13 @@ def fake():
 
 
 @pytest.fixture
-def in_school(riverside):
-    with schema_context(riverside.school.schema_name):
-        yield riverside
+def in_school(django_db_setup):
+    """A new, empty school (provisioned inside the test's transaction, so it goes with it)."""
+    from shared.schools.services import school_provision
+
+    school = school_provision(name="Import Test School", subdomain="importtest", admin_email="head@importtest.example").school
+    with schema_context(school.schema_name):
+        yield school
 
 
 @pytest.fixture
