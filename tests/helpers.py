@@ -39,3 +39,15 @@ def form_token(response) -> str:
     match = _FORM_TOKEN.search(response.content)
     assert match, "no form token on the page"
     return match.group(1).decode()
+
+
+class QueryCounter:
+    """Counts the SQL statements a block runs: ``with connection.execute_wrapper(counter): ...``.
+    (CaptureQueriesContext loses queries across a request: request_started resets the log.)"""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)

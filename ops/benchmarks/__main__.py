@@ -9,7 +9,8 @@ import json
 import os
 import sys
 
-BENCHMARKS = ["provision", "visits"]  # modules of this package
+# name on the command line -> module of this package
+BENCHMARKS = {"provision": "provision", "visits": "visits", "import": "xporter_import", "pages": "pages"}
 
 
 @contextlib.contextmanager
@@ -38,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ops/bench", description="Benchmarks of the platform.")
     sub = parser.add_subparsers(dest="name", required=True)
     modules = {}
-    for name in BENCHMARKS:
-        modules[name] = importlib.import_module(f"ops.benchmarks.{name}")
+    for name, module in BENCHMARKS.items():
+        modules[name] = importlib.import_module(f"ops.benchmarks.{module}")
         modules[name].add_arguments(sub.add_parser(name, help=modules[name].__doc__.splitlines()[0]))
     args = parser.parse_args(argv)
 

@@ -110,29 +110,36 @@ COMPARISONS = {
 
 def cohort_analysis(*, pupils: QuerySet[Pupil], subject: Subject) -> dict[str, list[CohortRow]]:
     """Attainment (average points of each pupil's latest headline result) and progress (share on or
-    above their flight path) in a subject, compared across each characteristic in COMPARISONS."""
+    above their flight path) in a subject, compared across each characteristic in COMPARISONS.
+    Four queries whatever the cohort's size; results are read as plain tuples."""
     aspect = Aspect.objects.filter(subject=subject, is_headline=True).first()
     pupil_list = list(pupils.only("id", "year_group", "gender", "sen_provision", "pupil_premium", "fsm_ever6", "eal"))
-    results: dict[int, list[Result]] = defaultdict(list)
+    first_last: dict[int, list[Point]] = {}
     if aspect is not None:
-        for result in (Result.objects.filter(aspect=aspect, pupil_id__in=pupils.values("id"))
-                       .select_related("grade").only("pupil_id", "recorded_on", "grade__points")):
-            results[result.pupil_id].append(result)
-    targets = {t.pupil_id: t for t in Target.objects.filter(subject=subject, pupil_id__in=pupils.values("id"))
-               .select_related("grade")}
+        rows = (Result.objects.filter(aspect=aspect, pupil_id__in=pupils.values("id"))
+                .order_by("pupil_id", "recorded_on").values_list("pupil_id", "recorded_on", "grade__points"))
+        for pupil_id, day, points in rows:  # (.iterator() is 25x slower here: a server-side cursor per chunk)
+            point = Point(day, points)
+            if pupil_id in first_last:
+                first_last[pupil_id][1] = point
+            else:
+                first_last[pupil_id] = [point, point]
+    targets = {pupil_id: Point(due_on, points) for pupil_id, due_on, points in
+               Target.objects.filter(subject=subject, pupil_id__in=pupils.values("id"))
+               .values_list("pupil_id", "due_on", "grade__points")}
     table: dict[str, dict[str, CohortRow]] = {name: {} for name in COMPARISONS}
     for pupil in pupil_list:
-        series = sorted(results.get(pupil.pk, []), key=lambda r: r.recorded_on)
-        status = _status(series, targets.get(pupil.pk))
+        series = first_last.get(pupil.pk)
+        status = UNKNOWN if series is None else progress_status(baseline=series[0], target=targets.get(pupil.pk),
+                                                                 latest=series[1])
         for name, key in COMPARISONS.items():
             label = key(pupil)
             row = table[name].setdefault(label, CohortRow(label=label))
             row.pupils += 1
             if series:
                 row.assessed += 1
-                row.points_total += series[-1].grade.points
+                row.points_total += series[1].points
             if status != UNKNOWN:
                 row.with_status += 1
                 row.on_or_above += status in (ON, ABOVE)
     return {name: sorted(rows.values(), key=lambda r: r.label) for name, rows in table.items()}
-
