@@ -4,6 +4,7 @@ selector or service, render."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import wraps
 
 from django import forms
@@ -12,9 +13,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 
 from shared import clock
 from tenants.assessment import charts
@@ -22,9 +22,14 @@ from tenants.assessment import selectors as assessment
 from tenants.assessment.models import Aspect, Subject
 from tenants.assessment.services import marksheet_save
 from tenants.pupils import selectors as pupils
-from tenants.pupils.models import Group
+from tenants.pupils.models import Group, ParentCarer, Pupil
 from tenants.users.models import User
 from tenants.users.selectors import user_list
+from tenants.users.services import user_invite, user_set_password_token
+from tenants.xporter.importer import ImportRejected
+from tenants.xporter.models import ImportRun, XporterConnection
+from tenants.xporter.services import xporter_file_import
+from tenants.xporter.tasks import xporter_sync_school
 
 STAFF = (User.Role.SCHOOL_ADMIN, User.Role.TEACHER)
 
@@ -162,6 +167,54 @@ def cohort_analysis(request):
                                                            "comparisons": comparisons})
 
 
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    full_name = forms.CharField(max_length=200, label="Name")
+    role = forms.ChoiceField(choices=User.Role.choices)
+    parent_carer = forms.ModelChoiceField(queryset=ParentCarer.objects.none(), required=False,
+                                          label="Parent or carer record (for a parent)")
+    pupil = forms.ModelChoiceField(queryset=Pupil.objects.none(), required=False, label="Pupil record (for a pupil)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent_carer"].queryset = ParentCarer.objects.filter(user__isnull=True)
+        self.fields["pupil"].queryset = Pupil.objects.filter(user__isnull=True, on_roll=True)
+
+
 @role_required(User.Role.SCHOOL_ADMIN)
 def users(request):
-    return render(request, "portal/users.html", {"users": user_list(), "schema": connection.schema_name})
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invited = user_invite(inviter=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            uidb64, token = user_set_password_token(user=invited)
+            link = request.build_absolute_uri(reverse("set_password", kwargs={"uidb64": uidb64, "token": token}))
+            messages.success(request, f"{invited.email} is invited. Send them this link to set their password "
+                                      f"(shown once, valid 7 days): {link}")
+            return redirect("users")
+    return render(request, "portal/users.html", {"users": user_list(), "form": form})
+
+
+@role_required(User.Role.SCHOOL_ADMIN)
+def data_import(request):
+    """Xporter status, an import on demand, and the upload of an Xporter-shaped JSON file."""
+    if request.method == "POST" and request.POST.get("action") == "sync":
+        xporter_sync_school.send()
+        messages.success(request, "Import queued: it runs in the background, usually within a minute.")
+        return redirect("data_import")
+    if request.method == "POST" and request.FILES.get("file"):
+        try:
+            document = json.load(request.FILES["file"])
+            run = xporter_file_import(document=document)
+        except (ValueError, ImportRejected) as error:
+            messages.error(request, f"Nothing was imported: {error}")
+        else:
+            messages.success(request, f"Imported: {', '.join(f'{k} {v}' for k, v in run.counts.items()) or 'no changes'}.")
+        return redirect("data_import")
+    return render(request, "portal/data_import.html", {
+        "connection": XporterConnection.objects.first(), "runs": ImportRun.objects.all()[:20],
+    })

@@ -207,3 +207,59 @@ def test_progress_status_against_the_flight_path():
     assert progress_status(baseline=baseline, target=target, latest=Point(halfway, Decimal(3))) == "below"
     assert progress_status(baseline=baseline, target=target, latest=Point(halfway, Decimal(5))) == "above"
     assert progress_status(baseline=baseline, target=None, latest=Point(halfway, Decimal(5))) == "unknown"
+
+
+def test_the_school_admin_invites_a_parent_who_then_sees_only_their_child(oakfield, password):
+    from tenants.pupils.models import ParentCarer
+
+    admin = signed_in(oakfield, oakfield.demo.head_email, password)
+    with schema_context(oakfield.school.schema_name):
+        carer = ParentCarer.objects.filter(user__isnull=True).first()
+        child_ids = set(carer.children.values_list("pk", flat=True))
+
+    response = admin.post("/users/", {"email": "New.Parent@Example.org", "full_name": "New Parent", "role": "parent",
+                                      "parent_carer": carer.pk}, follow=True)
+    link = next(str(m) for m in response.context["messages"]).split("valid 7 days): ")[1]
+    parent = host_client(oakfield.hostname)
+    form = parent.get(link.split(oakfield.hostname, 1)[1], follow=True)
+    parent.post(form.redirect_chain[-1][0], {"new_password1": "a-long-new-pass-9", "new_password2": "a-long-new-pass-9"})
+    parent.post("/accounts/login/", {"username": "new.parent@example.org", "password": "a-long-new-pass-9"})
+
+    children = parent.get("/")
+    assert {p.pk for p in children.context["children"]} == child_ids
+
+
+def test_inviting_a_parent_without_their_record_is_refused(oakfield, password):
+    admin = signed_in(oakfield, oakfield.demo.head_email, password)
+    with schema_context(oakfield.school.schema_name):
+        before = User.objects.count()
+
+    response = admin.post("/users/", {"email": "p2@example.org", "full_name": "P Two", "role": "parent"})
+
+    assert b"Choose which parent or carer this account is for." in response.content
+    with schema_context(oakfield.school.schema_name):
+        assert User.objects.count() == before
+
+
+@pytest.mark.parametrize("path", ["/users/", "/import/"])
+def test_only_the_school_admin_manages_users_and_imports(oakfield, password, path):
+    assert signed_in(oakfield, oakfield.demo.teacher_email, password).get(path).status_code == 403
+    assert signed_in(oakfield, oakfield.demo.head_email, password).get(path).status_code == 200
+
+
+def test_a_malformed_upload_changes_nothing_and_says_where(oakfield, password):
+    import io
+    import json
+
+    admin = signed_in(oakfield, oakfield.demo.head_email, password)
+    with schema_context(oakfield.school.schema_name):
+        before = Pupil.objects.count()
+    upload = io.BytesIO(json.dumps({"Students": [{"Id": "NEW1", "Forename": "A", "Surname": "B"},
+                                                 {"Id": "NEW2", "Forename": "", "Surname": "C"}]}).encode())
+    upload.name = "export.json"
+
+    response = admin.post("/import/", {"file": upload}, follow=True)
+
+    assert b"Nothing was imported: Students row NEW2: Forename is missing" in response.content
+    with schema_context(oakfield.school.schema_name):
+        assert Pupil.objects.count() == before
