@@ -16,6 +16,7 @@ from shared.schools import pool
 from shared.technical.services import visit_buffer_key
 
 SPARES_FOR_TESTS = 3
+pytest_plugins = ["tests.browser_fixtures"]
 
 
 def pytest_configure(config):
@@ -36,6 +37,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
     settings.TEST_SCHOOLS = {s.demo.subdomain: s for s in seeded}
     yield
     redis_client().delete(visit_buffer_key())
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # Live-server and worker threads can leave a connection idle behind them; PostgreSQL will
+        # not drop the test database while one is open, and no test runs any more.
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture(autouse=True)

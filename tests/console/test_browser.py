@@ -8,75 +8,32 @@ database; what the browser creates is committed, so the test removes it afterwar
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
-from django.test.testcases import LiveServerThread, _StaticFilesHandler
 
 from ops.demo import DEMO_OPERATOR_EMAIL, DEMO_PASSWORD
 from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
 from shared.schools.models import Domain, School
+from tests.browser_fixtures import committed, needs_chromium
 from tests.helpers import current_code
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium; CI installs it)"),
-    pytest.mark.django_db,
-]
+pytestmark = [needs_chromium, pytest.mark.django_db]
 
 
 @pytest.fixture
-def site_server(django_db_blocker):
-    # Request threads then close their connections when each request ends, so none outlives the test.
-    database = connections.settings["default"]
-    kept_max_age, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
-    with django_db_blocker.unblock():
-        thread = LiveServerThread("127.0.0.1", static_handler=_StaticFilesHandler, port=0)
-        thread.daemon = True
-        thread.start()
-        thread.is_ready.wait()
-        if thread.error:
-            raise thread.error
-        yield f"{settings.BASE_DOMAIN}:{thread.port}"
-        thread.terminate()
-        # A server thread can leave its connection idle behind it; the test database is dropped at
-        # the end of the session, which PostgreSQL refuses while anyone is connected.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-    database["CONN_MAX_AGE"] = kept_max_age
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API keeps an event loop on this thread; the test's own database calls are
-    # still synchronous, which Django's guard cannot tell (the documented switch for this case).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def remove_onboarded(django_db_blocker):
-    """Delete, after the test, the school the browser created (it was committed)."""
+def remove_onboarded():
+    """Delete, after the test, the school the browser created (the live server committed it)."""
     names = []
     yield names.append
-    with django_db_blocker.unblock():
-        for school in School.objects.filter(name__in=names):
-            Domain.objects.filter(tenant=school).delete()
+    with committed() as cursor:
+        cursor.execute("SELECT id, schema_name FROM schools_school WHERE name = ANY(%s)", [names])
+        for school_id, schema_name in cursor.fetchall():
             for model in (Correspondence, Complaint, Contact, Contract, ClientAccount):
-                model.objects.filter(school=school).delete()
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP SCHEMA IF EXISTS "{school.schema_name}" CASCADE')
-            school.delete()
+                cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE school_id = %s", [school_id])
+            cursor.execute(f"DELETE FROM {Domain._meta.db_table} WHERE tenant_id = %s", [school_id])
+            cursor.execute(f"DELETE FROM {School._meta.db_table} WHERE id = %s", [school_id])
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
 
 
 def test_operator_signs_in_with_a_code_onboards_a_school_and_opens_its_page(site_server, browser, remove_onboarded):
