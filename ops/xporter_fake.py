@@ -116,12 +116,12 @@ class FakeSchool:
                 grade = GRADES[min(len(GRADES) - 1, max(0, level + term // 3 + rnd.randint(-1, 1)))][0]
                 self._put("AssessmentResults", {
                     "Id": f"R{result_id:07d}", "StudentId": sid, "AspectId": f"A-{subject}", "Result": grade,
-                    "Date": (dt.date(2023, 9, 1) + dt.timedelta(days=30 * term + (r % 4))).isoformat(), "IsTarget": 0})
+                    "Date": (dt.date(2024, 9, 2) + dt.timedelta(days=91 * term + (r % 4))).isoformat(), "IsTarget": 0})
             for subject in SUBJECTS:
                 result_id += 1
                 self._put("AssessmentResults", {
                     "Id": f"T{result_id:07d}", "StudentId": sid, "AspectId": f"A-{subject}",
-                    "Result": GRADES[min(len(GRADES) - 1, level + 3)][0], "Date": "2026-07-15", "IsTarget": 1})
+                    "Result": GRADES[min(len(GRADES) - 1, level + 3)][0], "Date": "2027-07-15", "IsTarget": 1})
 
     def structure(self) -> dict:
         return {
