@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("pupils/", views.pupil_list, name="pupil_list"),
     path("pupils/<int:pupil_id>/", views.pupil_detail, name="pupil_detail"),
+    path("pupils/<int:pupil_id>/report/", views.pupil_report, name="pupil_report"),
     path("groups/<int:group_id>/marksheet/", views.marksheet, name="marksheet"),
     path("analysis/", views.cohort_analysis, name="cohort_analysis"),
     path("users/", views.users, name="users"),

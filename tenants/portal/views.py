@@ -128,6 +128,15 @@ def pupil_detail(request, pupil_id: int):
     })
 
 
+@login_required
+def pupil_report(request, pupil_id: int):
+    """A printable progress report: the same access as the pupil page."""
+    pupil = pupils.access_pupil(request.user, pupil_id)
+    return render(request, "portal/pupil_report.html", {
+        "pupil": pupil, "progress": assessment.pupil_progress(pupil), "today": clock.today(),
+    })
+
+
 @role_required(*STAFF)
 def marksheet(request, group_id: int):
     group = pupils.access_group(request.user, group_id)

@@ -15,7 +15,7 @@ from tests.helpers import QueryCounter, host_client
 
 pytestmark = pytest.mark.django_db
 
-SITE_PAGES = ["/", "/pupils/", "/analysis/", "/users/"]
+SITE_PAGES = ["/", "/pupils/", "/analysis/", "/users/", "/import/"]
 
 
 def signed_in(school, email, password):
@@ -37,7 +37,7 @@ def test_every_school_site_url_refuses_a_user_of_another_school(oakfield, rivers
     pupil_id, group_id = ids_in(oakfield)
     client.defaults["HTTP_HOST"] = oakfield.hostname
 
-    for path in [*SITE_PAGES, f"/pupils/{pupil_id}/", f"/groups/{group_id}/marksheet/"]:
+    for path in [*SITE_PAGES, f"/pupils/{pupil_id}/", f"/pupils/{pupil_id}/report/", f"/groups/{group_id}/marksheet/"]:
         response = client.get(path)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), path
 
@@ -141,7 +141,8 @@ def test_the_upn_never_appears_in_any_rendered_page(oakfield, password):
     assert upns
     pages = []
     admin = signed_in(oakfield, oakfield.demo.head_email, password)
-    for path in [*SITE_PAGES, *(f"/pupils/{pk}/" for pk in pupil_ids), f"/groups/{group_id}/marksheet/",
+    for path in [*SITE_PAGES, *(f"/pupils/{pk}/" for pk in pupil_ids), *(f"/pupils/{pk}/report/" for pk in pupil_ids),
+                 f"/groups/{group_id}/marksheet/",
                  "/pupils/?characteristic=sen", "/analysis/?subject=1"]:
         pages.append(admin.get(path).content.decode())
     parent = signed_in(oakfield, oakfield.demo.parent_email, password)
@@ -263,3 +264,15 @@ def test_a_malformed_upload_changes_nothing_and_says_where(oakfield, password):
     assert b"Nothing was imported: Students row NEW2: Forename is missing" in response.content
     with schema_context(oakfield.school.schema_name):
         assert Pupil.objects.count() == before
+
+
+def test_a_parent_can_open_their_childs_report_and_no_other(oakfield, password):
+    client = signed_in(oakfield, oakfield.demo.parent_email, password)
+    with schema_context(oakfield.school.schema_name):
+        own = Pupil.objects.get(parent_links__parent__user__email=oakfield.demo.parent_email)
+        other = Pupil.objects.exclude(pk=own.pk).first()
+
+    report = client.get(f"/pupils/{own.pk}/report/")
+
+    assert report.status_code == 200 and b"Progress report" in report.content
+    assert client.get(f"/pupils/{other.pk}/report/").status_code == 404
