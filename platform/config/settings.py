@@ -111,6 +111,7 @@ SHARED_APPS = [
     "shared.billing",
     "shared.marketing",
     "shared.technical",
+    "shared.privacy",
     "tenants.users",  # in public: vendor operators' accounts
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -1,0 +1,128 @@
+"""Data categories, their retention rules and lawful bases, and the classification of every field.
+
+A model is registered with the category its records are kept under (which retention rule applies)
+and, field by field, whether the field can hold personal data. Fields marked ``other`` hold none
+(keys to other records, flags, amounts, statuses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    TAX = "tax"
+    CONTRACT = "contract"
+    MARKETING = "marketing"
+    TECHNICAL = "technical"
+    CONFIGURATION = "configuration"
+    PUPIL = "pupil"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Rule:
+    category: Category
+    kept_for: str
+    counts_from: str
+    lawful_basis: str
+    controller: str  # "vendor" or "school"
+
+
+RULES: dict[Category, Rule] = {rule.category: rule for rule in [
+    Rule(Category.TAX, "8 years", "the end of the UK tax year the record relates to (5 April)",
+         "Legal obligation (tax records)", "vendor"),
+    Rule(Category.CONTRACT, "7 years", "the end of the contract or the client's last use of the service, "
+         "whichever is later", "Performance of a contract; legitimate interests (legal claims)", "vendor"),
+    Rule(Category.MARKETING, "3 years", "the person's last interaction with us",
+         "Legitimate interests (business development); consent where given", "vendor"),
+    Rule(Category.TECHNICAL, "365 days", "the visit or change", "Legitimate interests (security, support)", "vendor"),
+    Rule(Category.CONFIGURATION, "3 months", "the cancellation of the contract",
+         "Performance of a contract", "vendor"),
+    Rule(Category.PUPIL, "while the pupil is with the school, then the school's grace period; the whole school "
+         "database 6 months after the contract is cancelled", "the pupil's leaving date",
+         "Processing on the school's documented instructions (the school is the controller)", "school"),
+    Rule(Category.DEFAULT, "7 years", "receipt of the data", "Legitimate interests", "vendor"),
+]}
+
+
+@dataclass(frozen=True)
+class ModelPolicy:
+    category: Category
+    personal: frozenset[str]
+    other: frozenset[str]
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return self.personal | self.other
+
+
+def _policy(category: Category, *, personal: str = "", other: str = "") -> ModelPolicy:
+    return ModelPolicy(category, frozenset(personal.split()), frozenset(other.split()))
+
+
+C = Category
+REGISTRY: dict[str, ModelPolicy] = {
+    # public: the vendor's own records
+    "schools.School": _policy(C.CONTRACT, other="schema_name name status signed_up_at cancelled_at"),
+    "schools.Domain": _policy(C.CONTRACT, other="domain tenant is_primary"),
+    "schools.SpareSchema": _policy(C.DEFAULT, other="schema_name fingerprint created_at"),
+    "schools.SchemaRecipe": _policy(C.DEFAULT, other="fingerprint statements created_at"),
+    "operators.Operator": _policy(C.DEFAULT, personal="user", other="role"),
+    "clients.Contract": _policy(C.CONTRACT, personal="cancellation_reason",
+                                other="school status starts_on ends_on notice_given_on cancelled_on "
+                                      "config_files_delete_on schema_drop_on last_used_on created_at"),
+    "clients.Contact": _policy(C.CONTRACT, personal="full_name role email phone address last_interaction_at",
+                               other="school is_primary created_at"),
+    "clients.ClientAccount": _policy(C.CONTRACT, personal="email full_name registered_at", other="school"),
+    "clients.Correspondence": _policy(C.CONTRACT, personal="contact subject body occurred_at recorded_by_id",
+                                      other="school direction channel"),
+    "clients.CorrespondenceAttachment": _policy(C.CONTRACT, personal="file name", other="correspondence size"),
+    "clients.Complaint": _policy(C.CONTRACT, personal="contact summary details resolution",
+                                 other="school kind status received_at resolved_at"),
+    "billing.Invoice": _policy(C.TAX, personal="notes", other="tax_year school number issued_on due_on status"),
+    "billing.InvoiceLine": _policy(C.TAX, other="invoice description quantity unit_price vat_rate"),
+    "billing.Payment": _policy(C.TAX, personal="reference", other="tax_year invoice paid_on amount method"),
+    "billing.CreditNote": _policy(C.TAX, personal="reason", other="tax_year invoice number issued_on amount"),
+    "marketing.Prospect": _policy(C.MARKETING, personal="full_name role email phone notes last_interaction_at "
+                                                        "objected_to_marketing_at", other="organisation created_at"),
+    "marketing.ProspectInteraction": _policy(C.MARKETING, personal="prospect summary recorded_by_id",
+                                             other="direction channel occurred_at"),
+    "technical.Visit": _policy(C.TECHNICAL, personal="ip user_id path",
+                               other="id occurred_at host method status schema_name"),
+    "technical.ChangeLogEntry": _policy(C.TECHNICAL, personal="actor_id object_id",
+                                        other="occurred_at actor_kind actor_schema object_schema object_type action fields"),
+    # both: operators' accounts in public, the school's users in each school
+    "users.User": _policy(C.CONTRACT, personal="password last_login email full_name date_joined",
+                          other="is_superuser role is_active is_staff groups user_permissions"),
+    # each school's own schema: the school is the controller
+    "pupils.Pupil": _policy(C.PUPIL, personal="xporter_id external_id forename surname legal_forename legal_surname "
+                                              "date_of_birth gender year_group registration_group admission_date "
+                                              "leaving_date sen_provision fsm fsm_ever6 pupil_premium eal looked_after "
+                                              "service_child ethnicity_code first_language upn user",
+                            other="row_hash on_roll"),
+    "pupils.ParentCarer": _policy(C.PUPIL, personal="xporter_id title forename surname email phone user children",
+                                  other="row_hash"),
+    "pupils.PupilParent": _policy(C.PUPIL, personal="pupil parent relationship priority parental_responsibility",
+                                  other="xporter_id row_hash"),
+    "pupils.Group": _policy(C.PUPIL, personal="pupils staff", other="xporter_id row_hash kind name"),
+    "assessment.Subject": _policy(C.PUPIL, other="xporter_id name"),
+    "assessment.GradeSet": _policy(C.PUPIL, other="xporter_id name"),
+    "assessment.Grade": _policy(C.PUPIL, other="grade_set label order points"),
+    "assessment.Aspect": _policy(C.PUPIL, other="xporter_id subject name grade_set is_headline"),
+    "assessment.Result": _policy(C.PUPIL, personal="pupil grade recorded_on recorded_by",
+                                 other="xporter_id row_hash aspect"),
+    "assessment.Target": _policy(C.PUPIL, personal="pupil grade due_on", other="xporter_id row_hash subject"),
+    "xporter.XporterConnection": _policy(C.CONFIGURATION, other="base_url estab relying_party password third_party_id "
+                                                                "enabled cursors last_success_at"),
+    "xporter.ImportRun": _policy(C.CONFIGURATION, other="source status started_at finished_at counts error"),
+    "sessions.Session": _policy(C.TECHNICAL, personal="session_data", other="session_key expire_date"),
+}
+
+# The apps whose models must all be registered: ours, and Django's sessions (which hold user ids).
+CLASSIFIED_MODULE_PREFIXES = ("shared.", "tenants.")
+CLASSIFIED_EXTRA_LABELS = frozenset({"sessions.Session"})
+
+
+def policy_for(model) -> ModelPolicy:
+    return REGISTRY[model._meta.label]
