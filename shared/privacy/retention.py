@@ -1,0 +1,136 @@
+"""The retention planner: a pure function of (records, holds, shortenings, as-of date).
+
+Each category's rule says how long from which date a record is kept (``PERIODS``, from the privacy
+notice). A record is deleted on the day its period ends: a visit made on 1 January 2026 is kept
+365 days and goes on 1 January 2027; tax records of the year ending 5 April 2026 go on 5 April
+2034. Nothing is due while a legal hold covers it, and a client's retention may be shortened, with
+the reason recorded. The planner only lists; the executor deletes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shared import clock
+from shared.privacy.registry import Category
+
+POLICY_VERSION = "2026-11"  # the privacy notice these periods come from
+
+
+@dataclass(frozen=True)
+class Period:
+    months: int = 0
+    days: int = 0
+
+    def after(self, day: dt.date) -> dt.date:
+        return clock.add_months(day, self.months) + dt.timedelta(days=self.days)
+
+    def __str__(self) -> str:
+        if self.days:
+            return f"{self.days} days"
+        return f"{self.months // 12} years" if self.months % 12 == 0 and self.months >= 12 else f"{self.months} months"
+
+
+# What each kind of retention unit is kept for. Keys are the ``kind`` of a Record.
+PERIODS: dict[str, tuple[Category, Period, str]] = {
+    "tax_record": (Category.TAX, Period(months=96), "8 years from the end of the tax year it relates to"),
+    "client_records": (Category.CONTRACT, Period(months=84),
+                       "7 years from the end of the contract or the last use of the service, whichever is later"),
+    "prospect": (Category.MARKETING, Period(months=36), "3 years from the last interaction"),
+    "visit_partition": (Category.TECHNICAL, Period(days=365), "365 days (IP addresses and user ids)"),
+    "change_log": (Category.TECHNICAL, Period(days=365), "365 days (user ids)"),
+    "school_configuration": (Category.CONFIGURATION, Period(months=3), "3 months after the contract was cancelled"),
+    "school_database": (Category.PUPIL, Period(months=6), "6 months after the contract was cancelled"),
+    "default": (Category.DEFAULT, Period(months=84), "7 years from receipt"),
+}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One thing retention may delete, with the date its period counts from. ``key`` and
+    ``client_id`` are ids, never personal data; ``person`` (an internal person key) lets a hold
+    name one person."""
+
+    kind: str
+    key: str
+    counts_from: dt.date
+    client_id: int | None = None
+    person: str | None = None
+
+    @property
+    def category(self) -> Category:
+        return PERIODS[self.kind][0]
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A legal hold: nothing it covers is deleted while it is active. It names a client, a person
+    or a category (at least one); an absent end date means until lifted."""
+
+    reason: str
+    owner: str
+    starts_on: dt.date
+    ends_on: dt.date | None = None
+    client_id: int | None = None
+    person: str | None = None
+    category: Category | None = None
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    def covers(self, record: Record) -> bool:
+        return ((self.client_id is None or self.client_id == record.client_id)
+                and (self.person is None or self.person == record.person)
+                and (self.category is None or self.category == record.category))
+
+
+@dataclass(frozen=True)
+class Shortening:
+    """A client's retention in one category, shortened on request, with the reason recorded."""
+
+    client_id: int
+    category: Category
+    period: Period
+    reason: str
+
+
+@dataclass(frozen=True)
+class Due:
+    record: Record
+    due_on: dt.date
+    rule: str
+    reason: str
+
+
+def due_on(record: Record, shortenings: Iterable[Shortening] = ()) -> tuple[dt.date, str]:
+    """When a record's period ends, and the rule it ends under."""
+    category, period, rule = PERIODS[record.kind]
+    for shortening in shortenings:
+        if shortening.client_id == record.client_id and shortening.category == category:
+            return shortening.period.after(record.counts_from), f"shortened to {shortening.period}: {shortening.reason}"
+    return period.after(record.counts_from), rule
+
+
+def plan(records: Iterable[Record], *, as_of: dt.date, holds: Iterable[Hold] = (),
+         shortenings: Iterable[Shortening] = ()) -> list[Due]:
+    """What is due for deletion on ``as_of``, and why: every record whose period has ended and
+    that no active hold covers. Pure: same inputs, same plan."""
+    active = [hold for hold in holds if hold.active_on(as_of)]
+    shortenings = list(shortenings)
+    due = []
+    for record in records:
+        when, rule = due_on(record, shortenings)
+        if when > as_of or any(hold.covers(record) for hold in active):
+            continue
+        due.append(Due(record=record, due_on=when, rule=rule,
+                       reason=f"{record.category.value}: kept {rule}; period ended {when.isoformat()}"))
+    return sorted(due, key=lambda d: (d.due_on, d.record.kind, d.record.key))
+
+
+def upcoming(records: Iterable[Record], *, as_of: dt.date, days: int = 90, holds: Iterable[Hold] = (),
+             shortenings: Iterable[Shortening] = ()) -> list[Due]:
+    """What falls due in the next ``days`` days (the retention calendar), held items excluded."""
+    until = as_of + dt.timedelta(days=days)
+    return [d for d in plan(records, as_of=until, holds=holds, shortenings=shortenings) if d.due_on > as_of]
