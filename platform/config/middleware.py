@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from shared import clock
-from shared.schools.models import public_tenant
+from shared.schools.models import School, public_tenant
 from shared.technical.services import visit_push
 
 log = structlog.get_logger("web")
@@ -33,6 +33,14 @@ class SchoolRoutingMiddleware(TenantMainMiddleware):
         if hostname == settings.BASE_DOMAIN:
             return public_tenant()
         return super().get_tenant(domain_model, hostname)
+
+    def process_request(self, request):
+        response = super().process_request(request)
+        if response is None and getattr(request.tenant, "status", None) == School.Status.CANCELLED:
+            # The contract is cancelled: the site closes at once; the vendor returns the data.
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            return render(request, "closed.html", {"school": request.tenant}, status=403)
+        return response
 
     def no_tenant_found(self, request, hostname):
         request.urlconf = settings.PUBLIC_SCHEMA_URLCONF

@@ -64,7 +64,7 @@ def _policy(category: Category, *, personal: str = "", other: str = "") -> Model
 C = Category
 REGISTRY: dict[str, ModelPolicy] = {
     # public: the vendor's own records
-    "schools.School": _policy(C.CONTRACT, other="schema_name name status signed_up_at cancelled_at"),
+    "schools.School": _policy(C.CONTRACT, other="schema_name name status signed_up_at cancelled_at schema_dropped_at"),
     "schools.Domain": _policy(C.CONTRACT, other="domain tenant is_primary"),
     "schools.SpareSchema": _policy(C.DEFAULT, other="schema_name fingerprint created_at"),
     "schools.SchemaRecipe": _policy(C.DEFAULT, other="fingerprint statements created_at"),
@@ -117,6 +117,12 @@ REGISTRY: dict[str, ModelPolicy] = {
                                                                 "enabled cursors last_success_at"),
     "xporter.ImportRun": _policy(C.CONFIGURATION, other="source status started_at finished_at counts error"),
     "sessions.Session": _policy(C.TECHNICAL, personal="session_data", other="session_key expire_date"),
+    "privacy.LegalHold": _policy(C.DEFAULT, personal="person reason owner",
+                                 other="starts_on ends_on school category created_at"),
+    "privacy.RetentionShortening": _policy(C.DEFAULT, other="school category months reason created_at"),
+    "privacy.RetentionRun": _policy(C.DEFAULT, other="as_of started_at finished_at units_deleted"),
+    "privacy.DeletionRecord": _policy(C.DEFAULT, other="kind unit school_id category records_deleted rule "
+                                                       "policy_version due_on run executed_at"),
 }
 
 # The apps whose models must all be registered: ours, and Django's sessions (which hold user ids).

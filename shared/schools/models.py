@@ -22,6 +22,7 @@ class School(TenantMixin):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     signed_up_at = models.DateTimeField(default=clock.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    schema_dropped_at = models.DateTimeField(null=True, blank=True, help_text="Set by retention when the schema goes.")
 
     # Schemas come from the spare pool (shared.schools.pool), not from migrating at save time;
     # and only the retention engine drops a school's schema, leaving a record.

@@ -1,0 +1,225 @@
+"""The retention executor: collect what the database holds as retention units, plan with the pure
+planner, and delete what is due, one unit per transaction, each with its deletion record.
+
+Safe to kill at any moment and to run again: a unit is deleted and recorded in one transaction, and
+the deletion record's uniqueness on (kind, unit) means a rerun skips what is done and deletes
+nothing twice. Runs never overlap (a PostgreSQL advisory lock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import structlog
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from shared import clock
+from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
+from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
+from shared.marketing.models import Prospect
+from shared.privacy.models import DeletionRecord, LegalHold, RetentionRun, RetentionShortening
+from shared.privacy.registry import Category
+from shared.privacy.retention import POLICY_VERSION, Due, Hold, Period, Record, Shortening, plan
+from shared.schools.models import Domain, School
+from shared.technical.models import ChangeLogEntry
+from shared.technical.services import VISIT_TABLE
+
+log = structlog.get_logger(__name__)
+_RUN_LOCK_KEY = 0x5C400003
+
+
+class RetentionBusy(Exception):
+    """Another retention run holds the lock."""
+
+
+# --- What the database holds, as retention units ---------------------------------------------------
+
+
+def _month_end(month_start: dt.date) -> dt.date:
+    return clock.add_months(month_start, 1) - dt.timedelta(days=1)
+
+
+def collect(*, school_id: int | None = None) -> list[Record]:
+    """Every retention unit, with the date its period counts from. ``school_id`` narrows to one
+    client's units (and leaves out the vendor-wide ones)."""
+    records: list[Record] = []
+    invoices = Invoice.objects.all() if school_id is None else Invoice.objects.filter(school_id=school_id)
+    for invoice in invoices.annotate(paid=Max("payments__tax_year"), credited=Max("credit_notes__tax_year")):
+        year = max(invoice.tax_year, invoice.paid or 0, invoice.credited or 0)
+        records.append(Record("tax_record", f"invoice:{invoice.pk}", clock.uk_tax_year_end(year), client_id=invoice.school_id))
+    contracts = Contract.objects.filter(status__in=[Contract.Status.CANCELLED, Contract.Status.ENDED])
+    if school_id is not None:
+        contracts = contracts.filter(school_id=school_id)
+    for contract in contracts:
+        ended = contract.ends_on or contract.cancelled_on
+        if ended is None:
+            continue
+        counts_from = max(ended, contract.last_used_on or ended)
+        records.append(Record("client_records", f"school:{contract.school_id}", counts_from, client_id=contract.school_id))
+        if contract.cancelled_on is not None:
+            records.append(Record("school_configuration", f"school:{contract.school_id}", contract.cancelled_on,
+                                  client_id=contract.school_id))
+            records.append(Record("school_database", f"school:{contract.school_id}", contract.cancelled_on,
+                                  client_id=contract.school_id))
+    if school_id is None:
+        for prospect_id, last in Prospect.objects.values_list("pk", "last_interaction_at"):
+            records.append(Record("prospect", f"prospect:{prospect_id}", timezone.localdate(last),
+                                  person=f"prospect:{prospect_id}"))
+        for partition, month in visit_partitions():
+            records.append(Record("visit_partition", partition, _month_end(month)))
+        for month in ChangeLogEntry.objects.dates("occurred_at", "month"):
+            records.append(Record("change_log", f"change_log:{month:%Y-%m}", _month_end(month)))
+    return records
+
+
+def visit_partitions() -> list[tuple[str, dt.date]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                       "WHERE i.inhparent = %s::regclass", [f"public.{VISIT_TABLE}"])
+        names = [row[0] for row in cursor.fetchall()]
+    return sorted((name, dt.date(int(name[-7:-3]), int(name[-2:]), 1)) for name in names)
+
+
+def holds_and_shortenings() -> tuple[list[Hold], list[Shortening]]:
+    holds = [Hold(reason=h.reason, owner=h.owner, starts_on=h.starts_on, ends_on=h.ends_on, client_id=h.school_id,
+                  person=h.person or None, category=Category(h.category) if h.category else None)
+             for h in LegalHold.objects.all()]
+    shortenings = [Shortening(s.school_id, Category(s.category), Period(months=s.months), s.reason)
+                   for s in RetentionShortening.objects.all()]
+    return holds, shortenings
+
+
+def retention_plan(*, as_of: dt.date, school_id: int | None = None) -> list[Due]:
+    holds, shortenings = holds_and_shortenings()
+    return plan(collect(school_id=school_id), as_of=as_of, holds=holds, shortenings=shortenings)
+
+
+# --- Deleting one unit ------------------------------------------------------------------------------
+
+
+def _delete_tax_record(unit: str, as_of: dt.date) -> int:
+    invoice_id = int(unit.split(":")[1])
+    counts = [model.objects.filter(invoice_id=invoice_id).delete()[0] for model in (Payment, CreditNote, InvoiceLine)]
+    return sum(counts) + Invoice.objects.filter(pk=invoice_id).delete()[0]
+
+
+def _delete_client_records(unit: str, as_of: dt.date) -> int:
+    school_id = int(unit.split(":")[1])
+    total = 0
+    for model in (Correspondence, Complaint, Contact, ClientAccount):
+        total += model.objects.filter(school_id=school_id).delete()[0]
+    return total
+
+
+def _delete_prospect(unit: str, as_of: dt.date) -> int:
+    return Prospect.objects.filter(pk=int(unit.split(":")[1])).delete()[0]
+
+
+def _drop_visit_partition(unit: str, as_of: dt.date) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM public."{unit}"')
+        (rows,) = cursor.fetchone()
+        cursor.execute(f'DROP TABLE IF EXISTS public."{unit}"')
+    return rows
+
+
+def _delete_change_log_month(unit: str, as_of: dt.date) -> int:
+    year, month = map(int, unit.split(":")[1].split("-"))
+    return ChangeLogEntry.objects.filter(occurred_at__year=year, occurred_at__month=month).delete()[0]
+
+
+def _delete_school_configuration(unit: str, as_of: dt.date) -> int:
+    """Branding, settings and integration credentials: in the school's schema, while it exists."""
+    from tenants.xporter.models import XporterConnection
+
+    school = School.objects.get(pk=int(unit.split(":")[1]))
+    if school.schema_dropped_at is not None:
+        return 0
+    with schema_context(school.schema_name):
+        return XporterConnection.objects.all().delete()[0]
+
+
+def _drop_school_database(unit: str, as_of: dt.date) -> int:
+    school = School.objects.select_for_update().get(pk=int(unit.split(":")[1]))
+    if school.schema_dropped_at is not None:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                       "WHERE n.nspname = %s AND c.relkind = 'r'", [school.schema_name])
+        (tables,) = cursor.fetchone()
+        # Deferred foreign-key checks queued earlier in this transaction must fire before their
+        # tables go (PostgreSQL refuses to drop a table with pending trigger events).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{school.schema_name}" CASCADE')
+    domains = Domain.objects.filter(tenant=school).delete()[0]
+    school.schema_dropped_at = clock.now()
+    school.save(update_fields=["schema_dropped_at"])
+    return tables + domains
+
+
+DELETERS: dict[str, Callable[[str, dt.date], int]] = {
+    "tax_record": _delete_tax_record,
+    "client_records": _delete_client_records,
+    "prospect": _delete_prospect,
+    "visit_partition": _drop_visit_partition,
+    "change_log": _delete_change_log_month,
+    "school_configuration": _delete_school_configuration,
+    "school_database": _drop_school_database,
+}
+
+
+def _trim_boundary_visits(as_of: dt.date, run: RetentionRun) -> int:
+    """Rows past 365 days in the one partition that still holds newer rows too."""
+    cutoff = dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time(), dt.timezone.utc)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM public.{VISIT_TABLE} WHERE occurred_at < %s", [cutoff])
+        trimmed = cursor.rowcount
+        if trimmed:
+            DeletionRecord.objects.create(kind="visit_rows", unit=f"visits-before:{cutoff.date().isoformat()}",
+                                          category=Category.TECHNICAL, records_deleted=trimmed,
+                                          rule="365 days (IP addresses and user ids)", policy_version=POLICY_VERSION,
+                                          due_on=as_of, run=run)
+    return trimmed
+
+
+def retention_run(*, as_of: dt.date, school_id: int | None = None,
+                  progress: Callable[[int, int], None] | None = None,
+                  after_each: Callable[[Due], None] | None = None) -> RetentionRun:
+    """Delete everything due on ``as_of``. Returns the run; its deletion records say what went."""
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_RUN_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise RetentionBusy("another retention run is in progress")
+    try:
+        run = RetentionRun.objects.create(as_of=as_of)
+        due = retention_plan(as_of=as_of, school_id=school_id)
+        done = set(DeletionRecord.objects.values_list("kind", "unit"))
+        for index, item in enumerate(due, start=1):
+            key = (item.record.kind, item.record.key)
+            if key not in done:
+                with transaction.atomic():
+                    count = DELETERS[item.record.kind](item.record.key, as_of)
+                    DeletionRecord.objects.create(
+                        kind=item.record.kind, unit=item.record.key, school_id=item.record.client_id,
+                        category=item.record.category, records_deleted=count, rule=item.rule,
+                        policy_version=POLICY_VERSION, due_on=item.due_on, run=run)
+                run.units_deleted += 1
+                log.info("retention.deleted", kind=item.record.kind, unit=item.record.key, records=count)
+            if after_each:
+                after_each(item)
+            if progress:
+                progress(index, len(due))
+        if school_id is None:
+            _trim_boundary_visits(as_of, run)
+        run.finished_at = clock.now()
+        run.save(update_fields=["finished_at", "units_deleted"])
+        return run
+    finally:
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_RUN_LOCK_KEY])

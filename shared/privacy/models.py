@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.db import models
+
+from shared import clock
+from shared.privacy.registry import Category
+from shared.schools.models import School
+
+CATEGORY_CHOICES = [(c.value, c.value.replace("_", " ").capitalize()) for c in Category]
+
+
+class LegalHold(models.Model):
+    """Prolongs retention: nothing it covers is deleted, by any path, while it is active. It names a
+    client, a person (an internal key such as ``prospect:12``) or a category, or several."""
+
+    reason = models.CharField(max_length=300)
+    owner = models.CharField(max_length=200, help_text="Who is responsible for lifting it")
+    starts_on = models.DateField(default=clock.today)
+    ends_on = models.DateField(null=True, blank=True, help_text="Blank: until lifted")
+    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="legal_holds")
+    person = models.CharField(max_length=100, blank=True)
+    category = models.CharField(max_length=20, choices=CATEGORY_CHOICES, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(
+            condition=~models.Q(school__isnull=True, person="", category=""), name="privacy_hold_names_something")]
+
+
+class RetentionShortening(models.Model):
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="retention_shortenings")
+    category = models.CharField(max_length=20, choices=CATEGORY_CHOICES)
+    months = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=clock.now)
+
+
+class RetentionRun(models.Model):
+    as_of = models.DateField()
+    started_at = models.DateTimeField(default=clock.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    units_deleted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+
+class DeletionRecord(models.Model):
+    """What retention destroyed: which kind of unit (ids only), which client, how many records,
+    under which rule and policy version, in which run and when. No personal data."""
+
+    kind = models.CharField(max_length=40)
+    unit = models.CharField(max_length=120, help_text="Ids, never names")
+    school_id = models.BigIntegerField(null=True, blank=True)
+    category = models.CharField(max_length=20, choices=CATEGORY_CHOICES)
+    records_deleted = models.PositiveIntegerField()
+    rule = models.CharField(max_length=300)
+    policy_version = models.CharField(max_length=20)
+    due_on = models.DateField()
+    run = models.ForeignKey(RetentionRun, on_delete=models.PROTECT, related_name="deletions")
+    executed_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-executed_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "unit"], name="privacy_deletion_once")]

@@ -1,0 +1,136 @@
+"""Retention against the database: a cancelled school closes at once, loses its configuration at
+3 months and its schema at 6, another school is untouched, and a killed run finishes on rerun."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from shared.clients.selectors import current_contract
+from shared.clients.services import client_onboard, contract_cancel
+from shared.operators.models import Operator
+from shared.privacy.executor import retention_plan, retention_run
+from shared.privacy.models import DeletionRecord, LegalHold
+from shared.schools.models import Domain, School
+from shared.technical.services import Actor
+from tenants.pupils.models import Pupil
+from tenants.xporter.models import XporterConnection
+from tests.helpers import host_client
+
+pytestmark = pytest.mark.django_db
+CANCELLED_ON = dt.date(2026, 12, 31)
+
+
+def schema_exists(name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name])
+        return cursor.fetchone() is not None
+
+
+@pytest.fixture
+def cancelled_school():
+    actor = Actor.operator(Operator.objects.get(role=Operator.Role.ADMINISTRATOR).user)
+    provisioned = client_onboard(actor=actor, name="Closing School", subdomain="closing", admin_email="head@closing.example",
+                                 contract_starts_on=dt.date(2025, 9, 1), contact_name="Cara Close")
+    school = provisioned.school
+    with schema_context(school.schema_name):
+        XporterConnection.objects.create(estab="3300001", relying_party="pt", password="secret")
+        Pupil.objects.create(forename="Ada", surname="Pupil", upn="A123456789012")
+    contract_cancel(actor=actor, contract=current_contract(school), cancelled_on=CANCELLED_ON)
+    school.refresh_from_db()
+    return provisioned
+
+
+def test_a_cancelled_schools_site_closes_at_once(cancelled_school):
+    response = host_client(cancelled_school.hostname).get("/accounts/login/")
+
+    assert response.status_code == 403 and b"This site is closed" in response.content
+
+
+def test_configuration_goes_at_3_months_and_the_schema_at_6_while_another_school_is_untouched(cancelled_school, oakfield):
+    school = cancelled_school.school
+    with schema_context(oakfield.school.schema_name):
+        oakfield_pupils = Pupil.objects.count()
+
+    retention_run(as_of=dt.date(2027, 3, 30))
+    with schema_context(school.schema_name):
+        assert XporterConnection.objects.count() == 1  # the day before 3 months
+    retention_run(as_of=dt.date(2027, 3, 31))
+    with schema_context(school.schema_name):
+        assert XporterConnection.objects.count() == 0 and Pupil.objects.count() == 1
+    retention_run(as_of=dt.date(2027, 6, 29))
+    assert schema_exists(school.schema_name)
+    retention_run(as_of=dt.date(2027, 6, 30))
+
+    assert not schema_exists(school.schema_name)
+    assert not Domain.objects.filter(tenant_id=school.pk).exists()
+    assert School.objects.get(pk=school.pk).schema_dropped_at is not None
+    assert school.contacts.count() == 1  # the vendor's own records run on their own clocks
+    with schema_context(oakfield.school.schema_name):
+        assert Pupil.objects.count() == oakfield_pupils
+    records = list(DeletionRecord.objects.filter(school_id=school.pk).values_list("kind", "unit", "category"))
+    assert records == [("school_database", f"school:{school.pk}", "pupil"),
+                       ("school_configuration", f"school:{school.pk}", "configuration")]
+
+
+def test_deletion_records_hold_no_personal_data(cancelled_school):
+    retention_run(as_of=dt.date(2027, 6, 30))
+
+    dumped = repr(list(DeletionRecord.objects.values()))
+    for personal in ("Cara Close", "head@closing.example", "Ada", "A123456789012", "Closing School"):
+        assert personal not in dumped
+
+
+def test_a_hold_on_the_client_stops_every_deletion_path(cancelled_school):
+    school = cancelled_school.school
+    LegalHold.objects.create(reason="Dispute over termination", owner="dpo", starts_on=dt.date(2027, 1, 1), school=school)
+
+    retention_run(as_of=dt.date(2027, 7, 1))
+
+    assert schema_exists(school.schema_name)
+    assert not DeletionRecord.objects.filter(school_id=school.pk).exists()
+
+
+def test_a_run_killed_mid_way_finishes_on_rerun_with_the_same_records(cancelled_school):
+    as_of = dt.date(2040, 1, 1)
+    due = retention_plan(as_of=as_of)
+    assert len(due) >= 4
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_two(item, seen=[]):
+        seen.append(item)
+        if len(seen) == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        retention_run(as_of=as_of, after_each=kill_after_two)
+    half = DeletionRecord.objects.count()
+    retention_run(as_of=as_of)
+    again = retention_run(as_of=as_of)
+
+    assert half == 2
+    assert again.units_deleted == 0  # nothing deleted twice
+    recorded = set(DeletionRecord.objects.exclude(kind="visit_rows").values_list("kind", "unit"))
+    assert recorded == {(d.record.kind, d.record.key) for d in due}
+
+
+def test_plan_lists_and_deletes_nothing(cancelled_school, capsys):
+    call_command("retention", "plan", "--as-of", "2027-07-01", "--school", "closing")
+
+    out = capsys.readouterr().out
+    assert "school_database" in out and "school_configuration" in out and "Nothing has been deleted" in out
+    assert schema_exists(cancelled_school.school.schema_name)
+    assert DeletionRecord.objects.count() == 0
+
+
+def test_a_bad_as_of_date_is_a_clear_error():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--as-of must be a date"):
+        call_command("retention", "plan", "--as-of", "31/12/2026")
