@@ -42,3 +42,7 @@ def uk_tax_year_label(start_year: int) -> str:
 def uk_tax_year_end(start_year: int) -> dt.date:
     """The last day of a tax year: 5 April of the following year."""
     return dt.date(start_year + 1, 4, 5)
+
+
+def date_from_iso(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)

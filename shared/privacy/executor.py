@@ -29,7 +29,7 @@ from shared.technical.models import ChangeLogEntry
 from shared.technical.services import VISIT_TABLE
 
 log = structlog.get_logger(__name__)
-_RUN_LOCK_KEY = 0x5C400003
+_RUN_LOCK_KEY = 0x5C4003  # with the school id (or -1 for the public run) as the second key
 
 
 class RetentionBusy(Exception):
@@ -43,9 +43,24 @@ def _month_end(month_start: dt.date) -> dt.date:
     return clock.add_months(month_start, 1) - dt.timedelta(days=1)
 
 
+def collect_school(school: School) -> list[Record]:
+    """The units inside one school's own schema: pupils who have left, on the school's grace period."""
+    from tenants.pupils.models import Pupil, RetentionSettings
+
+    if school.schema_dropped_at is not None:
+        return []
+    with schema_context(school.schema_name):
+        settings_row = RetentionSettings.objects.first()
+        grace = Period(months=settings_row.grace_months if settings_row else RetentionSettings.DEFAULT_GRACE_MONTHS)
+        return [Record("pupil", f"school:{school.pk}:pupil:{pk}", left, client_id=school.pk,
+                       person=f"pupil:{school.pk}:{pk}", period=grace)
+                for pk, left in Pupil.objects.filter(on_roll=False, leaving_date__isnull=False)
+                .values_list("pk", "leaving_date")]
+
+
 def collect(*, school_id: int | None = None) -> list[Record]:
-    """Every retention unit, with the date its period counts from. ``school_id`` narrows to one
-    client's units (and leaves out the vendor-wide ones)."""
+    """Every retention unit the vendor decides on, from ``public``, with the date its period counts
+    from. ``school_id`` narrows to one client's units (and leaves out the vendor-wide ones)."""
     records: list[Record] = []
     invoices = Invoice.objects.all() if school_id is None else Invoice.objects.filter(school_id=school_id)
     for invoice in invoices.annotate(paid=Max("payments__tax_year"), credited=Max("credit_notes__tax_year")):
@@ -93,9 +108,20 @@ def holds_and_shortenings() -> tuple[list[Hold], list[Shortening]]:
     return holds, shortenings
 
 
-def retention_plan(*, as_of: dt.date, school_id: int | None = None) -> list[Due]:
+def retention_plan(*, as_of: dt.date, school_id: int | None = None, scope: str = "all") -> list[Due]:
+    """What is due. ``scope``: "public" (the vendor's units), "school" (inside one school's
+    schema; needs ``school_id``) or "all"."""
     holds, shortenings = holds_and_shortenings()
-    return plan(collect(school_id=school_id), as_of=as_of, holds=holds, shortenings=shortenings)
+    records: list[Record] = []
+    if scope in ("public", "all"):
+        records += collect(school_id=school_id)
+    if scope in ("school", "all"):
+        schools = School.objects.filter(schema_dropped_at__isnull=True)
+        if school_id is not None:
+            schools = schools.filter(pk=school_id)
+        for school in schools:
+            records += collect_school(school)
+    return plan(records, as_of=as_of, holds=holds, shortenings=shortenings)
 
 
 # --- Deleting one unit ------------------------------------------------------------------------------
@@ -143,6 +169,19 @@ def _delete_school_configuration(unit: str, as_of: dt.date) -> int:
         return XporterConnection.objects.all().delete()[0]
 
 
+def _delete_pupil(unit: str, as_of: dt.date) -> int:
+    """A pupil who left, with their results, targets and family links; parents and carers left
+    with no child at the school go too."""
+    from tenants.pupils.models import ParentCarer, Pupil
+
+    _, school_id, _, pupil_id = unit.split(":")
+    school = School.objects.get(pk=int(school_id))
+    with schema_context(school.schema_name):
+        deleted = Pupil.objects.filter(pk=int(pupil_id)).delete()[0]
+        deleted += ParentCarer.objects.filter(child_links__isnull=True).delete()[0]
+    return deleted
+
+
 def _drop_school_database(unit: str, as_of: dt.date) -> int:
     school = School.objects.select_for_update().get(pk=int(unit.split(":")[1]))
     if school.schema_dropped_at is not None:
@@ -169,6 +208,7 @@ DELETERS: dict[str, Callable[[str, dt.date], int]] = {
     "change_log": _delete_change_log_month,
     "school_configuration": _delete_school_configuration,
     "school_database": _drop_school_database,
+    "pupil": _delete_pupil,
 }
 
 
@@ -186,18 +226,20 @@ def _trim_boundary_visits(as_of: dt.date, run: RetentionRun) -> int:
     return trimmed
 
 
-def retention_run(*, as_of: dt.date, school_id: int | None = None,
+def retention_run(*, as_of: dt.date, school_id: int | None = None, scope: str = "all",
                   progress: Callable[[int, int], None] | None = None,
                   after_each: Callable[[Due], None] | None = None) -> RetentionRun:
-    """Delete everything due on ``as_of``. Returns the run; its deletion records say what went."""
+    """Delete everything due on ``as_of`` in ``scope`` (see ``retention_plan``). Returns the run;
+    its deletion records say what went. Two runs of the same scope never overlap."""
     connection.set_schema_to_public()
+    lock = (_RUN_LOCK_KEY, school_id or 0) if scope == "school" else (_RUN_LOCK_KEY, -1)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_RUN_LOCK_KEY])
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", lock)
         if not cursor.fetchone()[0]:
-            raise RetentionBusy("another retention run is in progress")
+            raise RetentionBusy("another retention run of this scope is in progress")
     try:
         run = RetentionRun.objects.create(as_of=as_of)
-        due = retention_plan(as_of=as_of, school_id=school_id)
+        due = retention_plan(as_of=as_of, school_id=school_id, scope=scope)
         done = set(DeletionRecord.objects.values_list("kind", "unit"))
         for index, item in enumerate(due, start=1):
             key = (item.record.kind, item.record.key)
@@ -214,7 +256,7 @@ def retention_run(*, as_of: dt.date, school_id: int | None = None,
                 after_each(item)
             if progress:
                 progress(index, len(due))
-        if school_id is None:
+        if school_id is None and scope in ("public", "all"):
             _trim_boundary_visits(as_of, run)
         run.finished_at = clock.now()
         run.save(update_fields=["finished_at", "units_deleted"])
@@ -222,4 +264,4 @@ def retention_run(*, as_of: dt.date, school_id: int | None = None,
     finally:
         connection.set_schema_to_public()
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_RUN_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", lock)

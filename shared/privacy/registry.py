@@ -105,6 +105,7 @@ REGISTRY: dict[str, ModelPolicy] = {
                                   other="row_hash"),
     "pupils.PupilParent": _policy(C.PUPIL, personal="pupil parent relationship priority parental_responsibility",
                                   other="xporter_id row_hash"),
+    "pupils.RetentionSettings": _policy(C.CONFIGURATION, other="grace_months changed_at"),
     "pupils.Group": _policy(C.PUPIL, personal="pupils staff", other="xporter_id row_hash kind name"),
     "assessment.Subject": _policy(C.PUPIL, other="xporter_id name"),
     "assessment.GradeSet": _policy(C.PUPIL, other="xporter_id name"),

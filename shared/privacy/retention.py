@@ -43,6 +43,7 @@ PERIODS: dict[str, tuple[Category, Period, str]] = {
     "change_log": (Category.TECHNICAL, Period(days=365), "365 days (user ids)"),
     "school_configuration": (Category.CONFIGURATION, Period(months=3), "3 months after the contract was cancelled"),
     "school_database": (Category.PUPIL, Period(months=6), "6 months after the contract was cancelled"),
+    "pupil": (Category.PUPIL, Period(months=12), "the school's grace period after the pupil left"),
     "default": (Category.DEFAULT, Period(months=84), "7 years from receipt"),
 }
 
@@ -58,6 +59,7 @@ class Record:
     counts_from: dt.date
     client_id: int | None = None
     person: str | None = None
+    period: Period | None = None  # the client's own period where it sets one (a school's grace period)
 
     @property
     def category(self) -> Category:
@@ -107,6 +109,8 @@ class Due:
 def due_on(record: Record, shortenings: Iterable[Shortening] = ()) -> tuple[dt.date, str]:
     """When a record's period ends, and the rule it ends under."""
     category, period, rule = PERIODS[record.kind]
+    if record.period is not None:
+        period, rule = record.period, f"{rule} ({record.period})"
     for shortening in shortenings:
         if shortening.client_id == record.client_id and shortening.category == category:
             return shortening.period.after(record.counts_from), f"shortened to {shortening.period}: {shortening.reason}"

@@ -1,4 +1,5 @@
-"""The daily retention run."""
+"""The daily retention run: one job for the public schema and one per school, each under its own
+lock, so that no two runs of the same scope overlap and one school's failure stops no other."""
 
 from __future__ import annotations
 
@@ -9,11 +10,30 @@ from shared import clock
 from shared.privacy.executor import RetentionBusy, retention_run
 
 
-@periodic("0 2 * * *")
 @dramatiq.actor(max_retries=3, time_limit=6 * 3600 * 1000)
-def retention_daily() -> None:
-    """Apply the retention schedule as of today (02:00 UK time)."""
+def retention_public(as_of: str) -> None:
     try:
-        retention_run(as_of=clock.today())
+        retention_run(as_of=clock.date_from_iso(as_of), scope="public")
     except RetentionBusy:
-        pass  # the run already in progress does today's work
+        pass  # the run in progress does this work
+
+
+@dramatiq.actor(max_retries=3, time_limit=3600 * 1000)
+def retention_school(school_id: int, as_of: str) -> None:
+    try:
+        retention_run(as_of=clock.date_from_iso(as_of), school_id=school_id, scope="school")
+    except RetentionBusy:
+        pass
+
+
+@periodic("0 2 * * *")
+@dramatiq.actor(max_retries=0)
+def retention_daily() -> None:
+    """Send today's retention jobs (02:00 UK time). The date travels in the message, so a job
+    retried after midnight still works on the day it was planned for."""
+    from shared.schools.models import School
+
+    today = clock.today().isoformat()
+    retention_public.send(today)
+    for school_id in School.objects.filter(schema_dropped_at__isnull=True).values_list("pk", flat=True):
+        retention_school.send(school_id, today)

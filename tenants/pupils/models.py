@@ -116,3 +116,14 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RetentionSettings(models.Model):
+    """The school's own retention choice (one row): how long after a pupil leaves their records
+    are deleted. The school is the controller of pupil data, so it may shorten or extend this."""
+
+    DEFAULT_GRACE_MONTHS = 12
+
+    grace_months = models.PositiveSmallIntegerField(
+        default=DEFAULT_GRACE_MONTHS, help_text="Months after a pupil's leaving date before their records are deleted.")
+    changed_at = models.DateTimeField(auto_now=True)

@@ -134,3 +134,53 @@ def test_a_bad_as_of_date_is_a_clear_error():
 
     with pytest.raises(CommandError, match="--as-of must be a date"):
         call_command("retention", "plan", "--as-of", "31/12/2026")
+
+
+@pytest.mark.parametrize(("grace_months", "goes_on"), [(None, dt.date(2027, 7, 22)), (3, dt.date(2026, 10, 22)),
+                                                       (24, dt.date(2028, 7, 22))])
+def test_a_leavers_records_go_after_the_schools_grace_period(oakfield, grace_months, goes_on):
+    from tenants.pupils.models import ParentCarer, PupilParent, RetentionSettings
+
+    with schema_context(oakfield.school.schema_name):
+        if grace_months is not None:
+            RetentionSettings.objects.create(grace_months=grace_months)
+        leaver = Pupil.objects.create(forename="Lee", surname="Ver", on_roll=False, leaving_date=dt.date(2026, 7, 22))
+        only_parent = ParentCarer.objects.create(forename="Pat", surname="Ver")
+        PupilParent.objects.create(pupil=leaver, parent=only_parent)
+        stayer_count = Pupil.objects.filter(on_roll=True).count()
+
+    retention_run(as_of=goes_on - dt.timedelta(days=1), school_id=oakfield.school.pk, scope="school")
+    with schema_context(oakfield.school.schema_name):
+        assert Pupil.objects.filter(pk=leaver.pk).exists()
+    retention_run(as_of=goes_on, school_id=oakfield.school.pk, scope="school")
+
+    with schema_context(oakfield.school.schema_name):
+        assert not Pupil.objects.filter(pk=leaver.pk).exists()
+        assert not ParentCarer.objects.filter(pk=only_parent.pk).exists()
+        assert Pupil.objects.filter(on_roll=True).count() == stayer_count
+    assert DeletionRecord.objects.get(unit=f"school:{oakfield.school.pk}:pupil:{leaver.pk}").category == "pupil"
+
+
+def test_a_hold_on_one_pupil_keeps_only_that_pupil(oakfield):
+    with schema_context(oakfield.school.schema_name):
+        kept = Pupil.objects.create(forename="K", surname="Ept", on_roll=False, leaving_date=dt.date(2020, 1, 1))
+        gone = Pupil.objects.create(forename="G", surname="One", on_roll=False, leaving_date=dt.date(2020, 1, 1))
+    LegalHold.objects.create(reason="Safeguarding review", owner="dpo", person=f"pupil:{oakfield.school.pk}:{kept.pk}")
+
+    retention_run(as_of=dt.date(2026, 11, 28), school_id=oakfield.school.pk, scope="school")
+
+    with schema_context(oakfield.school.schema_name):
+        assert Pupil.objects.filter(pk=kept.pk).exists() and not Pupil.objects.filter(pk=gone.pk).exists()
+
+
+def test_the_daily_job_sends_one_public_job_and_one_per_school(monkeypatch):
+    from shared.privacy import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.retention_public, "send", lambda day: sent.append(("public", day)))
+    monkeypatch.setattr(tasks.retention_school, "send", lambda school_id, day: sent.append(("school", school_id)))
+
+    tasks.retention_daily.fn()
+
+    assert sent[0][0] == "public"
+    assert {s[1] for s in sent[1:]} == set(School.objects.filter(schema_dropped_at__isnull=True).values_list("pk", flat=True))
