@@ -3,7 +3,7 @@
 from django.urls import path
 
 from console.admin_site import raw_data_site
-from console.views import auth, billing, clients, marketing, technical
+from console.views import auth, billing, clients, marketing, retention, technical
 
 urlpatterns = [
     path("", clients.landing, name="landing"),
@@ -32,5 +32,9 @@ urlpatterns = [
     path("console/prospects/<int:prospect_id>/object/", marketing.prospect_object, name="prospect_object"),
     path("console/technical/changes/", technical.change_log, name="change_log"),
     path("console/technical/visits/", technical.visit_log, name="visit_log"),
+    path("console/retention/", retention.retention_overview, name="retention"),
+    path("console/retention/holds/<int:hold_id>/lift/", retention.legal_hold_lift, name="legal_hold_lift"),
+    path("console/retention/certificates/<int:school_id>/", retention.destruction_certificate,
+         name="destruction_certificate"),
     path("console/raw/", raw_data_site.urls),
 ]

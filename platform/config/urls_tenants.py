@@ -14,6 +14,7 @@ urlpatterns = [
     path("analysis/", views.cohort_analysis, name="cohort_analysis"),
     path("users/", views.users, name="users"),
     path("import/", views.data_import, name="data_import"),
+    path("retention/", views.retention, name="retention"),
     path("accounts/login/", views.SchoolLoginView.as_view(), name="login"),
     path("accounts/logout/", views.SchoolLogoutView.as_view(), name="logout"),
     path("accounts/set-password/done/", views.SetPasswordDoneView.as_view(), name="set_password_done"),

@@ -32,6 +32,7 @@ SCREENS: dict[str, frozenset[str]] = {
     "billing": frozenset({R.ADMINISTRATOR, R.BILLING}),
     "prospects": frozenset({R.ADMINISTRATOR, R.SUPPORT}),
     "technical": frozenset({R.ADMINISTRATOR, R.DPO}),
+    "retention": frozenset({R.ADMINISTRATOR, R.DPO}),
     "raw_data": frozenset({R.ADMINISTRATOR}),
 }
 

@@ -25,7 +25,7 @@ from tenants.pupils import selectors as pupils
 from tenants.pupils.models import Group, ParentCarer, Pupil
 from tenants.users.models import User
 from tenants.users.selectors import user_list
-from tenants.users.services import user_invite, user_set_password_token
+from tenants.users.services import retention_grace_set, user_invite, user_set_password_token
 from tenants.xporter.importer import ImportRejected
 from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.services import xporter_file_import
@@ -226,4 +226,33 @@ def data_import(request):
         return redirect("data_import")
     return render(request, "portal/data_import.html", {
         "connection": XporterConnection.objects.first(), "runs": ImportRun.objects.all()[:20],
+    })
+
+
+class GraceForm(forms.Form):
+    grace_months = forms.IntegerField(min_value=0, max_value=120, label="Months after a pupil leaves",
+                                      help_text="Their records are deleted this long after their leaving date.")
+
+
+@role_required(User.Role.SCHOOL_ADMIN)
+def retention(request):
+    """The school's own retention: its grace period, what falls due in the next 90 days, and what
+    has been deleted for it."""
+    from shared.privacy.executor import collect_school, holds_and_shortenings
+    from shared.privacy.models import DeletionRecord
+    from shared.privacy.retention import upcoming
+    from tenants.pupils.models import RetentionSettings
+
+    current = RetentionSettings.objects.first() or RetentionSettings(grace_months=RetentionSettings.DEFAULT_GRACE_MONTHS)
+    form = GraceForm(request.POST or None, initial={"grace_months": current.grace_months})
+    if request.method == "POST" and form.is_valid():
+        retention_grace_set(user=request.user, months=form.cleaned_data["grace_months"])
+        messages.success(request, "Retention period saved.")
+        return redirect("retention")
+    holds, shortenings = holds_and_shortenings()
+    calendar = upcoming(collect_school(request.tenant), as_of=clock.today(), days=90, holds=holds, shortenings=shortenings)
+    names = dict((p.pk, str(p)) for p in Pupil.objects.filter(pk__in=[int(d.record.key.rsplit(":", 1)[1]) for d in calendar]))
+    return render(request, "portal/retention.html", {
+        "form": form, "calendar": [(d, names.get(int(d.record.key.rsplit(":", 1)[1]), "")) for d in calendar],
+        "deletions": DeletionRecord.objects.filter(school_id=request.tenant.pk)[:50],
     })

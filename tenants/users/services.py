@@ -67,3 +67,18 @@ def user_set_active(*, admin: User, user: User, active: bool) -> User:
     change_log_record(actor=Actor.school_user(admin, connection.schema_name), instance=user,
                       action=ChangeLogEntry.Action.UPDATE, fields=["is_active"])
     return user
+
+
+@transaction.atomic
+def retention_grace_set(*, user: User, months: int):
+    """The school admin sets how long after leaving a pupil's records are kept."""
+    from tenants.pupils.models import RetentionSettings
+
+    if months < 0:
+        raise ValidationError({"grace_months": "Give 0 or more months."})
+    settings_row = RetentionSettings.objects.first() or RetentionSettings()
+    settings_row.grace_months = months
+    settings_row.save()
+    change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=settings_row,
+                      action=ChangeLogEntry.Action.UPDATE, fields=["grace_months"])
+    return settings_row

@@ -81,6 +81,7 @@ SCREEN_URLS = {
     "billing": lambda s: "/console/invoices/",
     "prospects": lambda s: "/console/prospects/",
     "technical": lambda s: "/console/technical/changes/",
+    "retention": lambda s: "/console/retention/",
     "raw_data": lambda s: "/console/raw/",
 }
 

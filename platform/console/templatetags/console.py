@@ -22,3 +22,8 @@ def may_open(operator, screen: str) -> bool:
 @register.filter
 def money(value) -> str:
     return "—" if value is None else f"£{value:,.2f}"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)

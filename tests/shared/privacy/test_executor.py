@@ -184,3 +184,32 @@ def test_the_daily_job_sends_one_public_job_and_one_per_school(monkeypatch):
 
     assert sent[0][0] == "public"
     assert {s[1] for s in sent[1:]} == set(School.objects.filter(schema_dropped_at__isnull=True).values_list("pk", flat=True))
+
+
+def test_the_operator_prints_a_certificate_once_the_schema_is_gone(cancelled_school):
+    from tests.helpers import console_client
+
+    client = console_client(Operator.Role.DPO)
+    school = cancelled_school.school
+    assert client.get(f"/console/retention/certificates/{school.pk}/").status_code == 404  # not destroyed yet
+    retention_run(as_of=dt.date(2027, 6, 30))
+
+    certificate = client.get(f"/console/retention/certificates/{school.pk}/")
+
+    assert certificate.status_code == 200
+    assert b"Certificate of destruction" in certificate.content
+    assert b"school_database" in certificate.content and b"Closing School" in certificate.content
+
+
+def test_the_console_calendar_shows_what_falls_due_and_holds_can_be_placed(cancelled_school):
+    from tests.helpers import console_client, form_token
+
+    client = console_client(Operator.Role.ADMINISTRATOR)
+    page = client.get("/console/retention/")
+    response = client.post("/console/retention/", {"reason": "Insurance claim", "owner": "Dan Protection",
+                                                   "starts_on": "2026-12-01", "school": cancelled_school.school.pk,
+                                                   "form_token": form_token(page)})
+
+    assert response.status_code == 302
+    hold = LegalHold.objects.get(reason="Insurance claim")
+    assert hold.school_id == cancelled_school.school.pk

@@ -15,7 +15,7 @@ from tests.helpers import QueryCounter, host_client
 
 pytestmark = pytest.mark.django_db
 
-SITE_PAGES = ["/", "/pupils/", "/analysis/", "/users/", "/import/"]
+SITE_PAGES = ["/", "/pupils/", "/analysis/", "/users/", "/import/", "/retention/"]
 
 
 def signed_in(school, email, password):
@@ -242,7 +242,7 @@ def test_inviting_a_parent_without_their_record_is_refused(oakfield, password):
         assert User.objects.count() == before
 
 
-@pytest.mark.parametrize("path", ["/users/", "/import/"])
+@pytest.mark.parametrize("path", ["/users/", "/import/", "/retention/"])
 def test_only_the_school_admin_manages_users_and_imports(oakfield, password, path):
     assert signed_in(oakfield, oakfield.demo.teacher_email, password).get(path).status_code == 403
     assert signed_in(oakfield, oakfield.demo.head_email, password).get(path).status_code == 200
@@ -276,3 +276,15 @@ def test_a_parent_can_open_their_childs_report_and_no_other(oakfield, password):
 
     assert report.status_code == 200 and b"Progress report" in report.content
     assert client.get(f"/pupils/{other.pk}/report/").status_code == 404
+
+
+def test_the_school_admin_sets_the_grace_period_for_leavers(oakfield, password):
+    from tenants.pupils.models import RetentionSettings
+
+    admin = signed_in(oakfield, oakfield.demo.head_email, password)
+
+    response = admin.post("/retention/", {"grace_months": "6"})
+
+    assert response.status_code == 302
+    with schema_context(oakfield.school.schema_name):
+        assert RetentionSettings.objects.get().grace_months == 6

@@ -1,0 +1,67 @@
+"""Retention: the calendar of what falls due, legal holds, deletion records and certificates of
+destruction."""
+
+from __future__ import annotations
+
+from django import forms
+from django.shortcuts import get_object_or_404, redirect, render
+
+from console.access import console_view, submit_once
+from console.forms import DATE
+from console.views import page_of, saved
+from shared import clock
+from shared.privacy import services
+from shared.privacy.executor import collect, collect_school, holds_and_shortenings
+from shared.privacy.models import DeletionRecord, LegalHold
+from shared.privacy.registry import Category
+from shared.privacy.retention import upcoming
+from shared.schools.models import School
+
+CALENDAR_DAYS = 90
+
+
+class HoldForm(forms.Form):
+    reason = forms.CharField(max_length=300)
+    owner = forms.CharField(max_length=200, help_text="Who will lift it")
+    starts_on = forms.DateField(widget=DATE, initial=clock.today)
+    ends_on = forms.DateField(widget=DATE, required=False, help_text="Blank: until lifted")
+    school = forms.ModelChoiceField(queryset=School.objects.all(), required=False)
+    person = forms.CharField(max_length=100, required=False, help_text="An internal key such as prospect:12")
+    category = forms.ChoiceField(choices=[("", "Any category"), *((c.value, c.value) for c in Category)], required=False)
+
+
+@console_view("retention")
+@submit_once
+def retention_overview(request):
+    today = clock.today()
+    holds, shortenings = holds_and_shortenings()
+    records = collect()
+    for school in School.objects.filter(schema_dropped_at__isnull=True):
+        records += collect_school(school)
+    form = HoldForm(request.POST or None)
+    if saved(request, form, lambda data: services.legal_hold_place(actor=request.actor, **data), "Hold placed."):
+        return redirect("retention")
+    return render(request, "console/retention.html", {
+        "calendar": upcoming(records, as_of=today, days=CALENDAR_DAYS, holds=holds, shortenings=shortenings),
+        "days": CALENDAR_DAYS, "holds": LegalHold.objects.select_related("school").order_by("-starts_on"),
+        "deletions": page_of(request, DeletionRecord.objects.all(), per_page=50), "form": form, "today": today,
+        "schools": {s.pk: s for s in School.objects.all()},
+    })
+
+
+@console_view("retention")
+@submit_once
+def legal_hold_lift(request, hold_id: int):
+    hold = get_object_or_404(LegalHold, pk=hold_id)
+    if request.method == "POST":
+        services.legal_hold_lift(actor=request.actor, hold=hold)
+    return redirect("retention")
+
+
+@console_view("retention")
+def destruction_certificate(request, school_id: int):
+    school = get_object_or_404(School, pk=school_id, schema_dropped_at__isnull=False)
+    return render(request, "console/destruction_certificate.html", {
+        "school": school, "deletions": DeletionRecord.objects.filter(school_id=school.pk).order_by("executed_at"),
+        "today": clock.today(),
+    })
