@@ -10,7 +10,8 @@ import os
 import sys
 
 # name on the command line -> module of this package
-BENCHMARKS = {"provision": "provision", "visits": "visits", "import": "xporter_import", "pages": "pages"}
+BENCHMARKS = {"provision": "provision", "visits": "visits", "import": "xporter_import", "pages": "pages",
+              "retention": "retention"}
 
 
 @contextlib.contextmanager
