@@ -90,6 +90,7 @@ REGISTRY: dict[str, ModelPolicy] = {
                                              other="direction channel occurred_at"),
     "technical.Visit": _policy(C.TECHNICAL, personal="ip user_id path",
                                other="id occurred_at host method status schema_name"),
+    "technical.VisitPartitionRows": _policy(C.TECHNICAL, other="partition rows"),
     "technical.ChangeLogEntry": _policy(C.TECHNICAL, personal="actor_id object_id",
                                         other="occurred_at actor_kind actor_schema object_schema object_type action fields"),
     # both: operators' accounts in public, the school's users in each school

@@ -57,3 +57,11 @@ class ChangeLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_type}#{self.object_id}"
+
+
+class VisitPartitionRows(models.Model):
+    """How many rows each monthly visit partition holds, kept by the flush as it copies them in,
+    so that dropping a partition records its exact count without counting millions of rows."""
+
+    partition = models.CharField(max_length=63, unique=True)
+    rows = models.BigIntegerField(default=0)

@@ -160,9 +160,14 @@ def visits_flush(*, batch_size: int = 5000) -> int:
                 if row[6] is not None and row[7] != get_public_schema_name():
                     day = dt.datetime.fromisoformat(row[0]).date()
                     last_used[row[7]] = max(day, last_used.get(row[7], day))
+            per_partition: dict[str, int] = {}
+            for day in (dt.datetime.fromisoformat(row[0]).date() for row in rows):
+                name = visit_partition_name(day.replace(day=1))
+                per_partition[name] = per_partition.get(name, 0) + 1
             with transaction.atomic():
                 visit_partitions_ensure(months_ahead=0, months=days)
                 _copy_visits(rows)
+                visit_partition_rows_add(per_partition)
                 contracts_last_used_bump(last_used)
             client.ltrim(buffer, len(raw_rows), -1)
             stored += len(rows)
@@ -172,6 +177,18 @@ def visits_flush(*, batch_size: int = 5000) -> int:
     if stored:
         log.info("visits.flushed", visits=stored)
     return stored
+
+
+def visit_partition_rows_add(counts: dict[str, int]) -> None:
+    """Add to the per-partition row counts (one upsert per month)."""
+    from shared.technical.models import VisitPartitionRows
+
+    with connection.cursor() as cursor:
+        for partition, added in counts.items():
+            cursor.execute(
+                f"INSERT INTO {VisitPartitionRows._meta.db_table} (partition, rows) VALUES (%s, %s) "
+                "ON CONFLICT (partition) DO UPDATE SET rows = EXCLUDED.rows + "
+                f"{VisitPartitionRows._meta.db_table}.rows", [partition, added])
 
 
 def _copy_visits(rows: list[list]) -> None:

@@ -138,3 +138,20 @@ def test_the_change_log_names_fields_but_never_holds_values(oakfield):
     assert entry.fields == ["email", "phone"]
     dumped = repr(list(ChangeLogEntry.objects.values()))
     assert "07700 900123" not in dumped and "unique-secret" not in dumped
+
+
+def test_the_flush_keeps_each_partitions_row_count_for_the_partition_drop(oakfield):
+    from shared.privacy.executor import DELETERS
+    from shared.technical.models import VisitPartitionRows
+
+    month = dt.date(2032, 3, 1)
+    for n in range(7):
+        services.visit_push(occurred_at=dt.datetime(2032, 3, 1 + n, tzinfo=dt.timezone.utc), host=oakfield.hostname,
+                            path="/", method="GET", status=200, ip=None, user_id=None, schema_name="public")
+
+    services.visits_flush()
+    counted = VisitPartitionRows.objects.get(partition=services.visit_partition_name(month)).rows
+    dropped = DELETERS["visit_partition"](services.visit_partition_name(month), dt.date(2033, 4, 1))
+
+    assert counted == 7 and dropped == 7
+    assert not VisitPartitionRows.objects.filter(partition=services.visit_partition_name(month)).exists()
