@@ -4,12 +4,10 @@ What a browser writes through the live server is committed: such tests clean up 
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test.testcases import LiveServerThread, _StaticFilesHandler
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -43,17 +41,3 @@ def browser(monkeypatch):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-@contextlib.contextmanager
-def committed(schema_name: str = "public"):
-    """A cursor on a connection of its own, outside the test's transaction, in ``schema_name``:
-    for removing what a browser committed through the live server."""
-    own = connections.create_connection("default")
-    try:
-        own.set_autocommit(True)
-        own.set_schema(schema_name) if schema_name != "public" else own.set_schema_to_public()
-        with own.cursor() as cursor:
-            yield cursor
-    finally:
-        own.close()

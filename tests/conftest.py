@@ -28,6 +28,11 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    if connection.settings_dict["NAME"] != settings.DATABASES["default"]["TEST"]["NAME"]:
+        # pytest-django sets up no database when no collected test is marked django_db: never let
+        # the seeding below touch a real database.
+        yield
+        return
     redis_client().delete(visit_buffer_key())
     with django_db_blocker.unblock():
         pool.pool_top_up(size=SPARES_FOR_TESTS)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -56,3 +58,17 @@ class QueryCounter:
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
         return execute(sql, params, many, context)
+
+
+@contextlib.contextmanager
+def committed(schema_name: str = "public"):
+    """A cursor on a connection of its own, outside the test's transaction, in ``schema_name``:
+    for data another process must see, or that a browser committed through the live server."""
+    own = connections.create_connection("default")
+    try:
+        own.set_autocommit(True)
+        own.set_schema(schema_name) if schema_name != "public" else own.set_schema_to_public()
+        with own.cursor() as cursor:
+            yield cursor
+    finally:
+        own.close()

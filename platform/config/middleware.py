@@ -1,5 +1,5 @@
-"""Web middleware: route each request to its school (or the vendor's public host), and bind the
-log context for the request."""
+"""Web middleware: route each request to its school (or the vendor's public host) and close the
+sites of cancelled schools; bind the log context for the request; queue its visit-log row."""
 
 from __future__ import annotations
 

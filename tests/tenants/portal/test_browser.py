@@ -10,7 +10,8 @@ from django_tenants.utils import schema_context
 
 from tenants.assessment.models import Result
 from tenants.pupils.models import Group, Pupil
-from tests.browser_fixtures import committed, needs_chromium
+from tests.browser_fixtures import needs_chromium
+from tests.helpers import committed
 
 pytestmark = [needs_chromium, pytest.mark.django_db]
 TEST_DAY = "2027-03-03"
