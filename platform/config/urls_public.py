@@ -36,5 +36,6 @@ urlpatterns = [
     path("console/retention/holds/<int:hold_id>/lift/", retention.legal_hold_lift, name="legal_hold_lift"),
     path("console/retention/certificates/<int:school_id>/", retention.destruction_certificate,
          name="destruction_certificate"),
+    path("console/clients/<int:school_id>/export/", retention.school_data_export, name="school_export"),
     path("console/raw/", raw_data_site.urls),
 ]

@@ -33,6 +33,7 @@ SCREENS: dict[str, frozenset[str]] = {
     "prospects": frozenset({R.ADMINISTRATOR, R.SUPPORT}),
     "technical": frozenset({R.ADMINISTRATOR, R.DPO}),
     "retention": frozenset({R.ADMINISTRATOR, R.DPO}),
+    "school_export": frozenset({R.ADMINISTRATOR, R.DPO}),
     "raw_data": frozenset({R.ADMINISTRATOR}),
 }
 

@@ -34,6 +34,7 @@ class ChangeLogEntry(models.Model):
         CREATE = "create", "Added"
         UPDATE = "update", "Edited"
         DELETE = "delete", "Deleted"
+        EXPORT = "export", "Exported"
 
     class ActorKind(models.TextChoices):
         OPERATOR = "operator", "Operator"

@@ -65,3 +65,17 @@ def destruction_certificate(request, school_id: int):
         "school": school, "deletions": DeletionRecord.objects.filter(school_id=school.pk).order_by("executed_at"),
         "today": clock.today(),
     })
+
+
+@console_view("school_export")
+def school_data_export(request, school_id: int):
+    """Hand a cancelled school its data back: a zip of CSV files, one per table."""
+    from django.http import HttpResponse
+
+    from shared.privacy.export import school_export
+
+    school = get_object_or_404(School, pk=school_id, status=School.Status.CANCELLED, schema_dropped_at__isnull=True)
+    data = school_export(actor=request.actor, school=school)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="school-{school.pk}-data-{clock.today().isoformat()}.zip"'
+    return response

@@ -213,3 +213,31 @@ def test_the_console_calendar_shows_what_falls_due_and_holds_can_be_placed(cance
     assert response.status_code == 302
     hold = LegalHold.objects.get(reason="Insurance claim")
     assert hold.school_id == cancelled_school.school.pk
+
+
+def test_operators_can_export_a_cancelled_schools_data_for_return(cancelled_school):
+    import io
+    import json
+    import zipfile
+
+    from shared.technical.models import ChangeLogEntry
+    from tests.helpers import console_client
+
+    client = console_client(Operator.Role.DPO)
+    response = client.get(f"/console/clients/{cancelled_school.school.pk}/export/")
+
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    manifest = json.loads(archive.read("manifest.json"))
+    pupils_csv = archive.read("pupils_pupil.csv").decode()
+    assert response["Content-Type"] == "application/zip"
+    assert manifest["tables"]["pupils_pupil"] == 1 and "A123456789012" in pupils_csv
+    assert "password" not in archive.read("users_user.csv").decode().splitlines()[0]
+    assert ChangeLogEntry.objects.filter(object_type="schools.school", object_id=str(cancelled_school.school.pk),
+                                         action="export").exists()
+
+
+def test_an_active_schools_data_cannot_be_exported_this_way(oakfield):
+    from tests.helpers import console_client
+
+    assert console_client(Operator.Role.ADMINISTRATOR).get(f"/console/clients/{oakfield.school.pk}/export/").status_code == 404
+    assert console_client(Operator.Role.SUPPORT).get(f"/console/clients/{oakfield.school.pk}/export/").status_code == 403
