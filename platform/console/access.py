@@ -13,6 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from shared.operators.models import Operator
 from shared.operators.selectors import operator_for_user
@@ -90,7 +91,10 @@ def submit_once(view):
         spent = key("form-token", token)
         if not redis_client().set(spent, "1", nx=True, ex=_FORM_TOKEN_TTL):
             messages.warning(request, "That form was already submitted, so nothing was saved a second time.")
-            return redirect(request.get_full_path())
+            back = request.headers.get("Referer", "")
+            if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+                back = request.get_full_path()  # a POST-only action has no page of its own: the form's page
+            return redirect(back)
         response = view(request, *args, **kwargs)
         if response.status_code == 200:  # re-rendered with errors: nothing was saved
             redis_client().delete(spent)

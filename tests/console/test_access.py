@@ -239,3 +239,16 @@ def test_the_raw_data_view_never_offers_its_own_password_form():
     login = client_get_following(response)
 
     assert login.startswith(reverse("login", urlconf="config.urls_public"))
+
+
+def test_a_repeated_post_only_action_goes_back_to_the_page_it_came_from(oakfield):
+    client = console_client(Operator.Role.BILLING)
+    page_url = f"/console/clients/{oakfield.school.pk}/"
+    token = form_token(client.get(page_url))
+    data = {"cancelled_on": "2026-11-30", "reason": "", "form_token": token}
+    client.post(f"/console/clients/{oakfield.school.pk}/cancel/", data, HTTP_REFERER=f"http://{settings.BASE_DOMAIN}{page_url}")
+
+    again = client.post(f"/console/clients/{oakfield.school.pk}/cancel/", data,
+                        HTTP_REFERER=f"http://{settings.BASE_DOMAIN}{page_url}")
+
+    assert again.status_code == 302 and again["Location"] == f"http://{settings.BASE_DOMAIN}{page_url}"
