@@ -119,6 +119,10 @@ REGISTRY: dict[str, ModelPolicy] = {
                                                                 "enabled cursors last_success_at"),
     "xporter.ImportRun": _policy(C.CONFIGURATION, other="source status started_at finished_at counts error"),
     "sessions.Session": _policy(C.TECHNICAL, personal="session_data", other="session_key expire_date"),
+    "privacy.SubjectRequest": _policy(C.DEFAULT, personal="requester_name requester_email details refusal_reason "
+                                                           "extension_reason",
+                                      other="kind state received_on paused_days paused_since extension_months "
+                                            "extension_told_on school forwarded_on closed_on"),
     "privacy.LegalHold": _policy(C.DEFAULT, personal="person reason owner",
                                  other="starts_on ends_on school category created_at"),
     "privacy.RetentionShortening": _policy(C.DEFAULT, other="school category months reason created_at"),

@@ -37,3 +37,19 @@ def retention_daily() -> None:
     retention_public.send(today)
     for school_id in School.objects.filter(schema_dropped_at__isnull=True).values_list("pk", flat=True):
         retention_school.send(school_id, today)
+
+
+@periodic("0 8 * * Mon-Fri")
+@dramatiq.actor(max_retries=0)
+def subject_requests_flag() -> None:
+    """Flag overdue and near-due data subjects' requests (working days, 08:00)."""
+    import structlog
+
+    from shared.privacy.requests import requests_due
+
+    overdue, near = requests_due()
+    log = structlog.get_logger(__name__)
+    for request, deadline in overdue:
+        log.warning("subject_request.overdue", request_id=request.pk, deadline=deadline.isoformat())
+    for request, deadline in near:
+        log.info("subject_request.near_due", request_id=request.pk, deadline=deadline.isoformat())

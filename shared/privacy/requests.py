@@ -1,0 +1,133 @@
+"""Data subjects' requests: their states, their ICO deadlines, and the vendor's hand-over of
+requests about a school's data to that school. Every change is change-logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+
+from shared import clock
+from shared.privacy.deadlines import MAX_EXTENSION_MONTHS, response_deadline
+from shared.privacy.models import SubjectRequest
+from shared.schools.models import School
+from shared.technical.models import ChangeLogEntry
+from shared.technical.services import Actor, change_log_record
+
+S = SubjectRequest.State
+NEAR_DUE_DAYS = 7
+# Which state may follow which.
+TRANSITIONS = {
+    S.RECEIVED: {S.AWAITING_IDENTITY, S.IN_PROGRESS, S.EXTENDED, S.COMPLETED, S.REFUSED, S.FORWARDED},
+    S.AWAITING_IDENTITY: {S.IN_PROGRESS, S.REFUSED},
+    S.IN_PROGRESS: {S.AWAITING_IDENTITY, S.EXTENDED, S.COMPLETED, S.REFUSED},
+    S.EXTENDED: {S.COMPLETED, S.REFUSED},
+    S.COMPLETED: set(), S.REFUSED: set(), S.FORWARDED: set(),
+}
+
+
+def request_deadline(request: SubjectRequest, *, today: dt.date | None = None) -> dt.date:
+    """The last day to answer, with the clock stopped while waiting for identity (so far)."""
+    paused = request.paused_days
+    if request.paused_since is not None:
+        paused += ((today or clock.today()) - request.paused_since).days
+    return response_deadline(received_on=request.received_on, paused_days=paused,
+                             extension_months=request.extension_months)
+
+
+def _move(actor: Actor, request: SubjectRequest, state: str, fields: list[str], today: dt.date) -> SubjectRequest:
+    if state not in TRANSITIONS[request.state]:
+        raise ValidationError(f"A request that is {request.get_state_display().lower()} cannot become "
+                              f"{S(state).label.lower()}.")
+    if request.paused_since is not None and state != S.AWAITING_IDENTITY:
+        request.paused_days += (today - request.paused_since).days
+        request.paused_since = None
+        fields += ["paused_days", "paused_since"]
+    request.state = state
+    if state in (S.COMPLETED, S.REFUSED, S.FORWARDED):
+        request.closed_on = today
+        fields.append("closed_on")
+    request.save(update_fields=["state", *fields])
+    change_log_record(actor=actor, instance=request, action=ChangeLogEntry.Action.UPDATE, fields=["state", *fields])
+    return request
+
+
+@transaction.atomic
+def request_receive(*, actor: Actor, kind: str, requester_name: str, requester_email: str = "", details: str = "",
+                    received_on: dt.date | None = None) -> SubjectRequest:
+    if kind not in SubjectRequest.Kind.values:
+        raise ValidationError({"kind": "Choose which right the request is about."})
+    request = SubjectRequest(kind=kind, requester_name=requester_name.strip(), requester_email=requester_email.strip(),
+                             details=details.strip(), received_on=received_on or clock.today())
+    request.full_clean()
+    request.save()
+    change_log_record(actor=actor, instance=request, action=ChangeLogEntry.Action.CREATE,
+                      fields=["kind", "requester_name", "received_on"] + (["requester_email"] if requester_email else []))
+    return request
+
+
+@transaction.atomic
+def request_await_identity(*, actor: Actor, request: SubjectRequest, today: dt.date | None = None) -> SubjectRequest:
+    """Stop the clock until the person proves who they are or clarifies the request."""
+    today = today or clock.today()
+    request.paused_since = today
+    return _move(actor, request, S.AWAITING_IDENTITY, ["paused_since"], today)
+
+
+@transaction.atomic
+def request_start(*, actor: Actor, request: SubjectRequest, today: dt.date | None = None) -> SubjectRequest:
+    return _move(actor, request, S.IN_PROGRESS, [], today or clock.today())
+
+
+@transaction.atomic
+def request_extend(*, actor: Actor, request: SubjectRequest, months: int, reason: str, told_on: dt.date,
+                   today: dt.date | None = None) -> SubjectRequest:
+    """Extend by up to two further months, recording why and when the person was told."""
+    if not 1 <= months <= MAX_EXTENSION_MONTHS:
+        raise ValidationError({"months": f"An extension is 1 to {MAX_EXTENSION_MONTHS} further months."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Record why the request needs longer."})
+    request.extension_months, request.extension_reason, request.extension_told_on = months, reason.strip(), told_on
+    return _move(actor, request, S.EXTENDED, ["extension_months", "extension_reason", "extension_told_on"],
+                 today or clock.today())
+
+
+@transaction.atomic
+def request_complete(*, actor: Actor, request: SubjectRequest, today: dt.date | None = None) -> SubjectRequest:
+    return _move(actor, request, S.COMPLETED, [], today or clock.today())
+
+
+@transaction.atomic
+def request_refuse(*, actor: Actor, request: SubjectRequest, reason: str, today: dt.date | None = None) -> SubjectRequest:
+    if not reason.strip():
+        raise ValidationError({"reason": "A refusal gives the person its reason."})
+    request.refusal_reason = reason.strip()
+    return _move(actor, request, S.REFUSED, ["refusal_reason"], today or clock.today())
+
+
+@transaction.atomic
+def request_forward_to_school(*, actor: Actor, request: SubjectRequest, school: School,
+                              today: dt.date | None = None) -> SubjectRequest:
+    """A request about pupil, parent or school-user data is the school's to answer: hand it over."""
+    today = today or clock.today()
+    request.school, request.forwarded_on = school, today
+    return _move(actor, request, S.FORWARDED, ["school", "forwarded_on"], today)
+
+
+def requests_due(*, today: dt.date | None = None, within_days: int = NEAR_DUE_DAYS) -> tuple[list, list]:
+    """Open requests past their deadline, and those due within ``within_days``: (overdue, near)."""
+    today = today or clock.today()
+    overdue, near = [], []
+    for request in SubjectRequest.objects.filter(state__in=SubjectRequest.OPEN_STATES):
+        deadline = request_deadline(request, today=today)
+        if deadline < today:
+            overdue.append((request, deadline))
+        elif (deadline - today).days <= within_days:
+            near.append((request, deadline))
+    return overdue, near
+
+
+def open_requests() -> QuerySet[SubjectRequest]:
+    return SubjectRequest.objects.filter(state__in=SubjectRequest.OPEN_STATES)
