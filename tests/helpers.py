@@ -48,18 +48,6 @@ def form_token(response) -> str:
     return match.group(1).decode()
 
 
-class QueryCounter:
-    """Counts the SQL statements a block runs: ``with connection.execute_wrapper(counter): ...``.
-    (CaptureQueriesContext loses queries across a request: request_started resets the log.)"""
-
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
 @contextlib.contextmanager
 def committed(schema_name: str = "public"):
     """A cursor on a connection of its own, outside the test's transaction, in ``schema_name``:

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from ops.benchmarks import QueryCounter
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
 from shared.schools import pool
 from shared.schools.services import school_provision
@@ -26,15 +27,6 @@ from tenants.xporter.services import xporter_sync
 
 PASSWORD = "bench-password-1"
 PAGES = {"pupil list": "/pupils/", "pupil page": "/pupils/{pupil}/", "cohort analysis": "/analysis/"}
-
-
-class _QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def add_arguments(parser) -> None:
@@ -75,7 +67,7 @@ def run(args, *, out: TextIO) -> dict:
         for size in sizes:
             client, pupil = clients[size]
             path = template.format(pupil=pupil)
-            queries = _QueryCounter()
+            queries = QueryCounter()
             with connection.execute_wrapper(queries):
                 assert client.get(path).status_code == 200
             timings = []

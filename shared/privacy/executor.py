@@ -17,7 +17,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from shared import clock
+from shared import clock, locks
+from shared.locks import advisory_lock
 from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
 from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
 from shared.marketing.models import Prospect
@@ -29,7 +30,6 @@ from shared.technical.models import ChangeLogEntry
 from shared.technical.services import VISIT_TABLE
 
 log = structlog.get_logger(__name__)
-_RUN_LOCK_KEY = 0x5C4003  # with the school id (or -1 for the public run) as the second key
 
 
 class RetentionBusy(Exception):
@@ -242,36 +242,38 @@ def retention_run(*, as_of: dt.date, school_id: int | None = None, scope: str = 
     """Delete everything due on ``as_of`` in ``scope`` (see ``retention_plan``). Returns the run;
     its deletion records say what went. Two runs of the same scope never overlap."""
     connection.set_schema_to_public()
-    lock = (_RUN_LOCK_KEY, school_id or 0) if scope == "school" else (_RUN_LOCK_KEY, -1)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", lock)
-        if not cursor.fetchone()[0]:
+    with advisory_lock(locks.RETENTION_RUN, (school_id or 0) if scope == "school" else -1) as locked:
+        if not locked:
             raise RetentionBusy("another retention run of this scope is in progress")
-    try:
-        run = RetentionRun.objects.create(as_of=as_of)
-        due = retention_plan(as_of=as_of, school_id=school_id, scope=scope)
-        done = set(DeletionRecord.objects.values_list("kind", "unit"))
-        for index, item in enumerate(due, start=1):
-            key = (item.record.kind, item.record.key)
-            if key not in done:
-                with transaction.atomic():
-                    count = DELETERS[item.record.kind](item.record.key, as_of)
-                    DeletionRecord.objects.create(
-                        kind=item.record.kind, unit=item.record.key, school_id=item.record.client_id,
-                        category=item.record.category, records_deleted=count, rule=item.rule,
-                        policy_version=POLICY_VERSION, due_on=item.due_on, run=run)
-                run.units_deleted += 1
-                log.info("retention.deleted", kind=item.record.kind, unit=item.record.key, records=count)
-            if after_each:
-                after_each(item)
-            if progress:
-                progress(index, len(due))
-        if school_id is None and scope in ("public", "all"):
-            _trim_boundary_visits(as_of, run)
-        run.finished_at = clock.now()
-        run.save(update_fields=["finished_at", "units_deleted"])
-        return run
-    finally:
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", lock)
+        try:
+            return _retention_run(as_of=as_of, school_id=school_id, scope=scope, progress=progress,
+                                  after_each=after_each)
+        finally:
+            connection.set_schema_to_public()
+
+
+def _retention_run(*, as_of: dt.date, school_id: int | None, scope: str, progress, after_each) -> RetentionRun:
+    run = RetentionRun.objects.create(as_of=as_of)
+    due = retention_plan(as_of=as_of, school_id=school_id, scope=scope)
+    # Units a crashed earlier run already deleted (only those due now are looked up).
+    done = set(DeletionRecord.objects.filter(unit__in={d.record.key for d in due}).values_list("kind", "unit"))
+    for index, item in enumerate(due, start=1):
+        key = (item.record.kind, item.record.key)
+        if key not in done:
+            with transaction.atomic():
+                count = DELETERS[item.record.kind](item.record.key, as_of)
+                DeletionRecord.objects.create(
+                    kind=item.record.kind, unit=item.record.key, school_id=item.record.client_id,
+                    category=item.record.category, records_deleted=count, rule=item.rule,
+                    policy_version=POLICY_VERSION, due_on=item.due_on, run=run)
+            run.units_deleted += 1
+            log.info("retention.deleted", kind=item.record.kind, unit=item.record.key, records=count)
+        if after_each:
+            after_each(item)
+        if progress:
+            progress(index, len(due))
+    if school_id is None and scope in ("public", "all"):
+        _trim_boundary_visits(as_of, run)
+    run.finished_at = clock.now()
+    run.save(update_fields=["finished_at", "units_deleted"])
+    return run

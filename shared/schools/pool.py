@@ -34,14 +34,14 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 
+from shared import locks
+from shared.locks import advisory_lock
 from shared.schools.models import SchemaRecipe, SpareSchema
 
 log = structlog.get_logger(__name__)
 
 TEMPLATE_SCHEMA = "school_template"
 SCHEMA_NAME_FORMAT = "school_{:06d}"
-# One pool maintainer at a time, across processes (a PostgreSQL advisory lock key).
-_POOL_LOCK_KEY = 0x5C400001
 # Statements that belong to the recording session, not to the schema: transaction control.
 _SESSION_ONLY = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|SET search_path)\b", re.I)
 _READ_ONLY = re.compile(r"^\s*(SELECT|SHOW)\b", re.I)  # for the portability check only
@@ -242,12 +242,9 @@ def pool_top_up(*, size: int | None = None, progress: Callable[[int, int], None]
     When another process is already topping up, returns 0 at once."""
     size = settings.SCHOOL_POOL_SIZE if size is None else size
     connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_POOL_LOCK_KEY])
-        (locked,) = cursor.fetchone()
-    if not locked:
-        return 0
-    try:
+    with advisory_lock(locks.POOL_TOP_UP) as locked:
+        if not locked:
+            return 0
         template_ensure()
         fingerprint = migration_fingerprint()
         script = _recipe_script(fingerprint)
@@ -260,6 +257,3 @@ def pool_top_up(*, size: int | None = None, progress: Callable[[int, int], None]
         if missing or discarded:
             log.info("pool.topped_up", made=missing, discarded=discarded, size=size)
         return missing
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_POOL_LOCK_KEY])

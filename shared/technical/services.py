@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,7 +20,8 @@ import structlog
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name
 
-from shared import clock
+from shared import clock, locks
+from shared.locks import advisory_lock
 from shared.redis_client import key, redis_client
 from shared.technical.models import ChangeLogEntry
 
@@ -27,7 +29,6 @@ log = structlog.get_logger(__name__)
 
 VISIT_TABLE = "technical_visit"
 _VISIT_COLUMNS = ("occurred_at", "host", "path", "method", "status", "ip", "user_id", "schema_name")
-_FLUSH_LOCK_KEY = 0x5C400002
 
 
 # --- The change log -----------------------------------------------------------------------------
@@ -146,34 +147,30 @@ def visits_flush(*, batch_size: int = 5000) -> int:
     client = redis_client()
     buffer = visit_buffer_key()
     stored = 0
+    public = get_public_schema_name()
     connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_FLUSH_LOCK_KEY])
-        if not cursor.fetchone()[0]:
+    with advisory_lock(locks.VISITS_FLUSH) as locked:
+        if not locked:
             return 0
-    try:
         while raw_rows := client.lrange(buffer, 0, batch_size - 1):
             rows = [json.loads(raw) for raw in raw_rows]
-            days = {dt.datetime.fromisoformat(row[0]).date() for row in rows}
             last_used: dict[str, dt.date] = {}
-            for row in rows:
-                if row[6] is not None and row[7] != get_public_schema_name():
-                    day = dt.datetime.fromisoformat(row[0]).date()
-                    last_used[row[7]] = max(day, last_used.get(row[7], day))
-            per_partition: dict[str, int] = {}
-            for day in (dt.datetime.fromisoformat(row[0]).date() for row in rows):
-                name = visit_partition_name(day.replace(day=1))
-                per_partition[name] = per_partition.get(name, 0) + 1
+            per_partition: Counter[str] = Counter()
+            months: set[dt.date] = set()
+            for occurred_at, _, _, _, _, _, user_id, schema_name in rows:
+                day = dt.date.fromisoformat(occurred_at[:10])
+                month = day.replace(day=1)
+                months.add(month)
+                per_partition[visit_partition_name(month)] += 1
+                if user_id is not None and schema_name != public:
+                    last_used[schema_name] = max(day, last_used.get(schema_name, day))
             with transaction.atomic():
-                visit_partitions_ensure(months_ahead=0, months=days)
+                visit_partitions_ensure(months_ahead=0, months=months)
                 _copy_visits(rows)
                 visit_partition_rows_add(per_partition)
                 contracts_last_used_bump(last_used)
             client.ltrim(buffer, len(raw_rows), -1)
             stored += len(rows)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_FLUSH_LOCK_KEY])
     if stored:
         log.info("visits.flushed", visits=stored)
     return stored

@@ -56,14 +56,18 @@ def _access_invoice(invoice_id: int) -> Invoice:
     return get_object_or_404(Invoice.objects.select_related("school"), pk=invoice_id)
 
 
-@console_view("billing")
-def invoice_detail(request, invoice_id: int):
-    invoice = _access_invoice(invoice_id)
+def _invoice_page(request, invoice: Invoice, **forms):
+    """The invoice page, with fresh payment and credit-note forms unless one is being re-shown."""
     return render(request, "console/invoice_detail.html", {
         "invoice": invoice, "totals": selectors.invoice_totals(invoice), "lines": invoice.lines.all(),
         "payments": invoice.payments.all(), "credit_notes": invoice.credit_notes.all(),
-        "payment_form": f.PaymentForm(), "credit_form": f.CreditNoteForm(),
+        "payment_form": f.PaymentForm(), "credit_form": f.CreditNoteForm(), **forms,
     })
+
+
+@console_view("billing")
+def invoice_detail(request, invoice_id: int):
+    return _invoice_page(request, _access_invoice(invoice_id))
 
 
 def _invoice_action(request, invoice_id: int, form_class, service, success: str, form_name: str):
@@ -71,12 +75,7 @@ def _invoice_action(request, invoice_id: int, form_class, service, success: str,
     form = form_class(request.POST)
     if saved(request, form, lambda data: service(actor=request.actor, invoice=invoice, **data), success):
         return redirect("invoice_detail", invoice_id=invoice.pk)
-    context = {
-        "invoice": invoice, "totals": selectors.invoice_totals(invoice), "lines": invoice.lines.all(),
-        "payments": invoice.payments.all(), "credit_notes": invoice.credit_notes.all(),
-        "payment_form": f.PaymentForm(), "credit_form": f.CreditNoteForm(), form_name: form,
-    }
-    return render(request, "console/invoice_detail.html", context)
+    return _invoice_page(request, invoice, **{form_name: form})
 
 
 @console_view("billing")

@@ -8,10 +8,11 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from ops.benchmarks import QueryCounter
 from tenants.assessment.models import Aspect, Grade, Result
 from tenants.pupils.models import Group, Pupil
 from tenants.users.models import User
-from tests.helpers import QueryCounter, host_client
+from tests.helpers import host_client
 
 pytestmark = pytest.mark.django_db
 
