@@ -4,7 +4,9 @@ back, DDL included, so a test may provision more schools without leaving them be
 
 from __future__ import annotations
 
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -24,6 +26,8 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Sign-in throttling counts in the cache: a run of its own, so earlier runs' counts don't leak in.
     settings.CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
+    # Schools' uploaded files: a folder of this run's own (the database rolls back; the disk does not).
+    settings.SCHOOL_FILES_ROOT = Path(tempfile.mkdtemp(prefix="pupiltrack-test-files-"))
 
 
 @pytest.fixture(scope="session")

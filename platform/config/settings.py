@@ -135,6 +135,7 @@ TENANT_APPS = [
     "tenants.pupils",
     "tenants.assessment",
     "tenants.xporter",
+    "tenants.configuration",
     "tenants.portal",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -176,6 +177,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tenants.configuration.context_processors.branding",
             ],
         },
     }
@@ -226,6 +228,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [PLATFORM_DIR / "static"]
+# Schools' configuration files (logos, uploaded documents): one folder per school schema, deleted
+# whole by retention. Kept out of the checkout's tracked files (``.local/`` is ignored).
+SCHOOL_FILES_ROOT = Path(os.environ.get("SCHOOL_FILES_ROOT", BASE_DIR / ".local" / "school-files"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -168,15 +168,22 @@ def _delete_change_log_month(unit: str, as_of: dt.date) -> int:
 
 
 def _delete_school_configuration(unit: str, as_of: dt.date) -> int:
-    """Settings and integration credentials: in the school's schema, while it exists."""
+    """Settings, branding, uploaded documents and integration credentials: the rows in the school's
+    schema (while it exists) and the school's whole folder of files."""
+    from tenants.configuration.models import Branding, SchoolDocument
+    from tenants.configuration.storage import school_folder_destroy
     from tenants.pupils.models import RetentionSettings
     from tenants.xporter.models import XporterConnection
 
     school = School.objects.get(pk=int(unit.split(":")[1]))
-    if school.schema_dropped_at is not None:
-        return 0
-    with schema_context(school.schema_name):
-        return sum(model.objects.all().delete()[0] for model in (XporterConnection, RetentionSettings))
+    # Files first: if this unit's transaction then fails, the rerun deletes the rows that named
+    # them; the other order could commit with the files still on disk.
+    deleted = school_folder_destroy(school.schema_name)
+    if school.schema_dropped_at is None:
+        with schema_context(school.schema_name):
+            for model in (XporterConnection, RetentionSettings, Branding, SchoolDocument):
+                deleted += model.objects.all().delete()[0]
+    return deleted
 
 
 def _delete_pupil(unit: str, as_of: dt.date) -> int:
@@ -193,6 +200,8 @@ def _delete_pupil(unit: str, as_of: dt.date) -> int:
 
 
 def _drop_school_database(unit: str, as_of: dt.date) -> int:
+    from tenants.configuration.storage import school_folder_destroy
+
     school = School.objects.select_for_update().get(pk=int(unit.split(":")[1]))
     if school.schema_dropped_at is not None:
         return 0
@@ -205,6 +214,7 @@ def _drop_school_database(unit: str, as_of: dt.date) -> int:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f'DROP SCHEMA IF EXISTS "{school.schema_name}" CASCADE')
     domains = Domain.objects.filter(tenant=school).delete()[0]
+    school_folder_destroy(school.schema_name)  # any files a hold on the configuration kept
     school.schema_dropped_at = clock.now()
     school.save(update_fields=["schema_dropped_at"])
     return tables + domains

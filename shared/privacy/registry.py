@@ -118,6 +118,10 @@ REGISTRY: dict[str, ModelPolicy] = {
     "xporter.XporterConnection": _policy(C.CONFIGURATION, other="base_url estab relying_party password third_party_id "
                                                                 "enabled cursors last_success_at"),
     "xporter.ImportRun": _policy(C.CONFIGURATION, other="source status started_at finished_at counts error"),
+    "configuration.Branding": _policy(C.CONFIGURATION, other="accent_colour logo logo_content_type changed_at"),
+    # a document's content is the school's: it may name people, so title and file count as personal
+    "configuration.SchoolDocument": _policy(C.CONFIGURATION, personal="title original_name file uploaded_by",
+                                            other="content_type size uploaded_at"),
     "sessions.Session": _policy(C.TECHNICAL, personal="session_data", other="session_key expire_date"),
     "privacy.SubjectRequest": _policy(C.DEFAULT, personal="requester_name requester_email details refusal_reason "
                                                            "extension_reason",

@@ -13,6 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 
@@ -21,6 +22,8 @@ from tenants.assessment import charts
 from tenants.assessment import selectors as assessment
 from tenants.assessment.models import Aspect, Subject
 from tenants.assessment.services import marksheet_save
+from tenants.configuration import services as configuration
+from tenants.configuration.models import SchoolDocument
 from tenants.pupils import selectors as pupils
 from tenants.pupils.models import Group, ParentCarer, Pupil
 from tenants.users.models import User
@@ -256,3 +259,78 @@ def retention(request):
         "form": form, "calendar": [(d, names.get(int(d.record.key.rsplit(":", 1)[1]), "")) for d in calendar],
         "deletions": DeletionRecord.objects.filter(school_id=request.tenant.pk)[:50],
     })
+
+
+class BrandingForm(forms.Form):
+    accent_colour = forms.CharField(max_length=7, label="Accent colour", widget=forms.TextInput(attrs={"type": "color"}))
+    logo = forms.FileField(required=False, label="Logo", help_text="PNG, JPEG or GIF, at most 512 KB.")
+    remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
+
+
+class DocumentForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    file = forms.FileField(help_text="PDF, Office or OpenDocument, image, text or CSV; at most 10 MB.")
+
+
+def _form_errors(form: forms.Form, error: ValidationError) -> None:
+    for field, errors in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@role_required(User.Role.SCHOOL_ADMIN)
+def school_settings(request):
+    """Branding and the school's documents: its configuration files."""
+    branding = configuration.branding_get()
+    branding_form = BrandingForm(initial={"accent_colour": branding.accent_colour})
+    document_form = DocumentForm()
+    action = request.POST.get("action")
+    if request.method == "POST" and action == "branding":
+        branding_form = BrandingForm(request.POST, request.FILES)
+        if branding_form.is_valid():
+            try:
+                configuration.branding_save(user=request.user, accent_colour=branding_form.cleaned_data["accent_colour"],
+                                            logo=branding_form.cleaned_data["logo"],
+                                            remove_logo=branding_form.cleaned_data["remove_logo"])
+            except ValidationError as error:
+                _form_errors(branding_form, error)
+            else:
+                messages.success(request, "Branding saved.")
+                return redirect("school_settings")
+    elif request.method == "POST" and action == "document":
+        document_form = DocumentForm(request.POST, request.FILES)
+        if document_form.is_valid():
+            try:
+                configuration.document_upload(user=request.user, title=document_form.cleaned_data["title"],
+                                              upload=document_form.cleaned_data["file"])
+            except ValidationError as error:
+                _form_errors(document_form, error)
+            else:
+                messages.success(request, "Document uploaded.")
+                return redirect("school_settings")
+    elif request.method == "POST" and action == "delete":
+        document = get_object_or_404(SchoolDocument, pk=request.POST.get("document", "0") or 0)
+        configuration.document_delete(user=request.user, document=document)
+        messages.success(request, f"“{document.title}” deleted.")
+        return redirect("school_settings")
+    return render(request, "portal/settings.html", {
+        "branding": branding, "branding_form": branding_form, "document_form": document_form,
+        "documents": SchoolDocument.objects.select_related("uploaded_by"),
+    })
+
+
+@role_required(*STAFF)
+def document_download(request, document_id: int):
+    document = get_object_or_404(SchoolDocument, pk=document_id)
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.original_name,
+                        content_type=document.content_type)
+
+
+def branding_logo(request):
+    """The school's logo, shown on its pages (also before sign-in)."""
+    branding = configuration.branding_get()
+    if not branding.logo:
+        raise Http404("No logo.")
+    response = FileResponse(branding.logo.open("rb"), content_type=branding.logo_content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    return response

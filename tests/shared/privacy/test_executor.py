@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
@@ -17,12 +18,22 @@ from shared.privacy.executor import retention_plan, retention_run
 from shared.privacy.models import DeletionRecord, LegalHold
 from shared.schools.models import Domain, School
 from shared.technical.services import Actor
+from tenants.configuration import services as configuration
+from tenants.configuration.models import Branding, SchoolDocument
+from tenants.configuration.storage import school_folder, school_folder_destroy
 from tenants.pupils.models import Pupil
+from tenants.users.models import User
 from tenants.xporter.models import XporterConnection
 from tests.helpers import host_client
 
 pytestmark = pytest.mark.django_db
 CANCELLED_ON = dt.date(2026, 12, 31)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def files_in(schema_name: str) -> int:
+    folder = school_folder(schema_name)
+    return sum(1 for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
 
 
 def schema_exists(name: str) -> bool:
@@ -37,9 +48,13 @@ def cancelled_school():
     provisioned = client_onboard(actor=actor, name="Closing School", subdomain="closing", admin_email="head@closing.example",
                                  contract_starts_on=dt.date(2025, 9, 1), contact_name="Cara Close")
     school = provisioned.school
+    school_folder_destroy(school.schema_name)  # files of an earlier test's school of this name: the disk does not roll back
     with schema_context(school.schema_name):
         XporterConnection.objects.create(estab="3300001", relying_party="pt", password="secret")
         Pupil.objects.create(forename="Ada", surname="Pupil", upn="A123456789012")
+        head = User.objects.get(email="head@closing.example")
+        configuration.branding_save(user=head, accent_colour="#123456", logo=SimpleUploadedFile("crest.png", PNG))
+        configuration.document_upload(user=head, title="Policy", upload=SimpleUploadedFile("policy.pdf", b"%PDF-1.4"))
     contract_cancel(actor=actor, contract=current_contract(school), cancelled_on=CANCELLED_ON)
     school.refresh_from_db()
     return provisioned
@@ -55,13 +70,20 @@ def test_configuration_goes_at_3_months_and_the_schema_at_6_while_another_school
     school = cancelled_school.school
     with schema_context(oakfield.school.schema_name):
         oakfield_pupils = Pupil.objects.count()
+        configuration.document_upload(user=User.objects.get(email=oakfield.demo.head_email), title="Oakfield's own",
+                                      upload=SimpleUploadedFile("mine.pdf", b"%PDF-1.4"))
+    oakfield_files = files_in(oakfield.school.schema_name)
 
     retention_run(as_of=dt.date(2027, 3, 30))
     with schema_context(school.schema_name):
         assert XporterConnection.objects.count() == 1  # the day before 3 months
+    assert files_in(school.schema_name) == 2
     retention_run(as_of=dt.date(2027, 3, 31))
     with schema_context(school.schema_name):
         assert XporterConnection.objects.count() == 0 and Pupil.objects.count() == 1
+        assert not Branding.objects.exists() and not SchoolDocument.objects.exists()
+    assert files_in(school.schema_name) == 0 and not school_folder(school.schema_name).exists()
+    assert DeletionRecord.objects.get(kind="school_configuration", school_id=school.pk).records_deleted == 2 + 2 + 1
     retention_run(as_of=dt.date(2027, 6, 29))
     assert schema_exists(school.schema_name)
     retention_run(as_of=dt.date(2027, 6, 30))
@@ -72,6 +94,8 @@ def test_configuration_goes_at_3_months_and_the_schema_at_6_while_another_school
     assert school.contacts.count() == 1  # the vendor's own records run on their own clocks
     with schema_context(oakfield.school.schema_name):
         assert Pupil.objects.count() == oakfield_pupils
+        assert SchoolDocument.objects.filter(title="Oakfield's own").exists()
+    assert files_in(oakfield.school.schema_name) == oakfield_files
     records = list(DeletionRecord.objects.filter(school_id=school.pk).values_list("kind", "unit", "category"))
     assert records == [("school_database", f"school:{school.pk}", "pupil"),
                        ("school_configuration", f"school:{school.pk}", "configuration")]

@@ -1,0 +1,123 @@
+"""Saving branding and documents: checked whole before anything is written, and change-logged.
+
+A file is written to disk only after the upload passed every check, and removed again if the
+database row that names it is not saved (so a refusal leaves neither a row nor a stray file)."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+
+from shared.technical.models import ChangeLogEntry
+from shared.technical.services import Actor, change_log_record
+from tenants.configuration.models import Branding, SchoolDocument
+
+LOGO_MAX_BYTES = 512 * 1024
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Recognised by their first bytes, not by the name or the browser's claim. No SVG: it can carry script.
+IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF87a": "image/gif", b"GIF89a": "image/gif"}
+DOCUMENT_SIGNATURES = {b"%PDF-": "application/pdf", b"PK\x03\x04": "application/zip"}  # zip: .docx, .xlsx, .odt
+
+
+def _sniff(upload: UploadedFile, signatures: dict[bytes, str]) -> str | None:
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    return next((kind for magic, kind in signatures.items() if head.startswith(magic)), None)
+
+
+def _document_type(upload: UploadedFile) -> str | None:
+    kind = _sniff(upload, DOCUMENT_SIGNATURES | IMAGE_SIGNATURES)
+    if kind is None and upload.name.lower().endswith((".txt", ".csv")):
+        upload.seek(0)
+        try:
+            upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        finally:
+            upload.seek(0)
+        return "text/csv" if upload.name.lower().endswith(".csv") else "text/plain"
+    return kind
+
+
+def branding_get() -> Branding:
+    return Branding.objects.first() or Branding()
+
+
+def branding_save(*, user, accent_colour: str, logo: UploadedFile | None = None, remove_logo: bool = False) -> Branding:
+    errors = {}
+    if not COLOUR.match(accent_colour or ""):
+        errors["accent_colour"] = "Give the colour as # and six hexadecimal digits, for example #1d4f91."
+    logo_type = None
+    if logo is not None:
+        logo_type = _sniff(logo, IMAGE_SIGNATURES)
+        if logo.size > LOGO_MAX_BYTES:
+            errors["logo"] = f"The logo is {logo.size // 1024} KB; the most is {LOGO_MAX_BYTES // 1024} KB."
+        elif logo_type is None:
+            errors["logo"] = "The logo must be a PNG, JPEG or GIF image."
+    if errors:
+        raise ValidationError(errors)
+    branding = branding_get()
+    old_logo = branding.logo.name if (logo is not None or remove_logo) else None
+    fields = ["accent_colour"]
+    with transaction.atomic():
+        branding.accent_colour = accent_colour.lower()
+        if logo is not None:
+            branding.logo.save(logo.name, logo, save=False)
+            branding.logo_content_type = logo_type
+            fields += ["logo", "logo_content_type"]
+        elif remove_logo:
+            branding.logo, branding.logo_content_type = "", ""
+            fields += ["logo", "logo_content_type"]
+        try:
+            branding.save()
+            change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=branding,
+                              action=ChangeLogEntry.Action.UPDATE, fields=fields)
+        except Exception:
+            if logo is not None:
+                branding.logo.storage.delete(branding.logo.name)
+            raise
+    if old_logo:
+        transaction.on_commit(lambda: Branding.logo.field.storage.delete(old_logo))
+    return branding
+
+
+def document_upload(*, user, title: str, upload: UploadedFile) -> SchoolDocument:
+    title = (title or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = "Give the document a title."
+    elif len(title) > 200:
+        errors["title"] = "The title can be at most 200 characters."
+    content_type = _document_type(upload)
+    if upload.size > DOCUMENT_MAX_BYTES:
+        errors["file"] = f"The file is {upload.size / 1048576:.1f} MB; the most is {DOCUMENT_MAX_BYTES // 1048576} MB."
+    elif content_type is None:
+        errors["file"] = "Upload a PDF, an Office or OpenDocument file, an image, or a plain text or CSV file."
+    if errors:
+        raise ValidationError(errors)
+    document = SchoolDocument(title=title, original_name=upload.name[-255:], content_type=content_type,
+                              size=upload.size, uploaded_by=user)
+    document.file.save(upload.name, upload, save=False)
+    try:
+        with transaction.atomic():
+            document.save()
+            change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=document,
+                              action=ChangeLogEntry.Action.CREATE, fields=["title", "file"])
+    except Exception:
+        document.file.storage.delete(document.file.name)
+        raise
+    return document
+
+
+def document_delete(*, user, document: SchoolDocument) -> None:
+    name = document.file.name
+    with transaction.atomic():
+        change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=document,
+                          action=ChangeLogEntry.Action.DELETE)
+        document.delete()
+        transaction.on_commit(lambda: SchoolDocument.file.field.storage.delete(name))
