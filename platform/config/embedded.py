@@ -45,6 +45,13 @@ class EmbeddedPostgres:
         return f"embedded PostgreSQL (data in {self.pgdata}, socket in {self.socket_dir})"
 
 
+def postgres_bin_dir() -> str:
+    """The embedded server's own client tools (pg_dump, pg_restore), of the server's version."""
+    import pgserver
+
+    return str(Path(pgserver.__file__).parent / "pginstall" / "bin")
+
+
 def _pgserver():
     # pgserver asks platformdirs for a runtime dir it does not need when it has a socket dir,
     # and platformdirs warns where XDG_RUNTIME_DIR is unset (as under root or in CI).

@@ -40,6 +40,9 @@ if PRODUCTION and DEBUG:
 
 _DEV_SECRET_KEY = "dev-insecure-secret-key-only-for-local-development-never-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY") or _DEV_SECRET_KEY
+# Keys the erasure ledger's digests of MIS ids. Must stay the same across restores, so it is its own
+# setting rather than following a rotated SECRET_KEY.
+ERASURE_LEDGER_KEY = os.environ.get("ERASURE_LEDGER_KEY") or SECRET_KEY
 if PRODUCTION and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured(
         "PRODUCTION needs SECRET_KEY set to a random value of at least 50 characters "
@@ -69,10 +72,13 @@ if os.environ.get("DATABASE_URL"):
         f"PostgreSQL {_database.get('HOST') or 'local socket'}:{_database.get('PORT') or 5432}"
         f"/{_database['NAME']}"
     )
+    # pg_dump / pg_restore: from PATH unless named (they must be at least the server's version).
+    POSTGRES_BIN_DIR = os.environ.get("POSTGRES_BIN_DIR", "")
 else:
     _embedded_pg = embedded.start_postgres()
     _database = _embedded_pg.django_settings()
     DATABASE_DESCRIPTION = _embedded_pg.describe()
+    POSTGRES_BIN_DIR = embedded.postgres_bin_dir()
 
 DATABASES = {
     "default": {
@@ -136,6 +142,7 @@ TENANT_APPS = [
     "tenants.assessment",
     "tenants.xporter",
     "tenants.configuration",
+    "tenants.rights",
     "tenants.portal",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -231,6 +238,8 @@ STATICFILES_DIRS = [PLATFORM_DIR / "static"]
 # Schools' configuration files (logos, uploaded documents): one folder per school schema, deleted
 # whole by retention. Kept out of the checkout's tracked files (``.local/`` is ignored).
 SCHOOL_FILES_ROOT = Path(os.environ.get("SCHOOL_FILES_ROOT", BASE_DIR / ".local" / "school-files"))
+# An access export's one-time link stays valid this many days.
+EXPORT_LINK_DAYS = int(os.environ.get("EXPORT_LINK_DAYS", "7"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -65,10 +65,11 @@ class DeletionRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "unit"], name="privacy_deletion_once")]
 
 
-class SubjectRequest(models.Model):
+class SubjectRequestBase(models.Model):
     """A request from a data subject under one of the seven rights, answered within the ICO's time
-    limit. Requests about the vendor's own records are the vendor's to answer; requests about pupils,
-    parents and school users are forwarded to the school, and the hand-over is recorded."""
+    limit: its kind, its state and its clock. The vendor's requests (``SubjectRequest``, in public)
+    and each school's (``tenants.rights.SchoolRequest``, in its schema) share it, and the state
+    machine in ``shared.privacy.requests`` serves both."""
 
     class Kind(models.TextChoices):
         ACCESS = "access", "Access"
@@ -102,12 +103,38 @@ class SubjectRequest(models.Model):
     extension_reason = models.CharField(max_length=300, blank=True)
     extension_told_on = models.DateField(null=True, blank=True)
     refusal_reason = models.TextField(blank=True, help_text="Shown to the person")
-    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.SET_NULL, related_name="subject_requests")
-    forwarded_on = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["received_on", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request #{self.pk}"
+
+
+class SubjectRequest(SubjectRequestBase):
+    """A request that reached the vendor. Requests about the vendor's own records are the vendor's
+    to answer; requests about pupils, parents and school users are forwarded to the school, and the
+    hand-over is recorded here (and the request appears in the school's own list)."""
+
+    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.SET_NULL, related_name="subject_requests")
+    forwarded_on = models.DateField(null=True, blank=True)
+
+
+class ErasureLedgerEntry(models.Model):
+    """One erased record in a school's schema, kept in public so that it outlives a restore of
+    that schema from a backup: ``manage.py erasure_replay`` erases it again. Ids and a keyed digest
+    of the MIS id only (so a later import can recognise the person without the ledger naming them)."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="erasures")
+    schema_name = models.CharField(max_length=63)
+    model = models.CharField(max_length=60, help_text="app_label.model of the erased record")
+    object_id = models.BigIntegerField()
+    xporter_digest = models.CharField(max_length=64, blank=True, help_text="HMAC of the Xporter id, never the id")
+    request_ref = models.CharField(max_length=60, blank=True, help_text="Which request asked for it (ids only)")
+    erased_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["erased_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["school", "model", "object_id"], name="privacy_erasure_once")]

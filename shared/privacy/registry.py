@@ -51,14 +51,20 @@ class ModelPolicy:
     category: Category
     personal: frozenset[str]
     other: frozenset[str]
+    # Never handed out, even to the person themselves (password hashes, session blobs).
+    withheld: frozenset[str] = frozenset()
+    # The fields naming whom a record is about: reached through one of these, the whole record is
+    # that person's; reached through another personal link (who recorded it), only that link is.
+    about: frozenset[str] = frozenset()
 
     @property
     def fields(self) -> frozenset[str]:
         return self.personal | self.other
 
 
-def _policy(category: Category, *, personal: str = "", other: str = "") -> ModelPolicy:
-    return ModelPolicy(category, frozenset(personal.split()), frozenset(other.split()))
+def _policy(category: Category, *, personal: str = "", other: str = "", withheld: str = "", about: str = "") -> ModelPolicy:
+    return ModelPolicy(category, frozenset(personal.split()), frozenset(other.split()), frozenset(withheld.split()),
+                       frozenset(about.split()))
 
 
 C = Category
@@ -95,17 +101,17 @@ REGISTRY: dict[str, ModelPolicy] = {
                                         other="occurred_at actor_kind actor_schema object_schema object_type action fields"),
     # both: operators' accounts in public, the school's users in each school
     "users.User": _policy(C.CONTRACT, personal="password last_login email full_name date_joined",
-                          other="is_superuser role is_active is_staff groups user_permissions"),
+                          other="is_superuser role is_active is_staff groups user_permissions", withheld="password"),
     # each school's own schema: the school is the controller
     "pupils.Pupil": _policy(C.PUPIL, personal="xporter_id external_id forename surname legal_forename legal_surname "
                                               "date_of_birth gender year_group registration_group admission_date "
                                               "leaving_date sen_provision fsm fsm_ever6 pupil_premium eal looked_after "
                                               "service_child ethnicity_code first_language upn user",
-                            other="row_hash on_roll"),
+                            other="row_hash on_roll processing_restricted processing_objected"),
     "pupils.ParentCarer": _policy(C.PUPIL, personal="xporter_id title forename surname email phone user children",
-                                  other="row_hash"),
+                                  other="row_hash processing_restricted processing_objected"),
     "pupils.PupilParent": _policy(C.PUPIL, personal="pupil parent relationship priority parental_responsibility",
-                                  other="xporter_id row_hash"),
+                                  other="xporter_id row_hash", about="pupil parent"),
     "pupils.RetentionSettings": _policy(C.CONFIGURATION, other="grace_months changed_at"),
     "pupils.Group": _policy(C.PUPIL, personal="pupils staff", other="xporter_id row_hash kind name"),
     "assessment.Subject": _policy(C.PUPIL, other="xporter_id name"),
@@ -113,8 +119,9 @@ REGISTRY: dict[str, ModelPolicy] = {
     "assessment.Grade": _policy(C.PUPIL, other="grade_set label order points"),
     "assessment.Aspect": _policy(C.PUPIL, other="xporter_id subject name grade_set is_headline"),
     "assessment.Result": _policy(C.PUPIL, personal="pupil grade recorded_on recorded_by",
-                                 other="xporter_id row_hash aspect"),
-    "assessment.Target": _policy(C.PUPIL, personal="pupil grade due_on", other="xporter_id row_hash subject"),
+                                 other="xporter_id row_hash aspect", about="pupil"),
+    "assessment.Target": _policy(C.PUPIL, personal="pupil grade due_on", other="xporter_id row_hash subject",
+                                 about="pupil"),
     "xporter.XporterConnection": _policy(C.CONFIGURATION, other="base_url estab relying_party password third_party_id "
                                                                 "enabled cursors last_success_at"),
     "xporter.ImportRun": _policy(C.CONFIGURATION, other="source status started_at finished_at counts error"),
@@ -122,13 +129,25 @@ REGISTRY: dict[str, ModelPolicy] = {
     # a document's content is the school's: it may name people, so title and file count as personal
     "configuration.SchoolDocument": _policy(C.CONFIGURATION, personal="title original_name file uploaded_by",
                                             other="content_type size uploaded_at"),
-    "sessions.Session": _policy(C.TECHNICAL, personal="session_data", other="session_key expire_date"),
+    "rights.SchoolRequest": _policy(C.DEFAULT, personal="requester_name requester_email details refusal_reason "
+                                                         "extension_reason pupil parent user subject_label",
+                                    other="kind state received_on paused_days paused_since extension_months "
+                                          "extension_told_on closed_on vendor_request_id",
+                                    about="pupil parent user"),
+    "rights.ExportLink": _policy(C.PUPIL, personal="file", other="request token_digest size created_at expires_at "
+                                                                 "downloaded_at"),
+    "rights.Consent": _policy(C.PUPIL, personal="pupil parent purpose given_on withdrawn_on recorded_by",
+                              about="pupil parent"),
+    "sessions.Session": _policy(C.TECHNICAL, personal="session_data", other="session_key expire_date",
+                                withheld="session_data"),
     "privacy.SubjectRequest": _policy(C.DEFAULT, personal="requester_name requester_email details refusal_reason "
                                                            "extension_reason",
                                       other="kind state received_on paused_days paused_since extension_months "
                                             "extension_told_on school forwarded_on closed_on"),
     "privacy.LegalHold": _policy(C.DEFAULT, personal="person reason owner",
                                  other="starts_on ends_on school category created_at"),
+    "privacy.ErasureLedgerEntry": _policy(C.DEFAULT, other="school schema_name model object_id xporter_digest "
+                                                           "request_ref erased_at"),
     "privacy.RetentionShortening": _policy(C.DEFAULT, other="school category months reason created_at"),
     "privacy.RetentionRun": _policy(C.DEFAULT, other="as_of started_at finished_at units_deleted"),
     "privacy.DeletionRecord": _policy(C.DEFAULT, other="kind unit school_id category records_deleted rule "

@@ -111,9 +111,20 @@ def request_refuse(*, actor: Actor, request: SubjectRequest, reason: str, today:
 def request_forward_to_school(*, actor: Actor, request: SubjectRequest, school: School,
                               today: dt.date | None = None) -> SubjectRequest:
     """A request about pupil, parent or school-user data is the school's to answer: hand it over."""
+    from django_tenants.utils import schema_context
+
+    from tenants.rights.models import SchoolRequest
+
     today = today or clock.today()
     request.school, request.forwarded_on = school, today
-    return _move(actor, request, S.FORWARDED, ["school", "forwarded_on"], today)
+    _move(actor, request, S.FORWARDED, ["school", "forwarded_on"], today)
+    with schema_context(school.schema_name):
+        # The school's clock runs from the day the vendor received it: the person waits no longer.
+        SchoolRequest.objects.create(kind=request.kind, requester_name=request.requester_name,
+                                     requester_email=request.requester_email, details=request.details,
+                                     received_on=request.received_on, vendor_request_id=request.pk,
+                                     subject_label="(to be identified by the school)")
+    return request
 
 
 def requests_due(*, today: dt.date | None = None, within_days: int = NEAR_DUE_DAYS) -> tuple[list, list]:

@@ -25,3 +25,14 @@ def school_primary_url(*, school: School, path: str = "/") -> str:
 def school_list() -> QuerySet[School]:
     """Every school, with its domains, for listing."""
     return School.objects.prefetch_related("domains").order_by("name")
+
+
+def school_current() -> School:
+    """The school whose schema the connection is in (a request's tenant, or the school named by a
+    ``schema_context``, which only knows the schema's name)."""
+    from django.db import connection
+
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, School):
+        return tenant
+    return School.objects.get(schema_name=connection.schema_name)

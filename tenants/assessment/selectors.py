@@ -111,7 +111,9 @@ COMPARISONS = {
 def cohort_analysis(*, pupils: QuerySet[Pupil], subject: Subject) -> dict[str, list[CohortRow]]:
     """Attainment (average points of each pupil's latest headline result) and progress (share on or
     above their flight path) in a subject, compared across each characteristic in COMPARISONS.
-    Four queries whatever the cohort's size; results are read as plain tuples."""
+    Four queries whatever the cohort's size; results are read as plain tuples. Pupils whose
+    processing is restricted or objected to are left out."""
+    pupils = pupils.filter(processing_restricted=False, processing_objected=False)
     aspect = Aspect.objects.filter(subject=subject, is_headline=True).first()
     pupil_list = list(pupils.only("id", "year_group", "gender", "sen_provision", "pupil_premium", "fsm_ever6", "eal"))
     first_last: dict[int, list[Point]] = {}

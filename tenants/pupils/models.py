@@ -48,6 +48,10 @@ class Pupil(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="pupil")
+    # Set by a restriction or objection request: the record is kept, but no automated process
+    # (imports, analytics) touches it while set.
+    processing_restricted = models.BooleanField(default=False)
+    processing_objected = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["surname", "forename", "id"]
@@ -75,6 +79,10 @@ class ParentCarer(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="parent_carer")
+    # Set by a restriction or objection request: the record is kept, but no automated process
+    # (imports, analytics) touches it while set.
+    processing_restricted = models.BooleanField(default=False)
+    processing_objected = models.BooleanField(default=False)
     children = models.ManyToManyField(Pupil, through="PupilParent", related_name="parents")
 
     class Meta:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 
 from shared import clock
 from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject, Target
@@ -283,7 +283,37 @@ def _parse(payload: Mapping[str, TablePayload]) -> _Plan:
     return plan
 
 
+def _withhold(plan: _Plan, counts: ImportCounts) -> None:
+    """Leave out of the import the people the school must not process: anyone erased (the ledger
+    knows their Xporter ids by digest) and anyone whose processing is restricted or objected to
+    (their records are kept as they are: not updated, no new results)."""
+    from shared.schools.selectors import school_current
+    from tenants.rights.ledger import erased_digests, xporter_digest
+
+    school = school_current()
+    erased = {label: erased_digests(school, label) for label in ("pupils.Pupil", "pupils.ParentCarer")}
+    gone_pupils = {xid for xid in plan.pupils if xporter_digest(school.schema_name, xid) in erased["pupils.Pupil"]}
+    gone_parents = {xid for xid in plan.parents if xporter_digest(school.schema_name, xid) in erased["pupils.ParentCarer"]}
+    held_pupils = set(Pupil.objects.filter(Q(processing_restricted=True) | Q(processing_objected=True))
+                      .exclude(xporter_id=None).values_list("xporter_id", flat=True))
+    held_parents = set(ParentCarer.objects.filter(Q(processing_restricted=True) | Q(processing_objected=True))
+                       .exclude(xporter_id=None).values_list("xporter_id", flat=True))
+    skip_pupils, skip_parents = gone_pupils | held_pupils, gone_parents | held_parents
+    if not (skip_pupils or skip_parents):
+        return
+    counts.add("Students", "erased, not imported", len(gone_pupils))
+    counts.add("Contacts", "erased, not imported", len(gone_parents))
+    counts.add("Students", "restricted, left as they are", len(held_pupils & set(plan.pupils)))
+    plan.pupils = {xid: values for xid, values in plan.pupils.items() if xid not in skip_pupils}
+    plan.parents = {xid: values for xid, values in plan.parents.items() if xid not in skip_parents}
+    plan.links = {xid: link for xid, link in plan.links.items() if link[0] not in skip_pupils and link[1] not in skip_parents}
+    plan.results = {xid: row for xid, row in plan.results.items() if row[0] not in skip_pupils}
+    plan.groups = {xid: (values, None if members is None else [m for m in members if m not in gone_pupils], staff)
+                   for xid, (values, members, staff) in plan.groups.items()}
+
+
 def _apply(plan: _Plan, counts: ImportCounts) -> None:
+    _withhold(plan, counts)
     subject_ids = _upsert(Subject, {xid: {"name": name} for xid, name in plan.subjects.items()},
                           table="Subjects", counts=counts) if plan.subjects else dict(Subject.objects.values_list("xporter_id", "pk"))
     if plan.grade_sets:

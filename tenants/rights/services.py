@@ -1,0 +1,184 @@
+"""The school's answers to its subject requests. Each tool checks that it fits the request (kind,
+state, who it is about) before it writes anything, and everything it does is change-logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+
+from shared import clock
+from shared.privacy.requests import request_complete, request_start
+from shared.schools.selectors import school_current
+from shared.technical.models import ChangeLogEntry
+from shared.technical.services import Actor, change_log_record
+from tenants.configuration.storage import school_files
+from tenants.pupils.models import ParentCarer, Pupil
+from tenants.rights.erasure import erase
+from tenants.rights.export import subject_export
+from tenants.rights.models import Consent, ExportLink, SchoolRequest
+from tenants.users.models import User
+
+K = SchoolRequest.Kind
+CORRECTABLE = {Pupil: ["forename", "surname", "legal_forename", "legal_surname", "date_of_birth", "gender"],
+               ParentCarer: ["title", "forename", "surname", "email", "phone"],
+               User: ["full_name", "email"]}
+
+
+class ExportUnavailable(Exception):
+    """The link is unknown, used already, or expired: nothing is handed out."""
+
+
+def _actor(user: User) -> Actor:
+    return Actor.school_user(user, connection.schema_name)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _open_request(request: SchoolRequest, *kinds: str):
+    if request.kind not in kinds:
+        raise ValidationError(f"This is {request.get_kind_display().lower()} request: that tool does not answer it.")
+    if request.state not in (SchoolRequest.State.IN_PROGRESS, SchoolRequest.State.EXTENDED):
+        raise ValidationError("Only a request in progress can be answered (confirm the person's identity first).")
+    subject = request.subject()
+    if subject is None:
+        raise ValidationError("The request names nobody whose records the school still holds.")
+    return subject
+
+
+@transaction.atomic
+def school_request_receive(*, user: User, kind: str, requester_name: str, subject, requester_email: str = "",
+                           details: str = "", received_on: dt.date | None = None,
+                           vendor_request_id: int | None = None) -> SchoolRequest:
+    if kind not in K.values:
+        raise ValidationError({"kind": "Choose which right the request is about."})
+    if not isinstance(subject, (Pupil, ParentCarer, User)):
+        raise ValidationError({"subject": "Choose the pupil, parent or user the request is about."})
+    request = SchoolRequest(kind=kind, requester_name=requester_name.strip(), requester_email=requester_email.strip(),
+                            details=details.strip(), received_on=received_on or clock.today(),
+                            subject_label=str(subject)[:120], vendor_request_id=vendor_request_id,
+                            **{{Pupil: "pupil", ParentCarer: "parent", User: "user"}[type(subject)]: subject})
+    request.full_clean()
+    request.save()
+    if user is not None:
+        change_log_record(actor=_actor(user), instance=request, action=ChangeLogEntry.Action.CREATE,
+                          fields=["kind", "requester_name", "received_on"])
+    return request
+
+
+@transaction.atomic
+def export_build(*, user: User, request: SchoolRequest) -> tuple[ExportLink, str]:
+    """Build the access or portability export and a one-time link to it. Returns the link and its
+    token (shown once; only its digest is kept)."""
+    subject = _open_request(request, K.ACCESS, K.PORTABILITY)
+    content = subject_export(subject, school_name=school_current().name)
+    token = secrets.token_urlsafe(32)
+    name = school_files.save(f"{connection.schema_name}/exports/{secrets.token_hex(16)}.zip", ContentFile(content))
+    try:
+        link = ExportLink.objects.create(request=request, token_digest=_token_digest(token), file=name, size=len(content),
+                                         expires_at=clock.now() + dt.timedelta(days=settings.EXPORT_LINK_DAYS))
+        change_log_record(actor=_actor(user), instance=link, action=ChangeLogEntry.Action.CREATE, fields=["file"])
+    except Exception:
+        school_files.delete(name)
+        raise
+    return link, token
+
+
+def export_download(*, token: str) -> tuple[ExportLink, bytes]:
+    """Hand the export out once: the file is deleted as it is read, and the link marked used."""
+    with transaction.atomic():
+        link = ExportLink.objects.select_for_update().filter(token_digest=_token_digest(token)).first()
+        if link is None or link.downloaded_at is not None:
+            raise ExportUnavailable("This link has been used already, or never existed.")
+        if link.expires_at <= clock.now():
+            raise ExportUnavailable("This link has expired. Ask the school for a new export.")
+        with school_files.open(link.file, "rb") as handle:
+            content = handle.read()
+        link.downloaded_at = clock.now()
+        link.save(update_fields=["downloaded_at"])
+        transaction.on_commit(lambda: school_files.delete(link.file))
+    return link, content
+
+
+def exports_expire() -> int:
+    """Delete the files of exports past their expiry (run daily with retention)."""
+    expired = ExportLink.objects.filter(downloaded_at=None, expires_at__lte=clock.now())
+    for link in expired:
+        school_files.delete(link.file)
+    return expired.update(downloaded_at=clock.now())
+
+
+@transaction.atomic
+def subject_correct(*, user: User, request: SchoolRequest, changes: dict) -> list[str]:
+    """Correct the person's record through the same checks as any edit; change-logged by field."""
+    subject = _open_request(request, K.CORRECTION)
+    allowed = CORRECTABLE[type(subject)]
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise ValidationError(f"These cannot be corrected here: {', '.join(unknown)}.")
+    changed = [name for name, value in changes.items() if getattr(subject, name) != value]
+    for name in changed:
+        setattr(subject, name, changes[name])
+    subject.full_clean()
+    if changed:
+        subject.save(update_fields=changed)
+        change_log_record(actor=_actor(user), instance=subject, action=ChangeLogEntry.Action.UPDATE, fields=changed)
+    return changed
+
+
+@transaction.atomic
+def subject_erase(*, user: User, request: SchoolRequest) -> dict[str, int]:
+    subject = _open_request(request, K.ERASURE)
+    if subject == user:
+        raise ValidationError("You cannot erase your own account: ask another administrator.")
+    counts = erase(actor=_actor(user), school=school_current(), subject=subject, request_ref=f"school-request:{request.pk}")
+    request.refresh_from_db()  # its link to the person is cleared now; the label stays
+    request_complete(actor=_actor(user), request=request)
+    return counts
+
+
+@transaction.atomic
+def subject_flag(*, user: User, request: SchoolRequest, on: bool = True) -> None:
+    """Restriction or objection: the record stays, and no automated process touches it."""
+    subject = _open_request(request, K.RESTRICTION, K.OBJECTION)
+    if not isinstance(subject, (Pupil, ParentCarer)):
+        raise ValidationError("Restriction and objection apply to pupils' and parents' records.")
+    field = "processing_restricted" if request.kind == K.RESTRICTION else "processing_objected"
+    setattr(subject, field, on)
+    subject.save(update_fields=[field])
+    change_log_record(actor=_actor(user), instance=subject, action=ChangeLogEntry.Action.UPDATE, fields=[field])
+
+
+@transaction.atomic
+def consent_record(*, user: User, purpose: str, pupil: Pupil | None = None, parent: ParentCarer | None = None,
+                   given_on: dt.date | None = None) -> Consent:
+    if not purpose.strip():
+        raise ValidationError({"purpose": "Say what the consent is for."})
+    if (pupil is None) == (parent is None):
+        raise ValidationError("A consent is given by one pupil or one parent.")
+    consent = Consent.objects.create(pupil=pupil, parent=parent, purpose=purpose.strip(),
+                                     given_on=given_on or clock.today(), recorded_by=user)
+    change_log_record(actor=_actor(user), instance=consent, action=ChangeLogEntry.Action.CREATE,
+                      fields=["purpose", "given_on"])
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, user: User, consent: Consent, on: dt.date | None = None) -> Consent:
+    if consent.withdrawn_on is not None:
+        raise ValidationError("This consent is withdrawn already.")
+    consent.withdrawn_on = on or clock.today()
+    consent.save(update_fields=["withdrawn_on"])
+    change_log_record(actor=_actor(user), instance=consent, action=ChangeLogEntry.Action.UPDATE, fields=["withdrawn_on"])
+    return consent
+
+
+def request_begin(*, user: User, request: SchoolRequest) -> SchoolRequest:
+    return request_start(actor=_actor(user), request=request)
