@@ -152,6 +152,14 @@ REGISTRY: dict[str, ModelPolicy] = {
     "privacy.RetentionRun": _policy(C.DEFAULT, other="as_of started_at finished_at units_deleted"),
     "privacy.DeletionRecord": _policy(C.DEFAULT, other="kind unit school_id category records_deleted rule "
                                                        "policy_version due_on run executed_at"),
+    # support access: the school's permission is a record under the contract; each attempt is
+    # technical information (an operator's user id, the page opened)
+    "support.SupportAccessRequest": _policy(C.CONTRACT, personal="operator reason decided_by_user_id decided_by_name "
+                                                                 "refusal_reason revoked_by_user_id revoked_by_name",
+                                            other="school ticket_reference duration_hours write_allowed state "
+                                                  "requested_at decided_at starts_at expires_at revoked_at"),
+    "support.SupportAccessLog": _policy(C.TECHNICAL, personal="operator path",
+                                        other="grant school occurred_at outcome refusal_reason"),
 }
 
 # The apps whose models must all be registered: ours, and Django's sessions (which hold user ids).

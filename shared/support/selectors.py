@@ -1,0 +1,120 @@
+"""Reads on support access: requests and the access log for the console and the school's site,
+and the school's data as an operator sees it under a grant.
+
+The school-data readers take the *grant* the guard returned, never a bare school, so a view
+cannot reach them without having been through ``support_grant_require``. They enter the school's
+schema, read, and return plain lists (never lazy querysets, which would run later in ``public``).
+
+The school's site reads these public rows from inside the school's schema. There, ``users_user``
+is the school's own table, so an operator's name is never read by joining ``operator__user``:
+``operator_names`` reads them in ``public``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from shared import clock
+from shared.operators.models import Operator
+from shared.schools.models import School
+from shared.support.models import SupportAccessLog, SupportAccessRequest
+
+S = SupportAccessRequest.State
+
+
+def support_requests_of_operator(*, operator: Operator, school: School | None = None) -> QuerySet[SupportAccessRequest]:
+    """An operator's own requests, newest first; for one school when ``school`` is given."""
+    queryset = SupportAccessRequest.objects.filter(operator=operator).select_related("school")
+    return queryset.filter(school=school) if school is not None else queryset
+
+
+def support_requests_pending(*, school: School) -> QuerySet[SupportAccessRequest]:
+    return SupportAccessRequest.objects.filter(school=school, state=S.PENDING).order_by("requested_at", "id")
+
+
+def support_grants_current(*, school: School) -> QuerySet[SupportAccessRequest]:
+    """Approved grants to this school that have not expired yet."""
+    return SupportAccessRequest.objects.filter(school=school, state=S.APPROVED, expires_at__gt=clock.now()) \
+        .order_by("expires_at", "id")
+
+
+def support_requests_decided(*, school: School) -> QuerySet[SupportAccessRequest]:
+    """Everything else the school has been asked: refused, revoked and expired."""
+    return SupportAccessRequest.objects.filter(school=school).exclude(state=S.PENDING) \
+        .exclude(state=S.APPROVED, expires_at__gt=clock.now())
+
+
+def support_log_of_school(*, school: School) -> QuerySet[SupportAccessLog]:
+    """Every attempt to open this school's data from the console, newest first."""
+    return SupportAccessLog.objects.filter(school=school).select_related("grant")
+
+
+def access_support_request(*, school: School, request_id: int) -> SupportAccessRequest:
+    """A request to this school: another school's request is not found, not shown."""
+    return get_object_or_404(SupportAccessRequest, pk=request_id, school=school)
+
+
+def operator_names(operator_ids) -> dict[int, str]:
+    """Operators' names by operator id, read in ``public`` whatever schema the caller is in."""
+    ids = {i for i in operator_ids if i is not None}
+    if not ids:
+        return {}
+    with schema_context(get_public_schema_name()):
+        return {pk: full_name or email for pk, full_name, email in
+                Operator.objects.filter(pk__in=ids).values_list("pk", "user__full_name", "user__email")}
+
+
+# --- The school's data, under a grant -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupportPupilRow:
+    id: int
+    forename: str
+    surname: str
+    year_group: str
+    registration_group: str
+    sen: str
+    on_roll: bool
+
+
+def support_pupil_list(*, grant: SupportAccessRequest, search: str = "") -> list[SupportPupilRow]:
+    """The school's pupils on roll (those who have left too when searching), as the school's admin
+    would see them: name, year, registration group, SEN."""
+    from tenants.pupils.models import Pupil
+
+    with schema_context(grant.school.schema_name):
+        queryset = Pupil.objects.filter(on_roll=True)
+        if search.strip():
+            term = search.strip()
+            queryset = Pupil.objects.filter(Q(forename__icontains=term) | Q(surname__icontains=term))
+        return [SupportPupilRow(p.pk, p.forename, p.surname, p.year_group, p.registration_group,
+                                p.get_sen_provision_display(), p.on_roll)
+                for p in queryset.only("id", "forename", "surname", "year_group", "registration_group",
+                                       "sen_provision", "on_roll")]
+
+
+@dataclass(frozen=True)
+class SupportPupilPage:
+    pupil: object  # tenants.pupils.models.Pupil, read in the school's schema
+    progress: list  # (SubjectProgress, rendered chart) pairs
+    groups: list[str]
+
+
+def support_pupil_detail(*, grant: SupportAccessRequest, pupil_id: int) -> SupportPupilPage:
+    """One pupil's page: facts, groups and progress per subject with its chart."""
+    from tenants.assessment import charts
+    from tenants.assessment.selectors import pupil_progress
+    from tenants.pupils.models import Pupil
+
+    with schema_context(grant.school.schema_name):
+        pupil = Pupil.objects.filter(pk=pupil_id).defer("upn").first()
+        if pupil is None:
+            raise Http404("No such pupil")
+        progress = [(p, charts.progress_chart(p)) for p in pupil_progress(pupil)]
+        groups = list(pupil.groups.values_list("name", flat=True))
+        return SupportPupilPage(pupil=pupil, progress=progress, groups=groups)
