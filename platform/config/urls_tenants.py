@@ -4,6 +4,7 @@ Pupils are addressed by their internal id: never by UPN."""
 from django.urls import path
 
 from tenants.portal import views
+from tenants.portal import support_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("import/", views.data_import, name="data_import"),
     path("retention/", views.retention, name="retention"),
     path("settings/", views.school_settings, name="school_settings"),
+    path("support/", support_views.support_access, name="support_access"),
     path("documents/<int:document_id>/", views.document_download, name="document_download"),
     path("branding/logo/", views.branding_logo, name="branding_logo"),
     path("accounts/login/", views.SchoolLoginView.as_view(), name="login"),
