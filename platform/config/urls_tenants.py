@@ -3,7 +3,7 @@ Pupils are addressed by their internal id: never by UPN."""
 
 from django.urls import path
 
-from tenants.portal import views
+from tenants.portal import rights_views, views
 from tenants.portal import support_views
 
 urlpatterns = [
@@ -17,6 +17,9 @@ urlpatterns = [
     path("import/", views.data_import, name="data_import"),
     path("retention/", views.retention, name="retention"),
     path("settings/", views.school_settings, name="school_settings"),
+    path("rights/", rights_views.request_list, name="rights"),
+    path("rights/<int:request_id>/", rights_views.request_detail, name="rights_request"),
+    path("rights/exports/<str:token>/", rights_views.export_download, name="rights_export"),
     path("support/", support_views.support_access, name="support_access"),
     path("documents/<int:document_id>/", views.document_download, name="document_download"),
     path("branding/logo/", views.branding_logo, name="branding_logo"),

@@ -127,11 +127,14 @@ def request_forward_to_school(*, actor: Actor, request: SubjectRequest, school: 
     return request
 
 
-def requests_due(*, today: dt.date | None = None, within_days: int = NEAR_DUE_DAYS) -> tuple[list, list]:
-    """Open requests past their deadline, and those due within ``within_days``: (overdue, near)."""
+def requests_due(*, requests: QuerySet | None = None, today: dt.date | None = None,
+                 within_days: int = NEAR_DUE_DAYS) -> tuple[list, list]:
+    """Open requests past their deadline, and those due within ``within_days``: (overdue, near).
+    The vendor's by default; pass a school's ``SchoolRequest`` queryset for the school's."""
     today = today or clock.today()
     overdue, near = [], []
-    for request in SubjectRequest.objects.filter(state__in=SubjectRequest.OPEN_STATES):
+    requests = SubjectRequest.objects.all() if requests is None else requests
+    for request in requests.filter(state__in=SubjectRequest.OPEN_STATES):
         deadline = request_deadline(request, today=today)
         if deadline < today:
             overdue.append((request, deadline))

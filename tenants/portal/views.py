@@ -84,10 +84,17 @@ def home(request):
         return render(request, "portal/children.html", {"children": pupils.pupils_visible_to(user)})
     if user.role not in STAFF:
         raise PermissionDenied("Your account has no role at this school.")
+    overdue = near = ()
+    if user.role == User.Role.SCHOOL_ADMIN:
+        from shared.privacy.requests import requests_due
+        from tenants.rights.models import SchoolRequest
+
+        overdue, near = requests_due(requests=SchoolRequest.objects.all())
     return render(request, "portal/dashboard.html", {
         "school": request.tenant,
         "groups": pupils.groups_visible_to(user).filter(kind=Group.Kind.TEACHING),
         "users": user_list(),
+        "requests_overdue": overdue, "requests_near": near,
     })
 
 

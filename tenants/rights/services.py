@@ -74,6 +74,20 @@ def school_request_receive(*, user: User, kind: str, requester_name: str, subjec
 
 
 @transaction.atomic
+def subject_identify(*, user: User, request: SchoolRequest, subject) -> SchoolRequest:
+    """Name whom a request (one handed over by the vendor, say) is about."""
+    if not isinstance(subject, (Pupil, ParentCarer, User)):
+        raise ValidationError({"subject": "Choose the pupil, parent or user the request is about."})
+    request.pupil = request.parent = request.user = None
+    setattr(request, {Pupil: "pupil", ParentCarer: "parent", User: "user"}[type(subject)], subject)
+    request.subject_label = str(subject)[:120]
+    request.save(update_fields=["pupil", "parent", "user", "subject_label"])
+    change_log_record(actor=_actor(user), instance=request, action=ChangeLogEntry.Action.UPDATE,
+                      fields=["pupil", "parent", "user", "subject_label"])
+    return request
+
+
+@transaction.atomic
 def export_build(*, user: User, request: SchoolRequest) -> tuple[ExportLink, str]:
     """Build the access or portability export and a one-time link to it. Returns the link and its
     token (shown once; only its digest is kept)."""
