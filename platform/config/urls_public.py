@@ -4,6 +4,7 @@ from django.urls import path
 
 from console.admin_site import raw_data_site
 from console.views import auth, billing, clients, marketing, retention, technical
+from console.views import support
 
 urlpatterns = [
     path("", clients.landing, name="landing"),
@@ -37,5 +38,10 @@ urlpatterns = [
     path("console/retention/certificates/<int:school_id>/", retention.destruction_certificate,
          name="destruction_certificate"),
     path("console/clients/<int:school_id>/export/", retention.school_data_export, name="school_export"),
+    path("console/support/", support.support_request_list, name="support_requests"),
+    path("console/support/clients/<int:school_id>/request/", support.support_request_new, name="support_request_new"),
+    path("console/support/clients/<int:school_id>/pupils/", support.support_pupil_list, name="support_pupil_list"),
+    path("console/support/clients/<int:school_id>/pupils/<int:pupil_id>/", support.support_pupil_detail,
+         name="support_pupil_detail"),
     path("console/raw/", raw_data_site.urls),
 ]

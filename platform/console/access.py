@@ -36,6 +36,9 @@ SCREENS: dict[str, frozenset[str]] = {
     "retention": frozenset({R.ADMINISTRATOR, R.DPO}),
     "school_export": frozenset({R.ADMINISTRATOR, R.DPO}),
     "raw_data": frozenset({R.ADMINISTRATOR}),
+    # asking a school for access, and its data under the school's grant (each page also passes
+    # shared.support.services.support_grant_require)
+    "support_access": frozenset({R.ADMINISTRATOR, R.SUPPORT}),
 }
 
 

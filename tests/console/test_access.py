@@ -83,6 +83,7 @@ SCREEN_URLS = {
     "technical": lambda s: "/console/technical/changes/",
     "retention": lambda s: "/console/retention/",
     "raw_data": lambda s: "/console/raw/",
+    "support_access": lambda s: "/console/support/",
 }
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from console import forms as f
 from console.access import console_view, submit_once
 from console.views import page_of, saved
+from console.views.support import support_panel
 from shared.billing.selectors import invoice_list
 from shared.clients import selectors, services
 from shared.clients.models import Complaint
@@ -67,6 +68,7 @@ def client_detail(request, school_id: int):
         "correspondence": school.correspondence.select_related("contact").prefetch_related("attachments")[:20],
         "complaints": school.complaints.select_related("contact")[:20],
         "cancel_form": f.CancelForm(),
+        **support_panel(request, school),
     })
 
 
