@@ -118,6 +118,7 @@ SHARED_APPS = [
     "shared.marketing",
     "shared.technical",
     "shared.privacy",
+    "shared.compliance",
     "shared.support",
     "tenants.users",  # in public: vendor operators' accounts
     "django_otp",

@@ -4,10 +4,15 @@ from django.urls import path
 
 from console.admin_site import raw_data_site
 from console.views import auth, billing, clients, marketing, retention, technical
+from console.views import compliance
+from shared.compliance import views as privacy
 from console.views import support
 
 urlpatterns = [
     path("", clients.landing, name="landing"),
+    path("privacy/", privacy.privacy_notice, name="privacy_notice"),
+    path("privacy/versions/<str:version>/", privacy.privacy_notice, name="privacy_notice_version"),
+    path("privacy/seen/", privacy.privacy_notice_seen, name="privacy_notice_seen"),
     path("console/login/", auth.OperatorLoginView.as_view(), name="login"),
     path("console/logout/", auth.OperatorLogoutView.as_view(), name="logout"),
     path("console/", clients.dashboard, name="home"),
@@ -38,6 +43,21 @@ urlpatterns = [
     path("console/retention/certificates/<int:school_id>/", retention.destruction_certificate,
          name="destruction_certificate"),
     path("console/clients/<int:school_id>/export/", retention.school_data_export, name="school_export"),
+    path("console/compliance/breaches/", compliance.breach_list, name="breach_list"),
+    path("console/compliance/breaches/new/", compliance.breach_new, name="breach_new"),
+    path("console/compliance/breaches/<int:breach_id>/", compliance.breach_detail, name="breach_detail"),
+    path("console/compliance/breaches/<int:breach_id>/edit/", compliance.breach_edit, name="breach_edit"),
+    path("console/compliance/breaches/<int:breach_id>/decision/", compliance.breach_decision, name="breach_decision"),
+    path("console/compliance/breaches/<int:breach_id>/report/", compliance.breach_report, name="breach_report"),
+    path("console/compliance/breaches/<int:breach_id>/notifications/", compliance.breach_notification,
+         name="breach_notification"),
+    path("console/compliance/breaches/<int:breach_id>/close/", compliance.breach_close, name="breach_close"),
+    path("console/compliance/disclosures/", compliance.disclosure_list, name="disclosure_list"),
+    path("console/compliance/disclosures/new/", compliance.disclosure_new, name="disclosure_new"),
+    path("console/compliance/disclosures/<int:disclosure_id>/", compliance.disclosure_detail, name="disclosure_detail"),
+    path("console/compliance/processing/", compliance.processing_record, name="processing_record"),
+    path("console/compliance/processing.csv", compliance.processing_record_csv, name="processing_record_csv"),
+    path("console/compliance/notice/", compliance.notice_versions, name="notice_versions"),
     path("console/support/", support.support_request_list, name="support_requests"),
     path("console/support/clients/<int:school_id>/request/", support.support_request_new, name="support_request_new"),
     path("console/support/clients/<int:school_id>/pupils/", support.support_pupil_list, name="support_pupil_list"),

@@ -3,6 +3,7 @@ Pupils are addressed by their internal id: never by UPN."""
 
 from django.urls import path
 
+from shared.compliance import views as privacy
 from tenants.portal import rights_views, views
 from tenants.portal import support_views
 
@@ -17,6 +18,9 @@ urlpatterns = [
     path("import/", views.data_import, name="data_import"),
     path("retention/", views.retention, name="retention"),
     path("settings/", views.school_settings, name="school_settings"),
+    path("privacy/", privacy.privacy_notice, name="privacy_notice"),
+    path("privacy/versions/<str:version>/", privacy.privacy_notice, name="privacy_notice_version"),
+    path("privacy/seen/", privacy.privacy_notice_seen, name="privacy_notice_seen"),
     path("rights/", rights_views.request_list, name="rights"),
     path("rights/<int:request_id>/", rights_views.request_detail, name="rights_request"),
     path("rights/exports/<str:token>/", rights_views.export_download, name="rights_export"),

@@ -35,6 +35,11 @@ SCREENS: dict[str, frozenset[str]] = {
     "technical": frozenset({R.ADMINISTRATOR, R.DPO}),
     "retention": frozenset({R.ADMINISTRATOR, R.DPO}),
     "school_export": frozenset({R.ADMINISTRATOR, R.DPO}),
+    # the breach and disclosure registers, the record of processing, the privacy notice's versions
+    "breaches": frozenset({R.ADMINISTRATOR, R.DPO}),
+    "disclosures": frozenset({R.ADMINISTRATOR, R.DPO}),
+    "processing_record": frozenset({R.ADMINISTRATOR, R.DPO}),
+    "notice_versions": frozenset({R.ADMINISTRATOR, R.DPO}),
     "raw_data": frozenset({R.ADMINISTRATOR}),
     # asking a school for access, and its data under the school's grant (each page also passes
     # shared.support.services.support_grant_require)

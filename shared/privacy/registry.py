@@ -152,6 +152,19 @@ REGISTRY: dict[str, ModelPolicy] = {
     "privacy.RetentionRun": _policy(C.DEFAULT, other="as_of started_at finished_at units_deleted"),
     "privacy.DeletionRecord": _policy(C.DEFAULT, other="kind unit school_id category records_deleted rule "
                                                        "policy_version due_on run executed_at"),
+    # the vendor's accountability registers: free text about a breach or disclosure may name people
+    "compliance.Breach": _policy(C.DEFAULT, personal="summary nature consequences measures ico_decision_reasoning "
+                                                     "ico_delay_reason recorded_by_id",
+                                 other="occurred_at aware_at people_categories data_categories people_affected "
+                                       "records_affected schools risk ico_decision ico_decided_at ico_reported_at "
+                                       "ico_reference closed_at created_at"),
+    "compliance.BreachNotification": _policy(C.DEFAULT, personal="recipient content recorded_by_id",
+                                             other="breach audience school method notified_at"),
+    "compliance.Disclosure": _policy(C.DEFAULT, personal="recipient people description authorised_by references "
+                                                         "recorded_by_id",
+                                     other="disclosed_at ground data_categories schools created_at"),
+    "compliance.NoticeVersion": _policy(C.DEFAULT, personal="published_by_id",
+                                        other="version published_on text summary created_at"),
     # support access: the school's permission is a record under the contract; each attempt is
     # technical information (an operator's user id, the page opened)
     "support.SupportAccessRequest": _policy(C.CONTRACT, personal="operator reason decided_by_user_id decided_by_name "

@@ -23,11 +23,13 @@ def landing(request):
 @console_view("dashboard")
 def dashboard(request):
     from shared.billing.selectors import invoices_overdue
+    from shared.compliance.selectors import breaches_due
 
     return render(request, "console/dashboard.html", {
         "counts": selectors.dashboard_counts(),
         "overdue": invoices_overdue()[:10],
         "complaints": selectors.complaint_list(status="open")[:10],
+        "breaches_due": breaches_due(),
     })
 
 

@@ -1,0 +1,275 @@
+"""Compliance: the breach register with the ICO's 72-hour clock, the disclosure register, the record
+of processing (on screen and as CSV), and the privacy notice's versions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from console.access import console_view, submit_once
+from console.forms import DATE
+from console.views import page_of, saved
+from shared import clock
+from shared.compliance import processing, selectors, services
+from shared.compliance.models import DATA_CATEGORY_CHOICES, Breach, BreachNotification, DataSubject, DisclosureGround
+from shared.schools.models import School
+
+# HTML datetime inputs take ISO times whatever the locale; the time is read as UK time.
+DATETIME = forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
+MULTIPLE = forms.SelectMultiple(attrs={"size": 7})
+SEVERAL = "Ctrl-click (Cmd-click on a Mac) to choose several."
+
+
+class BreachForm(forms.Form):
+    summary = forms.CharField(max_length=200, help_text="A line to find it by")
+    aware_at = forms.DateTimeField(widget=DATETIME, initial=lambda: clock.now().replace(second=0, microsecond=0),
+                                   label="We became aware at", help_text="The ICO's 72 hours run from here.")
+    occurred_at = forms.DateTimeField(widget=DATETIME, required=False, label="It happened at", help_text="Where known")
+    nature = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="What happened")
+    people_categories = forms.MultipleChoiceField(choices=DataSubject.choices, widget=MULTIPLE,
+                                                  label="Categories of people affected", help_text=SEVERAL)
+    people_affected = forms.IntegerField(min_value=0, required=False, label="Approximate number of people")
+    data_categories = forms.MultipleChoiceField(choices=DATA_CATEGORY_CHOICES, widget=MULTIPLE,
+                                                label="Categories of data affected", help_text=SEVERAL)
+    records_affected = forms.IntegerField(min_value=0, required=False, label="Approximate number of records")
+    schools = forms.ModelMultipleChoiceField(queryset=School.objects.all(), required=False, widget=MULTIPLE,
+                                             label="Affected schools", help_text=SEVERAL)
+    consequences = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Likely consequences")
+    measures = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Measures taken or proposed")
+    risk = forms.ChoiceField(choices=Breach.Risk.choices, label="Risk to people")
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("", "Choose…"), *Breach.Decision.choices])
+    # Left to the service, which requires it for either answer and says why.
+    reasoning = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class ReportForm(forms.Form):
+    reported_at = forms.DateTimeField(widget=DATETIME, label="Reported to the ICO at")
+    reference = forms.CharField(max_length=100, required=False, label="ICO reference")
+    delay_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                   label="Reasons for the delay", help_text="Required when reported after 72 hours.")
+
+
+class NotificationForm(forms.Form):
+    audience = forms.ChoiceField(choices=BreachNotification.Audience.choices, label="Who was told")
+    school = forms.ModelChoiceField(queryset=School.objects.none(), required=False,
+                                    help_text="For a school: which one")
+    recipient = forms.CharField(max_length=200, help_text="e.g. the headteacher, or the parents of 12 pupils")
+    method = forms.ChoiceField(choices=BreachNotification.Method.choices)
+    notified_at = forms.DateTimeField(widget=DATETIME, label="Told at")
+    content = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What they were told")
+
+    def __init__(self, *args, breach: Breach, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = breach.schools.all()
+
+
+class DisclosureForm(forms.Form):
+    recipient = forms.CharField(max_length=200, label="To whom", help_text="The organisation, and the person there")
+    disclosed_at = forms.DateTimeField(widget=DATETIME, label="Disclosed at")
+    ground = forms.ChoiceField(choices=DisclosureGround.choices, label="Ground (from the privacy notice)")
+    data_categories = forms.MultipleChoiceField(choices=DATA_CATEGORY_CHOICES, widget=MULTIPLE,
+                                                label="Categories of data", help_text=SEVERAL)
+    schools = forms.ModelMultipleChoiceField(queryset=School.objects.all(), required=False, widget=MULTIPLE,
+                                             label="Schools whose data it was", help_text=SEVERAL)
+    people = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Whose data")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What was disclosed")
+    authorised_by = forms.CharField(max_length=200)
+    references = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                 label="Reference documents",
+                                 help_text="The request, order or permission, and where it is kept")
+
+
+class NoticeVersionForm(forms.Form):
+    version = forms.CharField(max_length=20)
+    published_on = forms.DateField(widget=DATE, initial=clock.today)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What changed",
+                              help_text="Shown to everyone who saw an earlier version.")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 24}), label="The notice's full text")
+
+
+# --- Breaches ------------------------------------------------------------------------------------
+
+
+@console_view("breaches")
+def breach_list(request):
+    status = request.GET.get("status", "open")
+    page = page_of(request, selectors.breach_list(status=status))
+    now = clock.now()
+    for breach in page:
+        breach.clock = selectors.breach_clock(breach, as_of=now)
+    return render(request, "console/breach_list.html", {
+        "page": page, "status": status, "statuses": [("open", "Open"), ("closed", "Closed"), ("", "All")],
+    })
+
+
+@console_view("breaches")
+@submit_once
+def breach_new(request):
+    form = BreachForm(request.POST or None)
+    breach = saved(request, form, lambda data: services.breach_record(actor=request.actor, **data),
+                   lambda done: f"Breach {done.reference} recorded: a report to the ICO is due by "
+                                f"{timezone.localtime(selectors.breach_clock(done).deadline):%d %B %Y %H:%M}.")
+    if breach:
+        return redirect("breach_detail", breach_id=breach.pk)
+    return render(request, "console/form_page.html", {"form": form, "title": "Record a breach",
+                                                      "submit_label": "Record"})
+
+
+@console_view("breaches")
+@submit_once
+def breach_edit(request, breach_id: int):
+    breach = selectors.access_breach(breach_id)
+    initial = {name: getattr(breach, name) for name in services.BREACH_ASSESSMENT_FIELDS}
+    form = BreachForm(request.POST or None, initial={**initial, "schools": list(breach.schools.all())})
+    if saved(request, form, lambda data: services.breach_update(actor=request.actor, breach=breach, **data),
+             "Assessment updated."):
+        return redirect("breach_detail", breach_id=breach.pk)
+    return render(request, "console/form_page.html", {"form": form, "title": f"Update breach {breach.reference}"})
+
+
+def _breach_page(request, breach: Breach, **forms_given):
+    forms_ = {
+        "decision_form": DecisionForm(initial={"decision": breach.ico_decision,
+                                               "reasoning": breach.ico_decision_reasoning}),
+        "report_form": ReportForm(initial={"reported_at": breach.ico_reported_at, "reference": breach.ico_reference,
+                                           "delay_reason": breach.ico_delay_reason}),
+        "notification_form": NotificationForm(breach=breach,
+                                              initial={"notified_at": clock.now().replace(second=0, microsecond=0)}),
+        **forms_given,
+    }
+    return render(request, "console/breach_detail.html", {
+        "breach": breach, "clock": selectors.breach_clock(breach), "notifications": breach.notifications.all(),
+        "problems": services.breach_close_problems(breach) if breach.closed_at is None else [], **forms_,
+    })
+
+
+@console_view("breaches")
+def breach_detail(request, breach_id: int):
+    return _breach_page(request, selectors.access_breach(breach_id))
+
+
+@console_view("breaches")
+@require_POST
+@submit_once
+def breach_decision(request, breach_id: int):
+    breach = selectors.access_breach(breach_id)
+    form = DecisionForm(request.POST)
+    if saved(request, form, lambda data: services.breach_decide(actor=request.actor, breach=breach, **data),
+             "Decision recorded."):
+        return redirect("breach_detail", breach_id=breach.pk)
+    return _breach_page(request, breach, decision_form=form)
+
+
+@console_view("breaches")
+@require_POST
+@submit_once
+def breach_report(request, breach_id: int):
+    breach = selectors.access_breach(breach_id)
+    form = ReportForm(request.POST)
+    if saved(request, form, lambda data: services.breach_ico_report_record(actor=request.actor, breach=breach, **data),
+             "Report to the ICO recorded."):
+        return redirect("breach_detail", breach_id=breach.pk)
+    return _breach_page(request, breach, report_form=form)
+
+
+@console_view("breaches")
+@require_POST
+@submit_once
+def breach_notification(request, breach_id: int):
+    breach = selectors.access_breach(breach_id)
+    form = NotificationForm(request.POST, breach=breach)
+    if saved(request, form,
+             lambda data: services.breach_notification_record(actor=request.actor, breach=breach, **data),
+             "Notification recorded."):
+        return redirect("breach_detail", breach_id=breach.pk)
+    return _breach_page(request, breach, notification_form=form)
+
+
+@console_view("breaches")
+@require_POST
+@submit_once
+def breach_close(request, breach_id: int):
+    breach = selectors.access_breach(breach_id)
+    try:
+        services.breach_close(actor=request.actor, breach=breach)
+    except ValidationError as error:
+        return _breach_page(request, breach, close_errors=error.messages)
+    messages.success(request, f"Breach {breach.reference} closed.")
+    return redirect("breach_detail", breach_id=breach.pk)
+
+
+# --- Disclosures ---------------------------------------------------------------------------------
+
+
+@console_view("disclosures")
+def disclosure_list(request):
+    ground = request.GET.get("ground", "")
+    return render(request, "console/disclosure_list.html", {
+        "page": page_of(request, selectors.disclosure_list(ground=ground)), "ground": ground,
+        "grounds": [("", "Any ground"), *DisclosureGround.choices],
+    })
+
+
+@console_view("disclosures")
+@submit_once
+def disclosure_new(request):
+    form = DisclosureForm(request.POST or None)
+    disclosure = saved(request, form, lambda data: services.disclosure_record(actor=request.actor, **data),
+                       "Disclosure recorded.")
+    if disclosure:
+        return redirect("disclosure_detail", disclosure_id=disclosure.pk)
+    return render(request, "console/form_page.html", {"form": form, "title": "Record a disclosure",
+                                                      "submit_label": "Record"})
+
+
+@console_view("disclosures")
+def disclosure_detail(request, disclosure_id: int):
+    return render(request, "console/disclosure_detail.html",
+                  {"disclosure": selectors.access_disclosure(disclosure_id)})
+
+
+# --- The record of processing --------------------------------------------------------------------
+
+
+@console_view("processing_record")
+def processing_record(request):
+    schools = page_of(request, School.objects.filter(schema_dropped_at__isnull=True).order_by("name", "pk"))
+    return render(request, "console/processing_record.html", {
+        "controller": processing.CONTROLLER, "rows": processing.controller_rows(),
+        "purposes": processing.PURPOSES, "measures": processing.SECURITY_MEASURES,
+        "recipients": processing.RECIPIENTS, "transfers": processing.TRANSFERS,
+        "sub_processors": processing.SUB_PROCESSORS, "page": schools,
+        "processor_records": list(processing.processor_records(
+            School.objects.filter(pk__in=[school.pk for school in schools]))),
+    })
+
+
+@console_view("processing_record")
+def processing_record_csv(request):
+    response = HttpResponse(processing.record_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="record-of-processing-{clock.today().isoformat()}.csv"'
+    return response
+
+
+# --- The privacy notice --------------------------------------------------------------------------
+
+
+@console_view("notice_versions")
+@submit_once
+def notice_versions(request):
+    current = selectors.notice_current()
+    form = NoticeVersionForm(request.POST or None, initial={"text": current.text if current else ""})
+    if saved(request, form, lambda data: services.notice_version_publish(actor=request.actor, **data),
+             lambda done: f"Version {done.version} published: every site shows it now."):
+        return redirect("notice_versions")
+    return render(request, "console/notice_versions.html", {
+        "current": current, "versions": selectors.notice_versions(), "form": form,
+    })

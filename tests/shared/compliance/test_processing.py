@@ -1,0 +1,100 @@
+"""The record of processing: generated from the registry and the notice's purposes, it covers every
+category and every purpose, has a processor record per school, and its CSV parses."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from shared.compliance import processing
+from shared.privacy.registry import REGISTRY, RULES, Category
+
+pytestmark = pytest.mark.django_db
+NOTICE = Path(__file__).resolve().parents[3] / "shared" / "compliance" / "notice" / "privacy-notice-v1.txt"
+EXPECTED_HEADER = ["role", "controller", "purpose", "notice_data_types", "lawful_basis", "data_category",
+                   "category_lawful_basis", "data_subjects", "personal_data_fields", "retention", "recipients",
+                   "sub_processors", "transfers_outside_uk", "security_measures", "source"]
+
+
+def parsed_csv() -> list[dict]:
+    rows = list(csv.reader(io.StringIO(processing.record_csv())))
+    assert rows[0] == EXPECTED_HEADER
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_every_registry_category_has_a_purpose():
+    rows = processing.controller_rows()
+
+    assert {row.category for row in rows} == set(Category)
+    assert [row for row in rows if row.purpose.startswith("No purpose recorded")] == []
+
+
+def test_every_purpose_is_in_the_record():
+    rows = processing.controller_rows()
+
+    assert {row.purpose for row in rows} == {purpose.activity for purpose in processing.PURPOSES}
+
+
+def test_the_purposes_table_is_the_notices_word_for_word():
+    notice = re.sub(r"\s+", " ", NOTICE.read_text(encoding="utf-8"))
+    table = [p for p in processing.PURPOSES if p.in_notice_table]
+
+    assert len(table) == 6
+    for purpose in table:
+        assert purpose.activity in notice
+        for data_type in purpose.notice_data_types:
+            assert data_type in notice
+
+
+def test_fields_and_retention_come_from_the_registry():
+    rows = {row.category: row for row in processing.controller_rows()}
+
+    assert rows[Category.TAX].retention.startswith(RULES[Category.TAX].kept_for)
+    assert "marketing.Prospect: " in " ".join(rows[Category.MARKETING].personal_data_fields)
+    assert all(f"{label}: " in " ".join(rows[policy.category].personal_data_fields)
+               for label, policy in REGISTRY.items() if policy.personal)
+
+
+def test_pupil_data_is_recorded_as_the_schools_not_ours():
+    pupil_rows = [row for row in processing.controller_rows() if row.category == Category.PUPIL]
+
+    assert pupil_rows and all(row.role == "processor" for row in pupil_rows)
+
+
+def test_no_transfers_outside_the_uk_and_the_notices_security_measures():
+    rows = processing.controller_rows()
+
+    assert {row.transfers_outside_uk for row in rows} == {processing.TRANSFERS}
+    measures = " ".join(m.measure for m in processing.SECURITY_MEASURES)
+    assert "TLS 1.2" in measures and "one-time code (TOTP)" in measures and "PostgreSQL schema" in measures
+
+
+def test_a_processor_record_per_school(oakfield, riverside):
+    records = {record.school_name: record for record in processing.processor_records()}
+
+    assert {"Oakfield Primary", "Riverside Academy"} <= set(records)
+    for name in ("Oakfield Primary", "Riverside Academy"):
+        rows = records[name].rows
+        assert {row.controller for row in rows} == {name}
+        assert {row.role for row in rows} == {"processor"}
+        assert Category.PUPIL in {row.category for row in rows}
+        fields = [field for row in rows for field in row.personal_data_fields]
+        assert any(field.startswith("pupils.Pupil: ") for field in fields)
+        assert not any(field.startswith(("billing.", "marketing.", "clients.", "compliance.")) for field in fields)
+        assert any("Rackspace" in s for row in rows for s in row.sub_processors)
+
+
+def test_the_csv_parses_with_the_expected_header_one_row_per_purpose_and_category(oakfield, riverside):
+    rows = parsed_csv()
+
+    controller = [r for r in rows if r["controller"] in ("Pupil Tracking Ltd", "The client school")]
+    assert len(controller) == len(processing.controller_rows())
+    assert {r["data_category"] for r in controller} == {processing.CATEGORY_LABELS[c] for c in Category}
+    per_school = {name: [r for r in rows if r["controller"] == name]
+                  for name in ("Oakfield Primary", "Riverside Academy")}
+    assert all(len(school_rows) == len(next(iter(per_school.values()))) > 0 for school_rows in per_school.values())
+    assert all(r["role"] == "processor" for school_rows in per_school.values() for r in school_rows)
