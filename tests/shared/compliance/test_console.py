@@ -7,7 +7,9 @@ import csv
 import io
 
 import pytest
+from django.utils import timezone
 
+from shared import clock
 from shared.compliance.models import Breach
 from shared.operators.models import Operator
 from tests.helpers import console_client, form_token
@@ -124,3 +126,45 @@ def test_the_record_of_processing_page_shows_each_school(oakfield, riverside):
     page = console_client(R.ADMINISTRATOR).get("/console/compliance/processing/").content.decode()
 
     assert "Record of processing activities" in page and "Oakfield Primary" in page and "Riverside Academy" in page
+
+
+def test_a_high_risk_breach_through_the_console_from_decision_to_closing(make_breach, oakfield):
+    breach = make_breach(risk=Breach.Risk.HIGH, schools=[oakfield.school])
+    client = console_client(R.DPO)
+    url = f"/console/compliance/breaches/{breach.pk}/"
+
+    now = timezone.localtime(clock.now()).strftime("%Y-%m-%dT%H:%M")
+
+    def post(action, data):
+        response = client.post(f"{url}{action}/", {**data, "form_token": form_token(client.get(url))})
+        assert response.status_code == 302, response.content.decode()[:3000]
+
+    post("decision", {"decision": "report", "reasoning": "Results of 28 pupils seen by another school."})
+    post("report", {"reported_at": now, "reference": "IC-2026-77"})
+    post("notifications", {"audience": "school", "school": oakfield.school.pk, "recipient": "Helen Morris, head",
+                           "method": "phone", "notified_at": now, "content": "What happened."})
+    post("notifications", {"audience": "people", "recipient": "Parents of 28 pupils", "method": "letter",
+                           "notified_at": now, "content": "What happened and what to do."})
+    post("close", {})
+
+    breach.refresh_from_db()
+    assert (breach.ico_decision, breach.ico_reference, breach.notifications.count()) == ("report", "IC-2026-77", 2)
+    assert breach.closed_at is not None
+    assert b"Closed" in client.get(url).content
+
+
+def test_updating_a_breach_assessment_through_the_console(breach, oakfield):
+    client = console_client(R.ADMINISTRATOR)
+    url = f"/console/compliance/breaches/{breach.pk}/edit/"
+    page = client.get(url)
+
+    response = client.post(url, {
+        "summary": breach.summary, "aware_at": "2026-11-27T09:15", "nature": breach.nature,
+        "people_categories": ["pupils", "parents"], "data_categories": ["pupil"], "people_affected": "40",
+        "schools": [oakfield.school.pk], "consequences": breach.consequences, "measures": breach.measures,
+        "risk": "high", "form_token": form_token(page)})
+
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert (breach.risk, breach.people_affected, breach.people_categories) == ("high", 40, ["pupils", "parents"])
+    assert list(breach.schools.all()) == [oakfield.school]

@@ -4,6 +4,7 @@ with version and date, the public page, and the "what changed" banner."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,15 @@ def test_publishing_is_change_logged_and_checks_its_input(actor):
     assert selectors.notice_current() == notice
     entry = ChangeLogEntry.objects.get(object_type="compliance.noticeversion", object_id=str(notice.pk))
     assert entry.actor_id == actor.user_id and entry.action == "create"
+
+
+def test_the_banner_dismisses_with_the_csrf_check_on(oakfield):
+    browser = host_client(oakfield.hostname, enforce_csrf_checks=True)
+    page = browser.get("/accounts/login/")
+    token = re.search(rb'<aside class="notice-banner.*?name="csrfmiddlewaretoken" value="([^"]+)"', page.content,
+                      re.S).group(1).decode()
+
+    dismissed = browser.post("/privacy/seen/", {"csrfmiddlewaretoken": token, "next": "/accounts/login/"})
+
+    assert dismissed.status_code == 302
+    assert BANNER not in browser.get("/accounts/login/").content
