@@ -3,7 +3,7 @@
 from django.urls import path
 
 from console.admin_site import raw_data_site
-from console.views import auth, billing, clients, marketing, retention, technical
+from console.views import auth, billing, clients, marketing, requests, retention, technical
 from console.views import compliance
 from shared.compliance import views as privacy
 from console.views import support
@@ -39,6 +39,9 @@ urlpatterns = [
     path("console/technical/changes/", technical.change_log, name="change_log"),
     path("console/technical/visits/", technical.visit_log, name="visit_log"),
     path("console/retention/", retention.retention_overview, name="retention"),
+    path("console/requests/", requests.request_list, name="subject_requests"),
+    path("console/requests/<int:request_id>/", requests.request_detail, name="subject_request"),
+    path("console/requests/<int:request_id>/export/", requests.request_export, name="subject_request_export"),
     path("console/retention/holds/<int:hold_id>/lift/", retention.legal_hold_lift, name="legal_hold_lift"),
     path("console/retention/certificates/<int:school_id>/", retention.destruction_certificate,
          name="destruction_certificate"),

@@ -34,6 +34,7 @@ SCREENS: dict[str, frozenset[str]] = {
     "prospects": frozenset({R.ADMINISTRATOR, R.SUPPORT}),
     "technical": frozenset({R.ADMINISTRATOR, R.DPO}),
     "retention": frozenset({R.ADMINISTRATOR, R.DPO}),
+    "subject_requests": frozenset({R.ADMINISTRATOR, R.DPO}),
     "school_export": frozenset({R.ADMINISTRATOR, R.DPO}),
     # the breach and disclosure registers, the record of processing, the privacy notice's versions
     "breaches": frozenset({R.ADMINISTRATOR, R.DPO}),

@@ -14,6 +14,8 @@ from shared.schools.models import School
 from shared.technical.models import ChangeLogEntry
 from shared.technical.services import Actor, change_log_record
 
+CATEGORIES = frozenset(c.value for c in Category)
+
 
 @transaction.atomic
 def legal_hold_place(*, actor: Actor, reason: str, owner: str, starts_on: dt.date, ends_on: dt.date | None = None,
@@ -21,7 +23,7 @@ def legal_hold_place(*, actor: Actor, reason: str, owner: str, starts_on: dt.dat
     """Place a hold: from ``starts_on`` nothing it covers is deleted, by any path, until it ends."""
     if not (school or person.strip() or category):
         raise ValidationError("A hold must name a client, a person or a category.")
-    if category and category not in Category.values:
+    if category and category not in CATEGORIES:
         raise ValidationError({"category": "Unknown category."})
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": "A hold cannot end before it starts."})
@@ -47,7 +49,7 @@ def legal_hold_lift(*, actor: Actor, hold: LegalHold, on: dt.date | None = None)
 
 @transaction.atomic
 def retention_shorten(*, actor: Actor, school: School, category: str, months: int, reason: str) -> RetentionShortening:
-    if category not in Category.values or not reason.strip() or months < 0:
+    if category not in CATEGORIES or not reason.strip() or months < 0:
         raise ValidationError("Give a category, a number of months and the reason.")
     shortening = RetentionShortening.objects.create(school=school, category=category, months=months, reason=reason.strip())
     change_log_record(actor=actor, instance=shortening, action=ChangeLogEntry.Action.CREATE,

@@ -42,14 +42,25 @@ def retention_daily() -> None:
 @periodic("0 8 * * Mon-Fri")
 @dramatiq.actor(max_retries=0)
 def subject_requests_flag() -> None:
-    """Flag overdue and near-due data subjects' requests (working days, 08:00)."""
+    """Flag overdue and near-due data subjects' requests (working days, 08:00): the vendor's, and
+    each open school's own (which the school's dashboard also shows)."""
     import structlog
+    from django_tenants.utils import schema_context
 
     from shared.privacy.requests import requests_due
+    from shared.schools.models import School
+    from tenants.rights.models import SchoolRequest
 
-    overdue, near = requests_due()
     log = structlog.get_logger(__name__)
+    overdue, near = requests_due()
     for request, deadline in overdue:
         log.warning("subject_request.overdue", request_id=request.pk, deadline=deadline.isoformat())
     for request, deadline in near:
         log.info("subject_request.near_due", request_id=request.pk, deadline=deadline.isoformat())
+    for school in School.objects.filter(schema_dropped_at=None, status=School.Status.ACTIVE).order_by("pk"):
+        with schema_context(school.schema_name):
+            overdue, near = requests_due(requests=SchoolRequest.objects.all())
+        for request, deadline in overdue:
+            log.warning("school_request.overdue", school_id=school.pk, request_id=request.pk, deadline=deadline.isoformat())
+        for request, deadline in near:
+            log.info("school_request.near_due", school_id=school.pk, request_id=request.pk, deadline=deadline.isoformat())

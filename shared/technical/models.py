@@ -53,7 +53,9 @@ class ChangeLogEntry(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["actor_kind", "actor_id"])]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["actor_kind", "actor_id"]),
+                   # a school account's changes: access exports and erasure
+                   models.Index(fields=["actor_schema", "actor_id"], name="technical_change_actor_idx")]
         verbose_name_plural = "change log entries"
 
     def __str__(self) -> str:

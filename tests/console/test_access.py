@@ -82,6 +82,7 @@ SCREEN_URLS = {
     "prospects": lambda s: "/console/prospects/",
     "technical": lambda s: "/console/technical/changes/",
     "retention": lambda s: "/console/retention/",
+    "subject_requests": lambda s: "/console/requests/",
     "raw_data": lambda s: "/console/raw/",
     "support_access": lambda s: "/console/support/",
 }

@@ -265,3 +265,18 @@ def test_an_active_schools_data_cannot_be_exported_this_way(oakfield):
 
     assert console_client(Operator.Role.ADMINISTRATOR).get(f"/console/clients/{oakfield.school.pk}/export/").status_code == 404
     assert console_client(Operator.Role.SUPPORT).get(f"/console/clients/{oakfield.school.pk}/export/").status_code == 403
+
+
+def test_a_hold_or_a_shortening_can_name_a_category_and_an_unknown_one_is_refused(oakfield):
+    from django.core.exceptions import ValidationError
+
+    from shared.privacy.services import legal_hold_place, retention_shorten
+
+    actor = Actor.operator(Operator.objects.get(role=Operator.Role.DPO).user)
+    hold = legal_hold_place(actor=actor, reason="Tax enquiry", owner="DPO", starts_on=dt.date(2026, 12, 1), category="tax")
+    shortening = retention_shorten(actor=actor, school=oakfield.school, category="marketing", months=12, reason="Asked")
+    assert hold.category == "tax" and shortening.category == "marketing"
+    with pytest.raises(ValidationError):
+        legal_hold_place(actor=actor, reason="x", owner="y", starts_on=dt.date(2026, 12, 1), category="nonsense")
+    with pytest.raises(ValidationError):
+        retention_shorten(actor=actor, school=oakfield.school, category="nonsense", months=1, reason="x")

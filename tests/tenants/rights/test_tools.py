@@ -3,6 +3,7 @@ and consent, each refused when it does not fit the request, and leaving nothing 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -194,3 +195,18 @@ def test_a_request_forwarded_by_the_vendor_appears_in_the_schools_list(oakfield)
     with schema_context(oakfield.school.schema_name):
         mine = SchoolRequest.objects.get(vendor_request_id=vendor.pk)
         assert mine.received_on == vendor.received_on and mine.details == vendor.details
+
+
+def test_the_weekday_actor_flags_a_schools_overdue_request(oakfield):
+    from structlog.testing import capture_logs
+
+    from shared.privacy.tasks import subject_requests_flag
+
+    with schema_context(oakfield.school.schema_name):
+        late = services.school_request_receive(user=head_of(oakfield), kind="access", requester_name="A Parent",
+                                               subject=Pupil.objects.first(), received_on=dt.date(2026, 1, 5))
+    with capture_logs() as logs:
+        subject_requests_flag()
+
+    flagged = [e for e in logs if e["event"] == "school_request.overdue" and e["request_id"] == late.pk]
+    assert flagged and flagged[0]["school_id"] == oakfield.school.pk and flagged[0]["deadline"] == "2026-02-05"

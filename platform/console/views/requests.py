@@ -1,0 +1,110 @@
+"""Data subjects' requests that reach the vendor: the list with ICO deadlines, recording one,
+moving it through its states, answering those about the vendor's own records (an export of what
+the vendor holds by email address) and handing those about pupil data over to the school."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from console.access import console_view, submit_once
+from console.forms import DATE
+from console.views import page_of, saved
+from shared import clock
+from shared.privacy import requests as states
+from shared.privacy.deadlines import MAX_EXTENSION_MONTHS
+from shared.privacy.models import SubjectRequest
+from shared.privacy.vendor_subjects import vendor_subject_export, vendor_subject_records
+from shared.schools.models import School
+from shared.technical.models import ChangeLogEntry
+from shared.technical.services import change_log_record
+
+
+class RequestForm(forms.Form):
+    kind = forms.ChoiceField(choices=SubjectRequest.Kind.choices, label="Right")
+    requester_name = forms.CharField(max_length=200, label="Asked by")
+    requester_email = forms.EmailField(required=False, label="Their email")
+    received_on = forms.DateField(widget=DATE, initial=clock.today)
+    details = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ExtendForm(forms.Form):
+    months = forms.IntegerField(min_value=1, max_value=MAX_EXTENSION_MONTHS)
+    reason = forms.CharField(max_length=300)
+    told_on = forms.DateField(widget=DATE, label="Person told on")
+
+
+class RefuseForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to the person")
+
+
+class ForwardForm(forms.Form):
+    school = forms.ModelChoiceField(queryset=School.objects.filter(schema_dropped_at=None).order_by("name"))
+
+
+@console_view("subject_requests")
+@submit_once
+def request_list(request):
+    form = RequestForm(request.POST or None)
+    if saved(request, form, lambda data: states.request_receive(actor=request.actor, **data), "Request recorded."):
+        return redirect("subject_requests")
+    today = clock.today()
+    overdue, near = states.requests_due(today=today)
+    page = page_of(request, SubjectRequest.objects.select_related("school").order_by("-received_on", "-pk"), per_page=50)
+    return render(request, "console/subject_requests.html", {
+        "page": page, "rows": [(r, states.request_deadline(r, today=today)) for r in page],
+        "overdue": overdue, "near": near, "form": form, "today": today})
+
+
+@console_view("subject_requests")
+@submit_once
+def request_detail(request, request_id: int):
+    subject_request = get_object_or_404(SubjectRequest.objects.select_related("school"), pk=request_id)
+    action = request.POST.get("action") if request.method == "POST" else None
+    forms_ = {"extend": ExtendForm(request.POST if action == "extend" else None),
+              "refuse": RefuseForm(request.POST if action == "refuse" else None),
+              "forward": ForwardForm(request.POST if action == "forward" else None)}
+    actor = request.actor
+    simple = {"start": states.request_start, "await_identity": states.request_await_identity,
+              "complete": states.request_complete}
+    try:
+        if action in simple:
+            simple[action](actor=actor, request=subject_request)
+            return redirect("subject_request", request_id=subject_request.pk)
+        if action in forms_ and forms_[action].is_valid():
+            data = forms_[action].cleaned_data
+            if action == "extend":
+                states.request_extend(actor=actor, request=subject_request, **data)
+            elif action == "refuse":
+                states.request_refuse(actor=actor, request=subject_request, reason=data["reason"])
+            else:
+                states.request_forward_to_school(actor=actor, request=subject_request, school=data["school"])
+                messages.success(request, f"Handed over to {data['school'].name}: it appears in their list of requests.")
+            return redirect("subject_request", request_id=subject_request.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("subject_request", request_id=subject_request.pk)
+    email = subject_request.requester_email
+    found = vendor_subject_records(email) if email else {}
+    return render(request, "console/subject_request.html", {
+        "r": subject_request, "deadline": states.request_deadline(subject_request), "forms": forms_,
+        "is_open": subject_request.state in SubjectRequest.OPEN_STATES,
+        "found": {label: len(rows) for label, rows in found.items() if rows}})
+
+
+@console_view("subject_requests")
+def request_export(request, request_id: int):
+    """What the vendor holds as controller about the requester's email address, as a zip."""
+    subject_request = get_object_or_404(SubjectRequest, pk=request_id, requester_email__gt="")
+    if subject_request.state not in (SubjectRequest.State.IN_PROGRESS, SubjectRequest.State.EXTENDED):
+        messages.error(request, "Confirm the person's identity and start the request before exporting their data.")
+        return redirect("subject_request", request_id=subject_request.pk)
+    content = vendor_subject_export(subject_request.requester_email)
+    change_log_record(actor=request.actor, instance=subject_request, action=ChangeLogEntry.Action.EXPORT)
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="request-{subject_request.pk}-export.zip"'
+    response["Cache-Control"] = "no-store"
+    return response
