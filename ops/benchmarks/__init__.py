@@ -8,7 +8,9 @@ class QueryCounter:
 
     def __init__(self):
         self.count = 0
+        self.statements: list[str] = []
 
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
+        self.statements.append(sql)
         return execute(sql, params, many, context)

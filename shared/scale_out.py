@@ -1,0 +1,33 @@
+"""How the database maps onto Citus with schema-based sharding (ops/scale-out.md), declared in
+one place and checked against the real schemas by tests/ops/test_scale_out.py.
+
+- Every school schema becomes a *distributed schema*: all its tables live together on one worker
+  node, so a school's queries stay on one node.
+- Public tables that school pages read become *reference tables*, copied to every node, so a
+  school's statements never leave its node for them.
+- The vendor's large, append-only logs stay on the coordinator (*Citus local tables*): school
+  code only ever writes single rows to them, in statements of their own.
+- Everything else in public is the vendor's own, used by the console and the workers on the
+  coordinator."""
+
+from __future__ import annotations
+
+# Read by school-site requests (the domain lookup, the notice footer, retention and support pages).
+REFERENCE_TABLES = (
+    "schools_school", "schools_domain", "compliance_noticeversion", "privacy_deletionrecord", "privacy_legalhold",
+    "privacy_retentionshortening", "support_supportaccessrequest", "support_supportaccesslog",
+)
+# Written by every school's activity, read by the console: kept on the coordinator.
+COORDINATOR_LOGS = ("technical_changelogentry", "technical_visit", "privacy_erasureledgerentry")
+
+
+def citus_setup_sql(school_schemas: list[str]) -> list[str]:
+    """The statements that turn an existing single-server database into the sharded layout, run
+    once on the coordinator after the worker nodes are added (new schools are distributed as they
+    are made: ``citus.enable_schema_based_sharding`` is on)."""
+    statements = ["CREATE EXTENSION IF NOT EXISTS citus"]
+    statements += [f"SELECT create_reference_table('public.{table}')" for table in REFERENCE_TABLES]
+    statements += [f"SELECT citus_add_local_table_to_metadata('public.{table}')" for table in COORDINATOR_LOGS]
+    statements += [f"SELECT citus_schema_distribute('{schema}')" for schema in sorted(school_schemas)]
+    statements.append("SELECT citus_rebalance_start()")
+    return statements
