@@ -202,3 +202,43 @@ def export_download(request, token: str):
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+class ConsentForm(forms.Form):
+    subject = forms.ChoiceField(label="Given by")
+    purpose = forms.CharField(max_length=200, help_text="What it is for, e.g. photographs on reports")
+    given_on = forms.DateField(initial=clock.today, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].choices = [c for c in _subject_choices() if not c[0].startswith("user:")]
+
+
+@role_required(ADMIN)
+def consents(request):
+    """What pupils and parents have consented to, and when they withdrew it."""
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "withdraw":
+        consent = get_object_or_404(Consent, pk=request.POST.get("consent", "0") or 0)
+        try:
+            services.consent_withdraw(user=request.user, consent=consent)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Consent to “{consent.purpose}” withdrawn.")
+        return redirect("consents")
+    if request.method == "POST" and form.is_valid():
+        subject = _subject(form.cleaned_data["subject"])
+        try:
+            services.consent_record(user=request.user, purpose=form.cleaned_data["purpose"],
+                                    given_on=form.cleaned_data["given_on"],
+                                    pupil=subject if isinstance(subject, Pupil) else None,
+                                    parent=subject if isinstance(subject, ParentCarer) else None)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect("consents")
+    return render(request, "portal/consents.html", {
+        "form": form, "consents": Consent.objects.select_related("pupil", "parent")[:500]})

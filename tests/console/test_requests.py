@@ -78,3 +78,30 @@ def test_an_impossible_move_is_refused_and_changes_nothing():
     request.refresh_from_db()
     assert response.status_code == 302 and request.state == SubjectRequest.State.EXTENDED
     assert request.paused_since is None and request.extension_months == 1
+
+
+def test_an_overdue_request_shows_on_the_dashboard_for_the_dpo_only():
+    client = console_client(Operator.Role.DPO)
+    request = record(client, kind="access", received_on="2026-01-05")
+
+    assert "overdue since 5 Feb 2026" in client.get("/console/").content.decode()
+    assert f"/console/requests/{request.pk}/" not in console_client(Operator.Role.BILLING).get("/console/").content.decode()
+
+
+def test_an_objection_to_marketing_stops_it_for_every_prospect_record_of_that_email():
+    from shared.marketing.models import Prospect
+    from shared.marketing.services import prospect_create
+
+    actor = Actor.operator(Operator.objects.get(role=Operator.Role.ADMINISTRATOR).user)
+    mine = prospect_create(actor=actor, full_name="Pat Prospect", organisation="Hill School", email="pat@hill.example")
+    other = prospect_create(actor=actor, full_name="Kim Other", organisation="Dale School", email="kim@dale.example")
+    client = console_client(Operator.Role.DPO)
+    request = record(client, kind="objection", requester_email="Pat@Hill.example")
+
+    act(client, request, action="object_marketing")  # not started: refused
+    assert Prospect.objects.get(pk=mine.pk).objected_to_marketing_at is None
+    act(client, request, action="start")
+    act(client, request, action="object_marketing")
+
+    assert Prospect.objects.get(pk=mine.pk).objected_to_marketing_at is not None
+    assert Prospect.objects.get(pk=other.pk).objected_to_marketing_at is None

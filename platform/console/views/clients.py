@@ -24,12 +24,15 @@ def landing(request):
 def dashboard(request):
     from shared.billing.selectors import invoices_overdue
     from shared.compliance.selectors import breaches_due
+    from shared.privacy.requests import requests_due
 
+    requests_overdue, requests_near = requests_due()
     return render(request, "console/dashboard.html", {
         "counts": selectors.dashboard_counts(),
         "overdue": invoices_overdue()[:10],
         "complaints": selectors.complaint_list(status="open")[:10],
         "breaches_due": breaches_due(),
+        "requests_due": [(r, d, True) for r, d in requests_overdue] + [(r, d, False) for r, d in requests_near],
     })
 
 

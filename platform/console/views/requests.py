@@ -71,6 +71,11 @@ def request_detail(request, request_id: int):
     simple = {"start": states.request_start, "await_identity": states.request_await_identity,
               "complete": states.request_complete}
     try:
+        if action == "object_marketing":
+            objected = marketing_objection_record(actor=actor, request=subject_request)
+            messages.success(request, f"Objection to direct marketing recorded on {objected} prospect record(s); "
+                                      "no marketing can be sent to them again.")
+            return redirect("subject_request", request_id=subject_request.pk)
         if action in simple:
             simple[action](actor=actor, request=subject_request)
             return redirect("subject_request", request_id=subject_request.pk)
@@ -93,6 +98,24 @@ def request_detail(request, request_id: int):
         "r": subject_request, "deadline": states.request_deadline(subject_request), "forms": forms_,
         "is_open": subject_request.state in SubjectRequest.OPEN_STATES,
         "found": {label: len(rows) for label, rows in found.items() if rows}})
+
+
+def marketing_objection_record(*, actor, request: SubjectRequest) -> int:
+    """An objection (or consent withdrawal) about marketing: every prospect record under the
+    requester's email objects, permanently."""
+    from shared.marketing.models import Prospect
+    from shared.marketing.services import prospect_object
+
+    if request.kind not in (SubjectRequest.Kind.OBJECTION, SubjectRequest.Kind.CONSENT_WITHDRAWAL):
+        raise ValidationError("Only an objection or a withdrawal of consent stops marketing.")
+    if request.state not in (SubjectRequest.State.IN_PROGRESS, SubjectRequest.State.EXTENDED):
+        raise ValidationError("Confirm the person's identity and start the request first.")
+    prospects = list(Prospect.objects.filter(email__iexact=request.requester_email.strip())) if request.requester_email else []
+    if not prospects:
+        raise ValidationError("No marketing record holds the requester's email address.")
+    for prospect in prospects:
+        prospect_object(actor=actor, prospect=prospect)
+    return len(prospects)
 
 
 @console_view("subject_requests")

@@ -84,3 +84,20 @@ def test_only_the_school_admin_opens_the_request_pages(oakfield, password):
     assert teacher.get("/rights/").status_code == 403
     parent = signed_in(oakfield, oakfield.demo.parent_email, password)
     assert parent.get("/rights/").status_code == 403
+
+
+def test_a_consent_is_recorded_and_withdrawn_on_the_consents_page(oakfield, password):
+    from tenants.rights.models import Consent
+
+    admin = signed_in(oakfield, oakfield.demo.head_email, password)
+    with schema_context(oakfield.school.schema_name):
+        pupil = Pupil.objects.first()
+    assert admin.post("/rights/consents/", {"subject": f"pupil:{pupil.pk}", "purpose": "Photographs on reports",
+                                            "given_on": "2026-09-01"}).status_code == 302
+    with schema_context(oakfield.school.schema_name):
+        consent = Consent.objects.get(pupil=pupil, purpose="Photographs on reports")
+    assert "Photographs on reports" in admin.get("/rights/consents/").content.decode()
+    admin.post("/rights/consents/", {"action": "withdraw", "consent": consent.pk})
+    with schema_context(oakfield.school.schema_name):
+        assert Consent.objects.get(pk=consent.pk).withdrawn_on is not None
+    assert admin.post("/rights/consents/", {"subject": "", "purpose": "x", "given_on": "2026-09-01"}).status_code == 200
