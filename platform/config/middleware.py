@@ -1,5 +1,6 @@
-"""Web middleware: route each request to its school (or the vendor's public host) and close the
-sites of cancelled schools; bind the log context for the request; queue its visit-log row."""
+"""Web middleware: route each request to its school (or the vendor's public host), close the
+sites of cancelled schools, show the maintenance page of a school being migrated; bind the log
+context for the request; queue its visit-log row."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from shared.technical.services import visit_push
 
 log = structlog.get_logger("web")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+MAINTENANCE_RETRY_AFTER_SECONDS = 30  # a school's migration takes seconds
 
 
 class SchoolRoutingMiddleware(TenantMainMiddleware):
@@ -40,6 +42,14 @@ class SchoolRoutingMiddleware(TenantMainMiddleware):
             # The contract is cancelled: the site closes at once; the vendor returns the data.
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             return render(request, "closed.html", {"school": request.tenant}, status=403)
+        if response is None and getattr(request.tenant, "migration_state", "ok") != School.MigrationState.OK:
+            # Its schema is migrating (or a failed migration was rolled back): no query may touch the
+            # school's tables, which the migration holds locked, or meet code ahead of its schema.
+            connection.set_schema_to_public()
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            response = render(request, "maintenance.html", {"school": request.tenant}, status=503)
+            response["Retry-After"] = str(MAINTENANCE_RETRY_AFTER_SECONDS)
+            return response
         return response
 
     def no_tenant_found(self, request, hostname):

@@ -70,7 +70,8 @@ def _policy(category: Category, *, personal: str = "", other: str = "", withheld
 C = Category
 REGISTRY: dict[str, ModelPolicy] = {
     # public: the vendor's own records
-    "schools.School": _policy(C.CONTRACT, other="schema_name name status signed_up_at cancelled_at schema_dropped_at"),
+    "schools.School": _policy(C.CONTRACT, other="schema_name name status signed_up_at cancelled_at schema_dropped_at "
+                                                     "migration_fingerprint migration_state migration_error"),
     "schools.Domain": _policy(C.CONTRACT, other="domain tenant is_primary"),
     "schools.SpareSchema": _policy(C.DEFAULT, other="schema_name fingerprint created_at"),
     "schools.SchemaRecipe": _policy(C.DEFAULT, other="fingerprint statements created_at"),

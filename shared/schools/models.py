@@ -18,11 +18,24 @@ class School(TenantMixin):
         ACTIVE = "active", "Active"
         CANCELLED = "cancelled", "Cancelled"
 
+    class MigrationState(models.TextChoices):
+        OK = "ok", "Up to date or waiting"
+        MIGRATING = "migrating", "Migrating"  # the site shows the maintenance page
+        FAILED = "failed", "Migration failed"  # rolled back; the site stays on the maintenance page
+
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     signed_up_at = models.DateTimeField(default=clock.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     schema_dropped_at = models.DateTimeField(null=True, blank=True, help_text="Set by retention when the schema goes.")
+    # Fleet migrations (shared.schools.fleet): the migration state the schema is known to be at, so
+    # that a deploy finds the schools behind with one query instead of opening every schema.
+    migration_fingerprint = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="pool.migration_fingerprint() of the schema's last successful migration; empty: unknown.")
+    migration_state = models.CharField(max_length=20, choices=MigrationState.choices, default=MigrationState.OK)
+    migration_error = models.TextField(
+        blank=True, default="", help_text="Why the last migration failed: the migration and the error's first line.")
 
     # Schemas come from the spare pool (shared.schools.pool), not from migrating at save time;
     # and only the retention engine drops a school's schema, leaving a record.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django_tenants.utils import get_public_schema_name
 
 from shared.schools.models import School
 
@@ -36,3 +37,18 @@ def school_current() -> School:
     if isinstance(tenant, School):
         return tenant
     return School.objects.get(schema_name=connection.schema_name)
+
+
+def schools_behind(*, fingerprint: str) -> list[tuple[int, str]]:
+    """(id, schema name) of every school whose schema is not known to be at migration state
+    ``fingerprint``, in one query on ``public``: no school schema is opened."""
+    return list(
+        School.objects.exclude(migration_fingerprint=fingerprint)
+        .filter(schema_dropped_at__isnull=True).exclude(schema_name=get_public_schema_name())
+        .order_by("id").values_list("id", "schema_name")
+    )
+
+
+def schools_migration_failed() -> QuerySet[School]:
+    """Schools whose last migration failed and was rolled back: their sites show the maintenance page."""
+    return School.objects.filter(migration_state=School.MigrationState.FAILED, schema_dropped_at__isnull=True)

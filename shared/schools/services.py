@@ -96,7 +96,9 @@ def school_provision(*, name: str, subdomain: str, admin_email: str) -> Provisio
             from_pool = schema_name is not None
             if schema_name is None:
                 schema_name = pool.schema_build()
-            school = School.objects.create(schema_name=schema_name, name=name)
+            # A claimed spare and a built schema are both at the code's migration state.
+            school = School.objects.create(schema_name=schema_name, name=name,
+                                           migration_fingerprint=pool.migration_fingerprint())
             Domain.objects.create(domain=hostname, tenant=school, is_primary=True)
             with schema_context(schema_name):
                 admin = user_create(email=admin_email, role=User.Role.SCHOOL_ADMIN)

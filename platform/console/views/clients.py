@@ -15,6 +15,7 @@ from console.views.support import support_panel
 from shared.billing.selectors import invoice_list
 from shared.clients import selectors, services
 from shared.clients.models import Complaint
+from shared.schools.selectors import schools_migration_failed
 
 def landing(request):
     return render(request, "console/landing.html")
@@ -33,6 +34,7 @@ def dashboard(request):
         "complaints": selectors.complaint_list(status="open")[:10],
         "breaches_due": breaches_due(),
         "requests_due": [(r, d, True) for r, d in requests_overdue] + [(r, d, False) for r, d in requests_near],
+        "migration_failed": schools_migration_failed()[:50],
     })
 
 
