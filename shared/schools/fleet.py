@@ -352,6 +352,8 @@ def fleet_migrate(*, processes: int | None = None, lock_timeout: float = LOCK_TI
         raise FleetMigrationRefused("processes must be 0 (this process) or more")
     if lock_timeout <= 0 or attempts < 1:
         raise FleetMigrationRefused("the lock timeout must be positive and the attempts at least 1")
+    if processes and connection.in_atomic_block:
+        raise FleetMigrationRefused("worker processes cannot see the caller's transaction: use processes=0 inside one")
     began = time.perf_counter()
     connection.set_schema_to_public()
     _refuse_unless_ready()

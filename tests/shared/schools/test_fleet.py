@@ -146,6 +146,8 @@ def test_refused_input_changes_nothing():
 
     with pytest.raises(fleet.FleetMigrationRefused, match="processes"):
         fleet.fleet_migrate(processes=-1)
+    with pytest.raises(fleet.FleetMigrationRefused, match="caller's transaction"):
+        fleet.fleet_migrate(processes=2)  # the test runs in a transaction
     with extra_migration("CREATE TABLE fleet_probe (id bigint)"):
         with pytest.raises(fleet.FleetMigrationRefused, match="lock timeout"):
             fleet.fleet_migrate(processes=0, lock_timeout=0)
