@@ -1,4 +1,4 @@
-"""PostgreSQL's own command-line tools (pg_dump, pg_restore), run against the product's database.
+"""PostgreSQL's own command-line tools (pg_dump, pg_restore, psql), run against the product's database.
 
 The tools must be at least the server's version: the embedded server's bundled ones when the
 product runs embedded, otherwise those on PATH (or in ``POSTGRES_BIN_DIR``)."""
@@ -18,16 +18,32 @@ def pg_tool(name: str) -> str:
     return str(Path(folder) / name) if folder else name
 
 
+def pg_command(name: str, *args: str, database: str | None = None, connect: bool = True) -> tuple[list[str], dict]:
+    """The command line and environment of a tool connecting to the default database (or
+    ``database`` by name); ``connect=False`` for a tool that only converts (``pg_restore -f -``)."""
+    db = connection.settings_dict
+    command = [pg_tool(name)]
+    if connect:
+        command.append(f"--dbname={database or db['NAME']}")
+        if db.get("HOST"):
+            command.append(f"--host={db['HOST']}")
+        if db.get("PORT"):
+            command.append(f"--port={db['PORT']}")
+        if db.get("USER"):
+            command.append(f"--username={db['USER']}")
+    env = {**os.environ, **({"PGPASSWORD": db["PASSWORD"]} if connect and db.get("PASSWORD") else {})}
+    return [*command, *args], env
+
+
 def pg_run(name: str, *args: str, database: str | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run a tool with the connection settings of the default database (or ``database`` by name),
     raising ``CalledProcessError`` if it fails."""
-    db = connection.settings_dict
-    command = [pg_tool(name), f"--dbname={database or db['NAME']}"]
-    if db.get("HOST"):
-        command.append(f"--host={db['HOST']}")
-    if db.get("PORT"):
-        command.append(f"--port={db['PORT']}")
-    if db.get("USER"):
-        command.append(f"--username={db['USER']}")
-    env = {**os.environ, **({"PGPASSWORD": db["PASSWORD"]} if db.get("PASSWORD") else {})}
-    return subprocess.run([*command, *args], check=True, env=env, capture_output=True, **kwargs)
+    command, env = pg_command(name, *args, database=database)
+    return subprocess.run(command, check=True, env=env, capture_output=True, **kwargs)
+
+
+def pg_popen(name: str, *args: str, database: str | None = None, connect: bool = True, **kwargs) -> subprocess.Popen:
+    """Start a tool without waiting, for streaming through its pipes (a dump too large to hold in
+    memory). The caller waits for it and checks its exit code."""
+    command, env = pg_command(name, *args, database=database, connect=connect)
+    return subprocess.Popen(command, env=env, **kwargs)
