@@ -6,6 +6,8 @@ With no DATABASE_URL / REDIS_URL the embedded PostgreSQL and Redis are started (
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -48,6 +50,28 @@ if PRODUCTION and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(
         "PRODUCTION needs SECRET_KEY set to a random value of at least 50 characters "
         "(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
     )
+
+# Backups (shared.backups): each school's backup is encrypted with a data key of its own, stored
+# wrapped by this master key (base64 of 32 random bytes), never in the database. Outside production
+# one is derived from SECRET_KEY so that development needs nothing set. Keys a rotation replaced stay
+# readable (to unwrap what they wrapped) from BACKUP_MASTER_KEYS_RETIRED, comma-separated.
+BACKUP_MASTER_KEY = os.environ.get("BACKUP_MASTER_KEY", "").strip()
+if not BACKUP_MASTER_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "PRODUCTION needs BACKUP_MASTER_KEY, the key that wraps every school's backup key: base64 of 32 random "
+            "bytes (python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+        )
+    BACKUP_MASTER_KEY = base64.b64encode(hashlib.sha256(f"backup-master-key:{SECRET_KEY}".encode()).digest()).decode()
+BACKUP_MASTER_KEYS_RETIRED = [k.strip() for k in os.environ.get("BACKUP_MASTER_KEYS_RETIRED", "").split(",") if k.strip()]
+for _name, _key in [("BACKUP_MASTER_KEY", BACKUP_MASTER_KEY)] + [("BACKUP_MASTER_KEYS_RETIRED", k) for k in BACKUP_MASTER_KEYS_RETIRED]:
+    try:
+        if len(base64.b64decode(_key, validate=True)) != 32:
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(f"{_name} must be base64 of exactly 32 bytes") from None
+# Where `manage.py backup_school` writes, unless told (ignored by git, like all of .local/).
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / ".local" / "backups"))
 
 # School sites live on <subdomain>.BASE_DOMAIN; the bare BASE_DOMAIN is the vendor's public host.
 # `localhost` works in a browser with no hosts-file edit: *.localhost resolves to the loopback.
@@ -120,6 +144,7 @@ SHARED_APPS = [
     "shared.privacy",
     "shared.compliance",
     "shared.support",
+    "shared.backups",
     "tenants.users",  # in public: vendor operators' accounts
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -199,7 +199,10 @@ def _delete_pupil(unit: str, as_of: dt.date) -> int:
     return deleted
 
 
-def _drop_school_database(unit: str, as_of: dt.date) -> int:
+def _drop_school_database(unit: str, as_of: dt.date) -> int | tuple[int, dict]:
+    """The school's schema, its domains and any files left; and its backup data keys, in the same
+    transaction, so that every backup of the school becomes unreadable as the schema goes."""
+    from shared.backups.services import data_keys_destroy
     from tenants.configuration.storage import school_folder_destroy
 
     school = School.objects.select_for_update().get(pk=int(unit.split(":")[1]))
@@ -217,10 +220,12 @@ def _drop_school_database(unit: str, as_of: dt.date) -> int:
     school_folder_destroy(school.schema_name)  # any files a hold on the configuration kept
     school.schema_dropped_at = clock.now()
     school.save(update_fields=["schema_dropped_at"])
-    return tables + domains
+    keys = data_keys_destroy(school=school)
+    return tables + domains, {"backup_keys_destroyed": keys}
 
 
-DELETERS: dict[str, Callable[[str, dt.date], int]] = {
+# Each returns the records it deleted, or that and further fields of the deletion record.
+DELETERS: dict[str, Callable[[str, dt.date], int | tuple[int, dict]]] = {
     "tax_record": _delete_tax_record,
     "client_records": _delete_client_records,
     "prospect": _delete_prospect,
@@ -272,10 +277,11 @@ def _retention_run(*, as_of: dt.date, school_id: int | None, scope: str, progres
         if key not in done:
             with transaction.atomic():
                 count = DELETERS[item.record.kind](item.record.key, as_of)
+                count, detail = count if isinstance(count, tuple) else (count, {})
                 DeletionRecord.objects.create(
                     kind=item.record.kind, unit=item.record.key, school_id=item.record.client_id,
                     category=item.record.category, records_deleted=count, rule=item.rule,
-                    policy_version=POLICY_VERSION, due_on=item.due_on, run=run)
+                    policy_version=POLICY_VERSION, due_on=item.due_on, run=run, **detail)
             run.units_deleted += 1
             log.info("retention.deleted", kind=item.record.kind, unit=item.record.key, records=count)
         if after_each:

@@ -59,6 +59,8 @@ class DeletionRecord(models.Model):
     due_on = models.DateField()
     run = models.ForeignKey(RetentionRun, on_delete=models.PROTECT, related_name="deletions")
     executed_at = models.DateTimeField(default=clock.now)
+    backup_keys_destroyed = models.PositiveSmallIntegerField(
+        default=0, help_text="Backup data keys destroyed with the unit: every backup made with them is unreadable")
 
     class Meta:
         ordering = ["-executed_at", "-id"]

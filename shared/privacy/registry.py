@@ -152,7 +152,10 @@ REGISTRY: dict[str, ModelPolicy] = {
     "privacy.RetentionShortening": _policy(C.DEFAULT, other="school category months reason created_at"),
     "privacy.RetentionRun": _policy(C.DEFAULT, other="as_of started_at finished_at units_deleted"),
     "privacy.DeletionRecord": _policy(C.DEFAULT, other="kind unit school_id category records_deleted rule "
-                                                       "policy_version due_on run executed_at"),
+                                                       "policy_version due_on run executed_at backup_keys_destroyed"),
+    # a school's backup key, wrapped by the master key; destroyed with the school's schema
+    "backups.SchoolDataKey": _policy(C.CONTRACT, other="school wrapped_key master_key_id created_at destroyed_at "
+                                                       "destroyed_by"),
     # the vendor's accountability registers: free text about a breach or disclosure may name people
     "compliance.Breach": _policy(C.DEFAULT, personal="summary nature consequences measures ico_decision_reasoning "
                                                      "ico_delay_reason recorded_by_id",

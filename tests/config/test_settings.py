@@ -54,7 +54,8 @@ def test_production_refuses_debug():
 
 
 def test_production_turns_on_secure_cookies_hsts_and_ssl_redirect():
-    result = django_process(PRODUCTION="true", SECRET_KEY=GOOD_KEY, DEBUG=None, BASE_DOMAIN="pupiltracking.example")
+    result = django_process(PRODUCTION="true", SECRET_KEY=GOOD_KEY, DEBUG=None, BASE_DOMAIN="pupiltracking.example",
+                            BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
