@@ -38,7 +38,7 @@ PROBE_SQL = f"CREATE INDEX {PROBE_INDEX} ON pupils_pupil (surname, forename)"
 
 # Modules adding sections to this benchmark, run after SECTIONS; each has add_arguments(parser)
 # and sections(args, *, out) -> dict, whose figures are returned under the module's short name.
-SECTION_MODULES: list[str] = []
+SECTION_MODULES: list[str] = ["ops.benchmarks.fleet_capacity"]  # connections, memory, load
 
 
 def add_arguments(parser) -> None:

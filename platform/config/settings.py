@@ -107,7 +107,9 @@ else:
 DATABASES = {
     "default": {
         **_database,
-        "ENGINE": "django_tenants.postgresql_backend",
+        # django-tenants' backend, which also closes a connection once it has served
+        # DB_CONN_MAX_SCHOOLS schools (config/postgresql/base.py).
+        "ENGINE": "config.postgresql",
         # Bounded: a backend caches catalog entries for every school schema it touches.
         "CONN_MAX_AGE": int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         "CONN_HEALTH_CHECKS": True,
@@ -115,6 +117,20 @@ DATABASES = {
     }
 }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Time alone does not bound a connection's catalog cache (a busy connection serves hundreds of
+# schools a minute), so a connection is also closed after serving this many schools (0: no bound).
+DB_CONN_MAX_SCHOOLS = int(os.environ.get("DB_CONN_MAX_SCHOOLS", "100"))
+# What sits between the product and PostgreSQL: nothing ("direct") or PgBouncer in session mode.
+# A transaction-mode (or statement-mode) pooler hands each transaction to whichever server
+# connection is free, while django-tenants sets a school's search_path with a session-level SET of
+# its own, outside the transactions that follow: one school's queries could run in another's schema,
+# and leave their search_path behind for the next client. So it is refused (README, "Connection pooling").
+DB_POOL_MODE = os.environ.get("DB_POOL_MODE", "direct").strip().lower()
+if DB_POOL_MODE not in {"direct", "session"}:
+    raise ImproperlyConfigured(
+        f"DB_POOL_MODE={DB_POOL_MODE!r} is refused: only 'direct' or 'session' (PgBouncer pool_mode = session) "
+        "are safe, because each school's search_path is set per connection, not per transaction"
+    )
 
 if os.environ.get("REDIS_URL"):
     REDIS_URL = os.environ["REDIS_URL"]
@@ -299,8 +315,12 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.ShutdownNotifications",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         "config.broker.SchoolSchemaMiddleware",
+        "config.recycling.WorkerRecycleMiddleware",
     ],
 }
+# A worker process is replaced after this many messages, plus up to the jitter (0: never).
+WORKER_MAX_MESSAGES = int(os.environ.get("WORKER_MAX_MESSAGES", "1000"))
+WORKER_MAX_MESSAGES_JITTER = int(os.environ.get("WORKER_MAX_MESSAGES_JITTER", "100"))
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 # The scheduler holds a Redis lock, so a second scheduler started by mistake waits as a standby
 # (blocking forever) instead of firing jobs too; ops.scheduling also fires each period only once.
