@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django_tenants.utils import get_public_schema_name
 
 from shared.schools.models import School
@@ -41,9 +41,10 @@ def school_current() -> School:
 
 def schools_behind(*, fingerprint: str) -> list[tuple[int, str]]:
     """(id, schema name) of every school whose schema is not known to be at migration state
-    ``fingerprint``, in one query on ``public``: no school schema is opened."""
+    ``fingerprint``, or whose last migration did not succeed (it may have been for other code: a
+    deploy rolled back), in one query on ``public``: no school schema is opened."""
     return list(
-        School.objects.exclude(migration_fingerprint=fingerprint)
+        School.objects.filter(~Q(migration_fingerprint=fingerprint) | ~Q(migration_state=School.MigrationState.OK))
         .filter(schema_dropped_at__isnull=True).exclude(schema_name=get_public_schema_name())
         .order_by("id").values_list("id", "schema_name")
     )

@@ -141,6 +141,18 @@ def test_a_school_being_migrated_shows_the_maintenance_page_and_the_console_says
     assert "Migrating: the site shows the maintenance page" in client_page
 
 
+def test_a_school_left_failed_by_a_deploy_that_was_rolled_back_is_opened_and_its_site_reopens(oakfield):
+    School.objects.filter(pk=oakfield.school.pk).update(migration_state=School.MigrationState.FAILED,
+                                                        migration_error="pupils.9000_gone: InternalError: refused")
+
+    run = fleet.fleet_migrate(processes=0)
+
+    school = school_row(oakfield)
+    assert [(r.schema_name, r.applied) for r in run.results] == [(oakfield.school.schema_name, 0)]
+    assert (school.migration_state, school.migration_error) == ("ok", "")
+    assert host_client(oakfield.hostname).get("/accounts/login/").status_code == 200
+
+
 def test_refused_input_changes_nothing():
     template_before = tables(pool.TEMPLATE_SCHEMA)
 
