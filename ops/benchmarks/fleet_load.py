@@ -112,6 +112,10 @@ def schools_ensure(count: int, *, pupils: int = 30, out: TextIO | None = None, p
             encoded = encoded or password_hash()
             _SEEDED[subdomain] = school_seed(subdomain=subdomain, pupils=pupils, password_hash=encoded)
         schools.append(_SEEDED[subdomain])
+        if n % 50 == 0:
+            # This connection enters every school it provisions: left open, its catalog cache (and
+            # the cost of each later CREATE TABLE's cache invalidations) grows with the fleet.
+            connection.close()
         if out is not None and n % 50 == 0:
             out.write(f"\r  schools provisioned and filled: {n}/{count}")
             out.flush()

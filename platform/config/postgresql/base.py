@@ -1,8 +1,9 @@
 """django-tenants' backend, plus a bound on how many schools one connection serves.
 
 A PostgreSQL backend keeps catalog entries (relations, columns, indexes, functions) for every
-schema whose tables it has touched, about 1 MB per school schema, and frees them only when the
-connection closes. ``CONN_MAX_AGE`` bounds a connection by time, but a busy connection touches
+schema whose tables it has touched (0.33 MB per school for a pupil list and a pupil's page, more for
+a connection that touches more of a school's tables: README, "Benchmark: fleet") and frees them only
+when the connection closes. ``CONN_MAX_AGE`` bounds a connection by time, but a busy connection touches
 hundreds of schools within a minute. So each connection counts the distinct school schemas it has
 set as its ``search_path``, and once it has served ``DB_CONN_MAX_SCHOOLS`` of them it is closed at
 the next point where Django checks for obsolete connections: the end (or start) of a web request,
