@@ -30,9 +30,7 @@ log = structlog.get_logger("worker")
 
 class WorkerRecycleMiddleware(dramatiq.Middleware):
     def __init__(self):
-        self.limit = settings.WORKER_MAX_MESSAGES
-        if self.limit:
-            self.limit += random.randint(0, settings.WORKER_MAX_MESSAGES_JITTER)
+        self.limit = 0
         self.master_pid: int | None = None
         self.handled = 0
         self.signalled = False
@@ -40,6 +38,9 @@ class WorkerRecycleMiddleware(dramatiq.Middleware):
 
     def after_process_boot(self, broker):
         self.master_pid = os.getppid()
+        # Drawn here, in each worker process after dramatiq has re-seeded its random generator.
+        if settings.WORKER_MAX_MESSAGES:
+            self.limit = settings.WORKER_MAX_MESSAGES + random.randint(0, settings.WORKER_MAX_MESSAGES_JITTER)
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         self._count()
