@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from shared import clock
 from shared.billing.models import Payment
@@ -15,15 +14,6 @@ from shared.schools.models import School
 
 # HTML date inputs take ISO dates whatever the locale (en-GB would render 28/11/2026, which they drop).
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-
-
-def service_errors_to_form(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field where the form has one."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class MultipleFileInput(forms.ClearableFileInput):

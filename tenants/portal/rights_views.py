@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from shared import clock
+from shared.forms import service_errors_to_form
 from shared.privacy import requests as states
 from shared.privacy.deadlines import MAX_EXTENSION_MONTHS
 from shared.technical.services import Actor
@@ -89,8 +90,7 @@ def request_list(request):
                 requester_email=data["requester_email"], details=data["details"], received_on=data["received_on"],
                 subject=_subject(data["subject"]))
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, f"{created} recorded.")
             return redirect("rights_request", request_id=created.pk)
@@ -235,8 +235,7 @@ def consents(request):
                                     pupil=subject if isinstance(subject, Pupil) else None,
                                     parent=subject if isinstance(subject, ParentCarer) else None)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, "Consent recorded.")
             return redirect("consents")

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 
 from shared import clock
+from shared.forms import service_errors_to_form
 from tenants.assessment import charts
 from tenants.assessment import selectors as assessment
 from tenants.assessment.models import Aspect, Subject
@@ -207,8 +208,7 @@ def users(request):
         try:
             invited = user_invite(inviter=request.user, **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            service_errors_to_form(form, error)
         else:
             uidb64, token = user_set_password_token(user=invited)
             link = request.build_absolute_uri(reverse("set_password", kwargs={"uidb64": uidb64, "token": token}))
@@ -279,11 +279,6 @@ class DocumentForm(forms.Form):
     file = forms.FileField(help_text="PDF, Office or OpenDocument, image, text or CSV; at most 10 MB.")
 
 
-def _form_errors(form: forms.Form, error: ValidationError) -> None:
-    for field, errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 @role_required(User.Role.SCHOOL_ADMIN)
 def school_settings(request):
     """Branding and the school's documents: its configuration files."""
@@ -299,7 +294,7 @@ def school_settings(request):
                                             logo=branding_form.cleaned_data["logo"],
                                             remove_logo=branding_form.cleaned_data["remove_logo"])
             except ValidationError as error:
-                _form_errors(branding_form, error)
+                service_errors_to_form(branding_form, error)
             else:
                 messages.success(request, "Branding saved.")
                 return redirect("school_settings")
@@ -310,7 +305,7 @@ def school_settings(request):
                 configuration.document_upload(user=request.user, title=document_form.cleaned_data["title"],
                                               upload=document_form.cleaned_data["file"])
             except ValidationError as error:
-                _form_errors(document_form, error)
+                service_errors_to_form(document_form, error)
             else:
                 messages.success(request, "Document uploaded.")
                 return redirect("school_settings")

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 
-from console.forms import service_errors_to_form
+from shared.forms import service_errors_to_form
 
 PAGE_SIZE = 25
 

@@ -13,6 +13,7 @@ from console.views import page_of, saved
 from shared import clock
 from shared.billing import selectors, services
 from shared.billing.models import Invoice
+from shared.forms import service_errors_to_form
 from shared.clients.selectors import access_school
 
 
@@ -45,7 +46,7 @@ def invoice_new(request, school_id: int):
             invoice = services.invoice_issue(actor=request.actor, school=school,
                                              lines=[services.LineInput(**line) for line in filled], **form.cleaned_data)
         except ValidationError as error:
-            f.service_errors_to_form(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, f"Invoice {invoice.number} issued.")
             return redirect("invoice_detail", invoice_id=invoice.pk)

@@ -101,3 +101,4 @@ def test_a_consent_is_recorded_and_withdrawn_on_the_consents_page(oakfield, pass
     with schema_context(oakfield.school.schema_name):
         assert Consent.objects.get(pk=consent.pk).withdrawn_on is not None
     assert admin.post("/rights/consents/", {"subject": "", "purpose": "x", "given_on": "2026-09-01"}).status_code == 200
+
