@@ -292,8 +292,11 @@ def _withhold(plan: _Plan, counts: ImportCounts) -> None:
 
     school = school_current()
     erased = {label: erased_digests(school, label) for label in ("pupils.Pupil", "pupils.ParentCarer")}
-    gone_pupils = {xid for xid in plan.pupils if xporter_digest(school.schema_name, xid) in erased["pupils.Pupil"]}
-    gone_parents = {xid for xid in plan.parents if xporter_digest(school.schema_name, xid) in erased["pupils.ParentCarer"]}
+    # A digest per incoming row only when the school has erased someone of that kind.
+    gone_pupils = {xid for xid in plan.pupils if xporter_digest(school.schema_name, xid) in erased["pupils.Pupil"]} \
+        if erased["pupils.Pupil"] else set()
+    gone_parents = {xid for xid in plan.parents if xporter_digest(school.schema_name, xid) in erased["pupils.ParentCarer"]} \
+        if erased["pupils.ParentCarer"] else set()
     held_pupils = set(Pupil.objects.filter(Q(processing_restricted=True) | Q(processing_objected=True))
                       .exclude(xporter_id=None).values_list("xporter_id", flat=True))
     held_parents = set(ParentCarer.objects.filter(Q(processing_restricted=True) | Q(processing_objected=True))
