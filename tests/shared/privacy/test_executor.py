@@ -189,7 +189,8 @@ def test_a_hold_on_one_pupil_keeps_only_that_pupil(oakfield):
     with schema_context(oakfield.school.schema_name):
         kept = Pupil.objects.create(forename="K", surname="Ept", on_roll=False, leaving_date=dt.date(2020, 1, 1))
         gone = Pupil.objects.create(forename="G", surname="One", on_roll=False, leaving_date=dt.date(2020, 1, 1))
-    LegalHold.objects.create(reason="Safeguarding review", owner="dpo", person=f"pupil:{oakfield.school.pk}:{kept.pk}")
+    LegalHold.objects.create(reason="Safeguarding review", owner="dpo", person=f"pupil:{oakfield.school.pk}:{kept.pk}",
+                             starts_on=dt.date(2026, 1, 1))
 
     retention_run(as_of=dt.date(2026, 11, 28), school_id=oakfield.school.pk, scope="school")
 
