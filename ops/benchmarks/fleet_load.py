@@ -48,6 +48,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
+from shared import clock
 from shared.schools import pool
 from shared.schools.models import School
 from shared.schools.services import school_provision
@@ -130,7 +131,7 @@ def school_seed(*, subdomain: str, pupils: int, password_hash: str) -> LoadSchoo
                                    admin_email=f"head@{subdomain}.example")
     schema = provisioned.school.schema_name
     marker = f"Lm-{schema}"
-    today = dt.date.today()
+    today = clock.today()
     with transaction.atomic(), schema_context(schema):
         head = User.objects.get(email=provisioned.admin_email)
         head.full_name = f"Head {marker}"

@@ -4,7 +4,6 @@ objection, consent withdrawal)."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 from django import forms
 from django.conf import settings
@@ -198,7 +197,7 @@ def export_download(request, token: str):
     except services.ExportUnavailable as error:
         return render(request, "portal/rights_export_gone.html", {"reason": str(error)}, status=410)
     response = HttpResponse(content, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="access-export-{link.request_id}-{dt.date.today():%Y%m%d}.zip"'
+    response["Content-Disposition"] = f'attachment; filename="access-export-{link.request_id}-{clock.today():%Y%m%d}.zip"'
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
