@@ -60,3 +60,13 @@ def committed(schema_name: str = "public"):
             yield cursor
     finally:
         own.close()
+
+
+def rows_written() -> int:
+    """Rows inserted, updated or deleted so far in the test's transaction, in every schema (PostgreSQL's
+    own per-transaction counters): equal before and after shows that a refused request wrote nothing."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")
+        return int(cursor.fetchone()[0])

@@ -10,6 +10,7 @@ import uuid
 
 import structlog
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.db import connection
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -55,6 +56,27 @@ class SchoolRoutingMiddleware(TenantMainMiddleware):
     def no_tenant_found(self, request, hostname):
         request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
         return render(request, "404.html", {"unknown_host": True}, status=404)
+
+
+class RefuseNulMiddleware:
+    """Refuses (400) a request whose path, query string or form fields hold a NUL character. No page
+    means one, PostgreSQL cannot store or compare one in text, and refusing here keeps every view from
+    having to know."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "") or any(
+                "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            raise BadRequest("The address holds a character that is not allowed (NUL).")
+        if request.method == "POST" and request.content_type in _FORM_TYPES and any(
+                "\x00" in key or "\x00" in value for key, values in request.POST.lists() for value in values):
+            raise BadRequest("The form holds a character that is not allowed (NUL).")
+        return self.get_response(request)
+
+
+_FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 class RequestLogContextMiddleware:

@@ -68,3 +68,5 @@ urlpatterns = [
          name="support_pupil_detail"),
     path("console/raw/", raw_data_site.urls),
 ]
+
+handler400 = "config.errors.bad_request"

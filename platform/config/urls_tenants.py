@@ -33,3 +33,5 @@ urlpatterns = [
     path("accounts/set-password/done/", views.SetPasswordDoneView.as_view(), name="set_password_done"),
     path("accounts/set-password/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set_password"),
 ]
+
+handler400 = "config.errors.bad_request"
