@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from shared import clock
 from shared.clients import services
 from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
 from shared.clients.selectors import current_contract
@@ -122,7 +123,9 @@ def test_cancelling_before_the_start_is_refused(actor):
 
 def test_correspondence_keeps_the_contacts_last_interaction(actor, oakfield):
     contact = oakfield.school.contacts.first()
-    when = dt.datetime(2030, 1, 15, 10, 30, tzinfo=dt.timezone.utc)
+    contact.last_interaction_at = clock.now() - dt.timedelta(days=60)
+    contact.save()
+    when = (clock.now() - dt.timedelta(days=1)).replace(microsecond=0)
 
     services.correspondence_record(actor=actor, school=oakfield.school, contact=contact, direction="out",
                                    channel="phone", subject="Renewal call", occurred_at=when)
