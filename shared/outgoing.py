@@ -3,8 +3,8 @@ TLS 1.2 or newer with the certificate verified, and in production never plain HT
 
 The floor is set here rather than left to each library's default (urllib3 2 and Python 3.11
 agree today, yet smtplib given no context checks no certificate at all), so one place says it
-for every client: an HTTP client mounts ``OutgoingHTTPSAdapter`` (``outgoing_session()``), an
-SMTP client (Django's EmailBackend, through its ``ssl_context``) takes ``outgoing_ssl_context()``."""
+for every client: an HTTP client mounts ``OutgoingHTTPSAdapter`` (``outgoing_session()``), mail
+goes through ``OutgoingEmailBackend`` (Django's SMTP backend given ``outgoing_ssl_context()``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.core.mail.backends.smtp import EmailBackend
+from django.utils.functional import cached_property
 from requests.adapters import HTTPAdapter
 
 MINIMUM_TLS_VERSION = ssl.TLSVersion.TLSv1_2
@@ -72,3 +74,22 @@ def outgoing_session(*, max_retries=0) -> requests.Session:
     session.mount("https://", OutgoingHTTPSAdapter(max_retries=max_retries))
     session.mount("http://", _PlainHTTPRefused() if settings.PRODUCTION else HTTPAdapter(max_retries=max_retries))
     return session
+
+
+class OutgoingEmailBackend(EmailBackend):
+    """Django's SMTP backend under this policy: STARTTLS (EMAIL_USE_TLS) or implicit TLS
+    (EMAIL_USE_SSL) with ``outgoing_ssl_context()``; in production, neither is refused before
+    connecting, as mail would otherwise cross the network readable."""
+
+    @cached_property
+    def ssl_context(self):
+        context = outgoing_ssl_context()
+        if self.ssl_certfile or self.ssl_keyfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        return context
+
+    def open(self):
+        if settings.PRODUCTION and not (self.use_tls or self.use_ssl):
+            raise InsecureConnectionRefused(f"mail to {self.host}: set EMAIL_USE_TLS or EMAIL_USE_SSL; "
+                                            f"in production every outgoing connection uses TLS")
+        return super().open()
