@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django.test.testcases import LiveServerThread, _StaticFilesHandler
 
 from shared.redis_client import redis_client
@@ -27,10 +28,17 @@ BODY_LIMIT = 12 * 1024 * 1024  # client_max_body_size 12m
 _HIDDEN = re.compile(rb'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
+# What production sets (platform/config/settings.py): the product believes the proxy's
+# X-Forwarded-Proto, redirects what is not https, and sends an HSTS header of its own.
+AS_IN_PRODUCTION = override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+                                     SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=365 * 24 * 3600,
+                                     SECURE_HSTS_INCLUDE_SUBDOMAINS=True)
+
+
 @pytest.fixture(scope="module")
 def edge(django_db_blocker, django_db_setup):
-    """nginx in front of a live server of the product, for the whole module."""
-    with django_db_blocker.unblock():
+    """nginx in front of a live server of the product set up as in production, for the whole module."""
+    with django_db_blocker.unblock(), AS_IN_PRODUCTION:
         thread = LiveServerThread("127.0.0.1", static_handler=_StaticFilesHandler, port=0)
         thread.daemon = True
         thread.start()
@@ -93,7 +101,9 @@ def test_tls_1_2_and_1_3_serve_the_vendors_host_and_each_school_with_hsts(edge, 
         for host, path, text in pages:
             agreed, response, body = get(edge, host, path, version=version)
 
+            # 200, not the product's redirect to https: it was told the scheme
             assert (agreed, response.status) == (name, 200)
+            # one header, the proxy's: the product's own copy is dropped
             assert response.headers.get_all("Strict-Transport-Security") == [HSTS]
             assert text.encode() in body  # the host reached the product: each school gets its own site
     assert [row[:4] for row in visits()] == [(host, path, "GET", 200) for host, path, _ in pages] * 2
