@@ -147,6 +147,10 @@ CACHES = {
     }
 }
 
+# Mail (none is sent yet) follows the outgoing TLS policy; in production it needs EMAIL_USE_TLS or
+# EMAIL_USE_SSL (shared/outgoing.py).
+EMAIL_BACKEND = "shared.outgoing.OutgoingEmailBackend"
+
 # --- Tenancy ----------------------------------------------------------------------------------
 
 SHARED_APPS = [

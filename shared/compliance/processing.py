@@ -145,6 +145,9 @@ SECURITY_MEASURES: tuple[SecurityMeasure, ...] = (
     SecurityMeasure("All communication with our servers encrypted in transit (TLS 1.2)", "privacy notice"),
     SecurityMeasure("In production: HTTPS only (plain HTTP redirected), HSTS for a year including subdomains, "
                     "secure cookies", "the product"),
+    SecurityMeasure("The reverse proxy accepts TLS 1.2 and 1.3 only (older versions are refused in the handshake); "
+                    "the product's own connections out (Xporter) need TLS 1.2 or newer with the certificate checked, "
+                    "and HTTPS in production", "the product"),
     SecurityMeasure("Operators sign in with a password and a time-based one-time code (TOTP); each console screen "
                     "is open only to the roles that need it", "the product"),
     SecurityMeasure("Repeated failed sign-ins are refused for a while, per account and per IP address", "the product"),

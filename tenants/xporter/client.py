@@ -7,6 +7,8 @@
   rows that went away arrive in ``{Table}_deleted``.
 - Errors can arrive with HTTP 200 and an ``ExceptionMessage``; 5xx answers are retried with
   exponential backoff (urllib3's Retry) before the client gives up.
+- Its connections follow the outgoing policy (``shared.outgoing``): TLS 1.2 or newer, and in
+  production an http:// base URL is refused before anything is sent.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from shared import clock
+from shared.outgoing import InsecureConnectionRefused, outgoing_session, outgoing_url_check
 
 TOKEN_RENEW_MARGIN = dt.timedelta(seconds=60)
 TABLE_OF = {"assessmentresults": "AssessmentResults", "assessmentstructure": "AssessmentStructure"}
@@ -41,16 +43,19 @@ class XporterResult:
 class XporterClient:
     def __init__(self, *, base_url: str, estab: str, relying_party: str, password: str, third_party_id: str = "",
                  timeout: float = 60, retries: int = 4, backoff: float = 0.5):
+        try:
+            outgoing_url_check(base_url, service="Xporter")
+        except InsecureConnectionRefused as refusal:
+            raise XporterError(str(refusal)) from None
         self.base_url = base_url.rstrip("/")
         self.estab = estab
         self._credentials = {"estab": estab, "relyingParty": relying_party, "password": password,
                              "thirdpartyid": third_party_id}
         self.timeout = timeout
-        self.session = requests.Session()
         retry = Retry(total=retries, backoff_factor=backoff, status_forcelist=(500, 502, 503, 504),
                       allowed_methods=frozenset({"GET", "POST"}), raise_on_status=False)
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+        # TLS 1.2+, certificate checked; in production no plain HTTP, next-page links included.
+        self.session = outgoing_session(max_retries=retry)
         self._token: str | None = None
         self._token_expires: dt.datetime | None = None
 

@@ -14,7 +14,8 @@ from shared.compliance import processing
 from shared.privacy.registry import REGISTRY, RULES, Category
 
 pytestmark = pytest.mark.django_db
-NOTICE = Path(__file__).resolve().parents[3] / "shared" / "compliance" / "notice" / "privacy-notice-v1.txt"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+NOTICE = REPO_ROOT / "shared" / "compliance" / "notice" / "privacy-notice-v1.txt"
 EXPECTED_HEADER = ["role", "controller", "purpose", "notice_data_types", "lawful_basis", "data_category",
                    "category_lawful_basis", "data_subjects", "personal_data_fields", "retention", "recipients",
                    "sub_processors", "transfers_outside_uk", "security_measures", "source"]
@@ -71,6 +72,9 @@ def test_no_transfers_outside_the_uk_and_the_notices_security_measures():
     assert {row.transfers_outside_uk for row in rows} == {processing.TRANSFERS}
     measures = " ".join(m.measure for m in processing.SECURITY_MEASURES)
     assert "TLS 1.2" in measures and "one-time code (TOTP)" in measures and "PostgreSQL schema" in measures
+    # What the proxy is told (tests/ops/test_nginx.py shows it doing so)
+    assert "accepts TLS 1.2 and 1.3 only" in measures
+    assert "    ssl_protocols TLSv1.2 TLSv1.3;\n" in (REPO_ROOT / "ops" / "nginx" / "pupiltrack.conf").read_text()
 
 
 def test_a_processor_record_per_school(oakfield, riverside):
