@@ -94,7 +94,9 @@ def home(request):
     return render(request, "portal/dashboard.html", {
         "school": request.tenant,
         "groups": pupils.groups_visible_to(user).filter(kind=Group.Kind.TEACHING),
-        "users": user_list(),
+        # Only a school admin sees the school's accounts: a teacher has no need of parents' and pupils'
+        # names and emails.
+        "users": user_list() if user.role == User.Role.SCHOOL_ADMIN else None,
         "requests_overdue": overdue, "requests_near": near,
     })
 
