@@ -206,6 +206,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "shared.submit_once.SubmitOnceMiddleware",  # every POST spends its form's token once
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "config.middleware.RequestLogContextMiddleware",
@@ -229,6 +230,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.configuration.context_processors.branding",
             ],
+            "builtins": ["shared.submit_once"],  # {% submit_once_token %} in every POST form
         },
     }
 ]
