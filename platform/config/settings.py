@@ -317,6 +317,9 @@ STATICFILES_DIRS = [PLATFORM_DIR / "static"]
 # Schools' configuration files (logos, uploaded documents): one folder per school schema, deleted
 # whole by retention. Kept out of the checkout's tracked files (``.local/`` is ignored).
 SCHOOL_FILES_ROOT = Path(os.environ.get("SCHOOL_FILES_ROOT", BASE_DIR / ".local" / "school-files"))
+# The vendor's own files (correspondence attachments): like the schools', outside the code, random
+# names, served only through the console to operators whose role may see them.
+VENDOR_FILES_ROOT = Path(os.environ.get("VENDOR_FILES_ROOT", BASE_DIR / ".local" / "vendor-files"))
 # An access export's one-time link stays valid this many days.
 EXPORT_LINK_DAYS = int(os.environ.get("EXPORT_LINK_DAYS", "7"))
 STORAGES = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -173,3 +174,16 @@ def complaint_detail(request, complaint_id: int):
         return redirect("complaint_detail", complaint_id=complaint.pk)
     return render(request, "console/complaint_detail.html", {"complaint": complaint, "form": form})
 
+
+
+@console_view("correspondence")
+def correspondence_attachment(request, school_id: int, attachment_id: int):
+    """A correspondence attachment, as a download (never shown inline), to operators whose role may
+    open the client's correspondence. Not cached (the NoStoreMiddleware)."""
+    attachment = selectors.access_attachment(school=selectors.access_school(school_id), attachment_id=attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("That file is no longer kept.") from None
+    return FileResponse(handle, as_attachment=True, filename=attachment.name,
+                        content_type=attachment.content_type or "application/octet-stream")
