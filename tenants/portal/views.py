@@ -231,6 +231,8 @@ def data_import(request):
         try:
             document = json.load(request.FILES["file"])
             run = xporter_file_import(document=document)
+        except RecursionError:  # nested deeper than the parser goes: no export is shaped so
+            messages.error(request, "Nothing was imported: the file is not an Xporter export (nested too deeply).")
         except (ValueError, ImportRejected) as error:
             messages.error(request, f"Nothing was imported: {error}")
         else:
