@@ -216,3 +216,41 @@ def test_a_console_post_without_a_token_is_refused_and_saves_nothing(oakfield):
 
     assert response.status_code == 400
     assert Contact.objects.count() == before
+
+
+SIGN_IN_VIEWS = {"login", "logout", "set_password"}  # a second submission does no harm (shared.submit_once)
+
+
+def _every_path(urlconf: str) -> dict[str, str]:
+    from django.urls import URLPattern, get_resolver, reverse
+
+    paths = {}
+    for pattern in get_resolver(urlconf).url_patterns:
+        if isinstance(pattern, URLPattern):  # the raw data view (an include) changes nothing and has no forms
+            kwargs = {name: 1 if converter.regex == "[0-9]+" else "x"
+                      for name, converter in pattern.pattern.converters.items()}
+            paths[pattern.name] = reverse(pattern.name, urlconf=urlconf, kwargs=kwargs)
+    return paths
+
+
+def test_every_view_of_both_sites_refuses_a_post_without_a_token(oakfield, password):
+    from django.conf import settings
+
+    from shared.operators.models import Operator
+    from tests.helpers import console_client
+
+    operator = console_client(Operator.Role.ADMINISTRATOR)
+    head = signed_in_head(oakfield, password)
+    sites = [(operator, _every_path(settings.PUBLIC_SCHEMA_URLCONF)), (head, _every_path(settings.ROOT_URLCONF))]
+
+    refused, let_through = [], []
+    for client, paths in sites:
+        for name, path in paths.items():
+            if name in SIGN_IN_VIEWS:
+                continue
+            response = client.post(path, {}, form_token=False)
+            (refused if response.status_code == 400 and response.content.decode() == MISSING_TOKEN_MESSAGE
+             else let_through).append(name)
+
+    assert let_through == []
+    assert len(refused) > 60
