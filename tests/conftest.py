@@ -28,6 +28,7 @@ def pytest_configure(config):
     settings.CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
     # Schools' uploaded files: a folder of this run's own (the database rolls back; the disk does not).
     settings.SCHOOL_FILES_ROOT = Path(tempfile.mkdtemp(prefix="pupiltrack-test-files-"))
+    settings.VENDOR_FILES_ROOT = Path(tempfile.mkdtemp(prefix="pupiltrack-test-vendor-files-"))
 
 
 @pytest.fixture(scope="session")

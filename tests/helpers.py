@@ -12,13 +12,28 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ops.demo import DEMO_OPERATORS, DEMO_PASSWORD
+from shared.submit_once import FORM_TOKEN_FIELD, new_form_token
 
 _FORM_TOKEN = re.compile(rb'name="form_token" value="([0-9a-f]{32})"')
 
 
-def host_client(host: str, **kwargs) -> Client:
+class FormClient(Client):
+    """Posts a form as a browser posts a rendered one: with a fresh submit-once token, unless the
+    test gives its own (or ``form_token=False``, to post none). Every POST form of every template
+    carries the token (tests/shared/test_submit_once.py checks them all)."""
+
+    def post(self, path, data=None, content_type=None, *args, form_token: bool = True, **kwargs):
+        if form_token and content_type is None and (data is None or isinstance(data, dict)) \
+                and FORM_TOKEN_FIELD not in (data or {}):
+            data = {**(data or {}), FORM_TOKEN_FIELD: new_form_token()}
+        if content_type is not None:
+            kwargs["content_type"] = content_type
+        return super().post(path, data, *args, **kwargs)
+
+
+def host_client(host: str, **kwargs) -> FormClient:
     """A test client whose requests go to ``host``, as a browser's would."""
-    return Client(HTTP_HOST=host, **kwargs)
+    return FormClient(HTTP_HOST=host, **kwargs)
 
 
 def current_code(email: str) -> str:

@@ -1,6 +1,7 @@
 """Web middleware: route each request to its school (or the vendor's public host), close the
-sites of cancelled schools, show the maintenance page of a school being migrated; bind the log
-context for the request; queue its visit-log row."""
+sites of cancelled schools, show the maintenance page of a school being migrated; refuse a body
+larger than its view allows; keep signed-in pages out of caches; bind the log context for the
+request; queue its visit-log row."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.db import connection
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from shared import clock
@@ -77,6 +79,57 @@ class RefuseNulMiddleware:
 
 
 _FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses, with a 413 page naming the limit, a request whose declared Content-Length is over
+    what its view accepts (REQUEST_MAX_UPLOAD_BYTES for the REQUEST_UPLOAD_VIEWS, REQUEST_MAX_BYTES
+    otherwise), before any of the body is read. Placed right after the school routing, which
+    chooses the URLconf the view is looked up in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0  # Django reads a body of unknown length as empty
+        limit = self.limit_for(request) if declared > settings.REQUEST_MAX_BYTES else settings.REQUEST_MAX_BYTES
+        if declared > limit:
+            log.info("http.request_too_large", declared_bytes=declared, limit_bytes=limit)
+            return render(request, "413.html", {"limit": _megabytes(limit), "size": _megabytes(declared)}, status=413)
+        return self.get_response(request)
+
+    @staticmethod
+    def limit_for(request) -> int:
+        try:
+            match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
+        except Resolver404:
+            return settings.REQUEST_MAX_BYTES
+        return settings.REQUEST_MAX_UPLOAD_BYTES if match.url_name in settings.REQUEST_UPLOAD_VIEWS \
+            else settings.REQUEST_MAX_BYTES
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response to a signed-in user (their pages and files hold
+    personal data: no browser or proxy may keep a copy), unless the view chose its own caching (the
+    school's logo and colours). Static files are served before this runs and keep their caching;
+    the one-time access-export download, which needs no sign-in, sets no-store itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response
 
 
 class RequestLogContextMiddleware:

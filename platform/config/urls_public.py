@@ -24,6 +24,8 @@ urlpatterns = [
     path("console/clients/<int:school_id>/contacts/new/", clients.contact_edit, name="contact_new"),
     path("console/clients/<int:school_id>/contacts/<int:contact_id>/", clients.contact_edit, name="contact_edit"),
     path("console/clients/<int:school_id>/correspondence/new/", clients.correspondence_new, name="correspondence_new"),
+    path("console/clients/<int:school_id>/attachments/<int:attachment_id>/", clients.correspondence_attachment,
+         name="correspondence_attachment"),
     path("console/clients/<int:school_id>/complaints/new/", clients.complaint_new, name="complaint_new"),
     path("console/clients/<int:school_id>/invoices/new/", billing.invoice_new, name="invoice_new"),
     path("console/complaints/", clients.complaint_list, name="complaint_list"),

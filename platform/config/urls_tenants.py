@@ -28,6 +28,7 @@ urlpatterns = [
     path("support/", support_views.support_access, name="support_access"),
     path("documents/<int:document_id>/", views.document_download, name="document_download"),
     path("branding/logo/", views.branding_logo, name="branding_logo"),
+    path("branding/theme.css", views.branding_theme, name="branding_theme"),
     path("accounts/login/", views.SchoolLoginView.as_view(), name="login"),
     path("accounts/logout/", views.SchoolLogoutView.as_view(), name="logout"),
     path("accounts/set-password/done/", views.SetPasswordDoneView.as_view(), name="set_password_done"),

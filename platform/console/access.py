@@ -1,23 +1,18 @@
 """Who may open which console screen, and the guards every console view goes through.
 
 Operators sign in with a password and a one-time code; each screen names the roles allowed on it
-and every view checks it (the navigation only hides what a role cannot open)."""
+and every view checks it (the navigation only hides what a role cannot open). Every POST also spends its
+form's submit-once token (``shared.submit_once``, for both sites)."""
 
 from __future__ import annotations
 
-import uuid
 from functools import wraps
 
-from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest
-from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from shared.operators.models import Operator
 from shared.operators.selectors import operator_for_user
-from shared.redis_client import key, redis_client
 from shared.technical.services import Actor
 
 R = Operator.Role
@@ -75,38 +70,3 @@ def console_view(screen: str):
         return wrapper
 
     return decorator
-
-
-FORM_TOKEN_FIELD = "form_token"
-_FORM_TOKEN_TTL = 24 * 3600
-
-
-def new_form_token() -> str:
-    return uuid.uuid4().hex
-
-
-def submit_once(view):
-    """Refuse a second submission of the same rendered form (a double click, a reload, the back
-    button): each form carries a fresh token, spent atomically in Redis when it is posted. A
-    submission that fails validation gives its token back, so the corrected form can be sent."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method != "POST":
-            return view(request, *args, **kwargs)
-        token = request.POST.get(FORM_TOKEN_FIELD, "")
-        if len(token) != 32:
-            return HttpResponseBadRequest("This form is missing its submission token; reload the page.")
-        spent = key("form-token", token)
-        if not redis_client().set(spent, "1", nx=True, ex=_FORM_TOKEN_TTL):
-            messages.warning(request, "That form was already submitted, so nothing was saved a second time.")
-            back = request.headers.get("Referer", "")
-            if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-                back = request.get_full_path()  # a POST-only action has no page of its own: the form's page
-            return redirect(back)
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200:  # re-rendered with errors: nothing was saved
-            redis_client().delete(spent)
-        return response
-
-    return wrapper

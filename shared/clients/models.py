@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from shared import clock
+from shared.files import RootedFileStorage, random_name
 from shared.schools.models import School
 
 
@@ -111,11 +112,29 @@ class Correspondence(models.Model):
         return self.subject
 
 
+class VendorFileStorage(RootedFileStorage):
+    """The vendor's own files (correspondence attachments), under ``VENDOR_FILES_ROOT``."""
+
+    root_setting = "VENDOR_FILES_ROOT"
+
+
+vendor_files = VendorFileStorage()
+
+
+def attachment_upload_to(instance: CorrespondenceAttachment, filename: str) -> str:
+    """``correspondence/<school id>/<random>.<ext>``: one folder per client, the name in the row only."""
+    return random_name(f"correspondence/{instance.correspondence.school_id}", filename)
+
+
 class CorrespondenceAttachment(models.Model):
+    """A file sent or received with a letter or email; checked by its content, served only by the
+    console's attachment view, and deleted (file first) with its correspondence."""
+
     correspondence = models.ForeignKey(Correspondence, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="correspondence/%Y/%m/")
+    file = models.FileField(upload_to=attachment_upload_to, storage=vendor_files)
     name = models.CharField(max_length=255)
     size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=100, blank=True)
 
     def __str__(self) -> str:
         return self.name

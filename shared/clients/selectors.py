@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from shared.clients.models import Complaint, Contact, Contract
+from shared.clients.models import Complaint, Contact, Contract, CorrespondenceAttachment
 from shared.schools.models import School
 
 
@@ -67,3 +67,9 @@ def dashboard_counts() -> dict[str, int]:
         "overdue_invoices": invoices_overdue().count(),
         "open_complaints": Complaint.objects.filter(status__in=Complaint.OPEN_STATUSES).count(),
     }
+
+
+def access_attachment(*, school: School, attachment_id: int) -> CorrespondenceAttachment:
+    """One of ``school``'s correspondence attachments (404 for another school's)."""
+    return get_object_or_404(CorrespondenceAttachment.objects.select_related("correspondence"),
+                             pk=attachment_id, correspondence__school=school)

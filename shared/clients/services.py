@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -21,7 +22,9 @@ from shared.clients.models import (
     Contract,
     Correspondence,
     CorrespondenceAttachment,
+    vendor_files,
 )
+from shared.files import DOCUMENT_TYPES_TEXT, document_type
 from shared.schools.models import School
 from shared.schools.services import ProvisionedSchool, ProvisioningRefused, school_provision
 from shared.technical.models import ChangeLogEntry
@@ -174,23 +177,47 @@ def contact_update(*, actor: Actor, contact: Contact, **changes) -> Contact:
     return contact
 
 
-@transaction.atomic
 def correspondence_record(*, actor: Actor, school: School, direction: str, channel: str, subject: str,
                           body: str = "", contact: Contact | None = None, occurred_at: dt.datetime | None = None,
                           attachments: Sequence[UploadedFile] = ()) -> Correspondence:
-    """Record a letter, email, call or meeting, and keep the contact's last-interaction date."""
+    """Record a letter, email, call or meeting with its attachments, and keep the contact's
+    last-interaction date. Every attachment is checked (size, and type by its content) before
+    anything is written; files written for a record that then fails to save are removed again."""
     if contact is not None and contact.school_id != school.pk:
         raise ValidationError({"contact": "That contact belongs to another school."})
+    types = []
     for upload in attachments:
         if upload.size > MAX_ATTACHMENT_BYTES:
-            raise ValidationError({"attachments": f"{upload.name} is larger than 10 MB."})
+            raise ValidationError({"attachments": f"{upload.name} is larger than {MAX_ATTACHMENT_BYTES // 1048576} MB."})
+        types.append(document_type(upload))
+        if types[-1] is None:
+            raise ValidationError({"attachments": f"{upload.name} is not a type we keep: attach {DOCUMENT_TYPES_TEXT}."})
+    written: list[str] = []
+    try:
+        return _correspondence_save(actor=actor, school=school, contact=contact, attachments=list(zip(attachments, types)),
+                                    written=written, direction=direction, channel=channel, subject=subject, body=body,
+                                    occurred_at=occurred_at)
+    except BaseException:
+        for name in written:
+            vendor_files.delete(name)
+        raise
+
+
+@transaction.atomic
+def _correspondence_save(*, actor: Actor, school: School, contact: Contact | None, attachments, written: list[str],
+                         direction: str, channel: str, subject: str, body: str,
+                         occurred_at: dt.datetime | None) -> Correspondence:
     item = Correspondence(school=school, contact=contact, direction=direction, channel=channel,
                           subject=subject.strip(), body=body.strip(), occurred_at=occurred_at or clock.now(),
                           recorded_by_id=actor.user_id)
     item.full_clean()
     item.save()
-    for upload in attachments:
-        CorrespondenceAttachment.objects.create(correspondence=item, file=upload, name=upload.name[:255], size=upload.size)
+    for upload, content_type in attachments:
+        attachment = CorrespondenceAttachment(correspondence=item, name=upload.name[:255], size=upload.size,
+                                              content_type=content_type)
+        attachment.file.save(upload.name, upload, save=False)
+        written.append(attachment.file.name)
+        attachment.save()
     change_log_record(actor=actor, instance=item, action=CREATE,
                       fields=["school", "direction", "channel", "subject", "occurred_at"]
                       + (["contact"] if contact else []) + (["body"] if item.body else []))
@@ -199,6 +226,20 @@ def correspondence_record(*, actor: Actor, school: School, direction: str, chann
         contact.save(update_fields=["last_interaction_at"])
         change_log_record(actor=actor, instance=contact, action=UPDATE, fields=["last_interaction_at"])
     return item
+
+
+def attachment_files_destroy(*, school_id: int) -> int:
+    """Delete the files of every correspondence attachment of the client (their rows stay, for the
+    caller to delete with the correspondence), and the client's emptied folder. Returns how many
+    files there were."""
+    names = list(CorrespondenceAttachment.objects.filter(correspondence__school_id=school_id)
+                 .exclude(file="").values_list("file", flat=True))
+    for name in names:
+        vendor_files.delete(name)
+    folder = Path(vendor_files.location) / "correspondence" / str(school_id)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    return len(names)
 
 
 @transaction.atomic

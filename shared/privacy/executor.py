@@ -21,6 +21,7 @@ from shared import clock, locks
 from shared.locks import advisory_lock
 from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
 from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
+from shared.clients.services import attachment_files_destroy
 from shared.marketing.models import Prospect
 from shared.privacy.models import DeletionRecord, LegalHold, RetentionRun, RetentionShortening
 from shared.privacy.registry import Category
@@ -134,7 +135,11 @@ def _delete_tax_record(unit: str, as_of: dt.date) -> int:
 
 
 def _delete_client_records(unit: str, as_of: dt.date) -> int:
+    """The client's correspondence (its attachments' files first, as for the school's configuration
+    files: a failed unit leaves rows naming missing files, which the rerun deletes, never files no
+    row names), complaints, contacts and accounts."""
     school_id = int(unit.split(":")[1])
+    attachment_files_destroy(school_id=school_id)
     total = 0
     for model in (Correspondence, Complaint, Contact, ClientAccount):
         total += model.objects.filter(school_id=school_id).delete()[0]

@@ -84,7 +84,7 @@ REGISTRY: dict[str, ModelPolicy] = {
     "clients.ClientAccount": _policy(C.CONTRACT, personal="email full_name registered_at", other="school"),
     "clients.Correspondence": _policy(C.CONTRACT, personal="contact subject body occurred_at recorded_by_id",
                                       other="school direction channel", about="contact"),
-    "clients.CorrespondenceAttachment": _policy(C.CONTRACT, personal="file name", other="correspondence size"),
+    "clients.CorrespondenceAttachment": _policy(C.CONTRACT, personal="file name", other="correspondence size content_type"),
     "clients.Complaint": _policy(C.CONTRACT, personal="contact summary details resolution",
                                  other="school kind status received_at resolved_at", about="contact"),
     "billing.Invoice": _policy(C.TAX, personal="notes", other="tax_year school number issued_on due_on status"),

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 
+from shared.files import DOCUMENT_TYPES_TEXT, IMAGE_SIGNATURES, document_type, sniff
 from shared.technical.models import ChangeLogEntry
 from shared.technical.services import Actor, change_log_record
 from tenants.configuration.models import Branding, SchoolDocument
@@ -18,30 +19,6 @@ from tenants.configuration.models import Branding, SchoolDocument
 LOGO_MAX_BYTES = 512 * 1024
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-# Recognised by their first bytes, not by the name or the browser's claim. No SVG: it can carry script.
-IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF87a": "image/gif", b"GIF89a": "image/gif"}
-DOCUMENT_SIGNATURES = {b"%PDF-": "application/pdf", b"PK\x03\x04": "application/zip"}  # zip: .docx, .xlsx, .odt
-
-
-def _sniff(upload: UploadedFile, signatures: dict[bytes, str]) -> str | None:
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    return next((kind for magic, kind in signatures.items() if head.startswith(magic)), None)
-
-
-def _document_type(upload: UploadedFile) -> str | None:
-    kind = _sniff(upload, DOCUMENT_SIGNATURES | IMAGE_SIGNATURES)
-    if kind is None and upload.name.lower().endswith((".txt", ".csv")):
-        upload.seek(0)
-        try:
-            upload.read().decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        finally:
-            upload.seek(0)
-        return "text/csv" if upload.name.lower().endswith(".csv") else "text/plain"
-    return kind
 
 
 def branding_get() -> Branding:
@@ -54,7 +31,7 @@ def branding_save(*, user, accent_colour: str, logo: UploadedFile | None = None,
         errors["accent_colour"] = "Give the colour as # and six hexadecimal digits, for example #1d4f91."
     logo_type = None
     if logo is not None:
-        logo_type = _sniff(logo, IMAGE_SIGNATURES)
+        logo_type = sniff(logo, IMAGE_SIGNATURES)
         if logo.size > LOGO_MAX_BYTES:
             errors["logo"] = f"The logo is {logo.size // 1024} KB; the most is {LOGO_MAX_BYTES // 1024} KB."
         elif logo_type is None:
@@ -93,11 +70,11 @@ def document_upload(*, user, title: str, upload: UploadedFile) -> SchoolDocument
         errors["title"] = "Give the document a title."
     elif len(title) > 200:
         errors["title"] = "The title can be at most 200 characters."
-    content_type = _document_type(upload)
+    content_type = document_type(upload)
     if upload.size > DOCUMENT_MAX_BYTES:
         errors["file"] = f"The file is {upload.size / 1048576:.1f} MB; the most is {DOCUMENT_MAX_BYTES // 1048576} MB."
     elif content_type is None:
-        errors["file"] = "Upload a PDF, an Office or OpenDocument file, an image, or a plain text or CSV file."
+        errors["file"] = f"Upload {DOCUMENT_TYPES_TEXT}."
     if errors:
         raise ValidationError(errors)
     document = SchoolDocument(title=title, original_name=upload.name[-255:], content_type=content_type,

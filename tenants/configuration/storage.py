@@ -1,30 +1,18 @@
-"""Where school files are kept: one folder per school schema, under ``SCHOOL_FILES_ROOT``."""
+"""Where school files are kept: one folder per school schema, under ``SCHOOL_FILES_ROOT``
+(the storage and the checks are ``shared.files``', the same as the vendor's own files)."""
 
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 
-from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import connection
 
+from shared.files import RootedFileStorage, random_name
 
-class SchoolFileStorage(FileSystemStorage):
-    """Reads the root from settings on every use, so a test (or an operator) can move it."""
 
-    @property
-    def base_location(self):
-        return settings.SCHOOL_FILES_ROOT
-
-    @property
-    def location(self):
-        return str(Path(self.base_location).resolve())
-
-    @property
-    def base_url(self):  # served through the school site's own views, never as static media
-        return None
+class SchoolFileStorage(RootedFileStorage):
+    root_setting = "SCHOOL_FILES_ROOT"
 
 
 school_files = SchoolFileStorage()
@@ -32,8 +20,7 @@ school_files = SchoolFileStorage()
 
 def _school_path(kind: str, filename: str) -> str:
     """``<schema>/<kind>/<random>.<ext>``: the original name is kept in the database, not on disk."""
-    suffix = Path(filename).suffix.lower()[:10]
-    return f"{connection.schema_name}/{kind}/{uuid.uuid4().hex}{suffix}"
+    return random_name(f"{connection.schema_name}/{kind}", filename)
 
 
 def branding_upload_to(instance, filename: str) -> str:

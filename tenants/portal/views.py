@@ -13,7 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 
@@ -24,7 +24,7 @@ from tenants.assessment import selectors as assessment
 from tenants.assessment.models import Aspect, Subject
 from tenants.assessment.services import marksheet_save
 from tenants.configuration import services as configuration
-from tenants.configuration.models import SchoolDocument
+from tenants.configuration.models import Branding, SchoolDocument
 from tenants.pupils import selectors as pupils
 from tenants.pupils.models import Group, ParentCarer, Pupil
 from tenants.users.models import User
@@ -94,7 +94,9 @@ def home(request):
     return render(request, "portal/dashboard.html", {
         "school": request.tenant,
         "groups": pupils.groups_visible_to(user).filter(kind=Group.Kind.TEACHING),
-        "users": user_list(),
+        # Only a school admin sees the school's accounts: a teacher has no need of parents' and pupils'
+        # names and emails.
+        "users": user_list() if user.role == User.Role.SCHOOL_ADMIN else None,
         "requests_overdue": overdue, "requests_near": near,
     })
 
@@ -229,6 +231,8 @@ def data_import(request):
         try:
             document = json.load(request.FILES["file"])
             run = xporter_file_import(document=document)
+        except RecursionError:  # nested deeper than the parser goes: no export is shaped so
+            messages.error(request, "Nothing was imported: the file is not an Xporter export (nested too deeply).")
         except (ValueError, ImportRejected) as error:
             messages.error(request, f"Nothing was imported: {error}")
         else:
@@ -335,4 +339,16 @@ def branding_logo(request):
     response = FileResponse(branding.logo.open("rb"), content_type=branding.logo_content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def branding_theme(request):
+    """The school's accent colour as a style sheet (the Content-Security-Policy allows no inline
+    style), shown on its pages also before sign-in. The page links it with the colour in the query,
+    so a changed colour is fetched at once."""
+    colour = configuration.branding_get().accent_colour
+    if not configuration.COLOUR.match(colour or ""):  # saved colours are checked; this is the last guard
+        colour = Branding.DEFAULT_COLOUR
+    response = HttpResponse(f":root {{ --accent: {colour}; }}\n", content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
     return response

@@ -88,3 +88,26 @@ def test_a_bad_boolean_is_a_clear_error():
 
     assert result.returncode != 0
     assert "DEBUG must be true or false, not 'maybe'" in result.stderr
+
+
+def _deploy_check(**env_overrides: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "PRODUCTION": "true", "SECRET_KEY": GOOD_KEY,
+           "BACKUP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "BASE_DOMAIN": "pupiltracking.example",
+           **env_overrides}
+    env.pop("DEBUG", None)
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"], cwd=REPO_ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_deploy_check_is_clean_with_production_settings():
+    result = _deploy_check()
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (1 silenced)." in result.stdout
+
+
+def test_turning_hsts_preload_on_is_clean_too_with_nothing_silenced():
+    result = _deploy_check(HSTS_PRELOAD="true")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 
 from console import forms as f
-from console.access import console_view, submit_once
+from console.access import console_view
 from console.views import page_of, saved
 from shared import clock
 from shared.billing import selectors, services
@@ -35,7 +35,6 @@ def invoice_list(request):
 
 
 @console_view("billing")
-@submit_once
 def invoice_new(request, school_id: int):
     school = access_school(school_id)
     form = f.InvoiceForm(request.POST or None, initial={"due_on": clock.add_months(clock.today(), 1)})
@@ -80,7 +79,6 @@ def _invoice_action(request, invoice_id: int, form_class, service, success: str,
 
 
 @console_view("billing")
-@submit_once
 def payment_new(request, invoice_id: int):
     if request.method != "POST":
         return redirect("invoice_detail", invoice_id=invoice_id)
@@ -88,7 +86,6 @@ def payment_new(request, invoice_id: int):
 
 
 @console_view("billing")
-@submit_once
 def credit_note_new(request, invoice_id: int):
     if request.method != "POST":
         return redirect("invoice_detail", invoice_id=invoice_id)

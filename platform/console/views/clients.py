@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from console import forms as f
-from console.access import console_view, submit_once
+from console.access import console_view
 from console.views import page_of, saved
 from console.views.support import support_panel
 from shared.billing.selectors import invoice_list
@@ -50,7 +51,6 @@ def client_list(request):
 
 
 @console_view("client_onboard")
-@submit_once
 def client_onboard(request):
     form = f.OnboardForm(request.POST or None)
     provisioned = saved(request, form, lambda data: services.client_onboard(actor=request.actor, **data),
@@ -81,7 +81,6 @@ def client_detail(request, school_id: int):
 
 @console_view("contract_cancel")
 @require_POST
-@submit_once
 def contract_cancel(request, school_id: int):
     school = selectors.access_school(school_id)
     contract = selectors.current_contract(school)
@@ -100,7 +99,6 @@ def contract_cancel(request, school_id: int):
 
 @console_view("contract_cancel")
 @require_POST
-@submit_once
 def contract_cancellation_undo(request, school_id: int):
     school = selectors.access_school(school_id)
     contract = selectors.current_contract(school)
@@ -116,7 +114,6 @@ def contract_cancellation_undo(request, school_id: int):
 
 
 @console_view("contacts")
-@submit_once
 def contact_edit(request, school_id: int, contact_id: int | None = None):
     school = selectors.access_school(school_id)
     contact = selectors.access_contact(school=school, contact_id=contact_id) if contact_id else None
@@ -135,7 +132,6 @@ def contact_edit(request, school_id: int, contact_id: int | None = None):
 
 
 @console_view("correspondence")
-@submit_once
 def correspondence_new(request, school_id: int):
     school = selectors.access_school(school_id)
     form = f.CorrespondenceForm(request.POST or None, request.FILES or None, school=school)
@@ -148,7 +144,6 @@ def correspondence_new(request, school_id: int):
 
 
 @console_view("complaints")
-@submit_once
 def complaint_new(request, school_id: int):
     school = selectors.access_school(school_id)
     form = f.ComplaintForm(request.POST or None, school=school)
@@ -171,7 +166,6 @@ def complaint_list(request):
 
 
 @console_view("complaints")
-@submit_once
 def complaint_detail(request, complaint_id: int):
     complaint = selectors.access_complaint(complaint_id)
     form = f.ComplaintStatusForm(request.POST or None, initial={"status": complaint.status})
@@ -180,3 +174,16 @@ def complaint_detail(request, complaint_id: int):
         return redirect("complaint_detail", complaint_id=complaint.pk)
     return render(request, "console/complaint_detail.html", {"complaint": complaint, "form": form})
 
+
+
+@console_view("correspondence")
+def correspondence_attachment(request, school_id: int, attachment_id: int):
+    """A correspondence attachment, as a download (never shown inline), to operators whose role may
+    open the client's correspondence. Not cached (the NoStoreMiddleware)."""
+    attachment = selectors.access_attachment(school=selectors.access_school(school_id), attachment_id=attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("That file is no longer kept.") from None
+    return FileResponse(handle, as_attachment=True, filename=attachment.name,
+                        content_type=attachment.content_type or "application/octet-stream")

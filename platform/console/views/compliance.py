@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from console.access import console_view, submit_once
+from console.access import console_view
 from console.forms import DATE
 from console.views import page_of, saved
 from shared import clock
@@ -111,7 +111,6 @@ def breach_list(request):
 
 
 @console_view("breaches")
-@submit_once
 def breach_new(request):
     form = BreachForm(request.POST or None)
     breach = saved(request, form, lambda data: services.breach_record(actor=request.actor, **data),
@@ -124,7 +123,6 @@ def breach_new(request):
 
 
 @console_view("breaches")
-@submit_once
 def breach_edit(request, breach_id: int):
     breach = selectors.access_breach(breach_id)
     initial = {name: getattr(breach, name) for name in services.BREACH_ASSESSMENT_FIELDS}
@@ -158,7 +156,6 @@ def breach_detail(request, breach_id: int):
 
 @console_view("breaches")
 @require_POST
-@submit_once
 def breach_decision(request, breach_id: int):
     breach = selectors.access_breach(breach_id)
     form = DecisionForm(request.POST)
@@ -170,7 +167,6 @@ def breach_decision(request, breach_id: int):
 
 @console_view("breaches")
 @require_POST
-@submit_once
 def breach_report(request, breach_id: int):
     breach = selectors.access_breach(breach_id)
     form = ReportForm(request.POST)
@@ -182,7 +178,6 @@ def breach_report(request, breach_id: int):
 
 @console_view("breaches")
 @require_POST
-@submit_once
 def breach_notification(request, breach_id: int):
     breach = selectors.access_breach(breach_id)
     form = NotificationForm(request.POST, breach=breach)
@@ -195,7 +190,6 @@ def breach_notification(request, breach_id: int):
 
 @console_view("breaches")
 @require_POST
-@submit_once
 def breach_close(request, breach_id: int):
     breach = selectors.access_breach(breach_id)
     try:
@@ -219,7 +213,6 @@ def disclosure_list(request):
 
 
 @console_view("disclosures")
-@submit_once
 def disclosure_new(request):
     form = DisclosureForm(request.POST or None)
     disclosure = saved(request, form, lambda data: services.disclosure_record(actor=request.actor, **data),
@@ -263,7 +256,6 @@ def processing_record_csv(request):
 
 
 @console_view("notice_versions")
-@submit_once
 def notice_versions(request):
     current = selectors.notice_current()
     form = NoticeVersionForm(request.POST or None, initial={"text": current.text if current else ""})

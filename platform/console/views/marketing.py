@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import forms as f
-from console.access import console_view, submit_once
+from console.access import console_view
 from console.views import page_of, saved
 from shared.marketing import services
 from shared.marketing.models import Prospect
@@ -25,7 +25,6 @@ def prospect_list(request):
 
 
 @console_view("prospects")
-@submit_once
 def prospect_new(request):
     form = f.ProspectForm(request.POST or None)
     prospect = saved(request, form, lambda data: services.prospect_create(actor=request.actor, **data), "Prospect added.")
@@ -35,7 +34,6 @@ def prospect_new(request):
 
 
 @console_view("prospects")
-@submit_once
 def prospect_detail(request, prospect_id: int):
     prospect = get_object_or_404(Prospect, pk=prospect_id)
     form = f.ProspectInteractionForm(request.POST or None)
@@ -49,7 +47,6 @@ def prospect_detail(request, prospect_id: int):
 
 @console_view("prospects")
 @require_POST
-@submit_once
 def prospect_object(request, prospect_id: int):
     prospect = get_object_or_404(Prospect, pk=prospect_id)
     services.prospect_object(actor=request.actor, prospect=prospect)

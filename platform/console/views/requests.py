@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from console.access import console_view, submit_once
+from console.access import console_view
 from console.forms import DATE
 from console.views import page_of, saved
 from shared import clock
@@ -46,7 +46,6 @@ class ForwardForm(forms.Form):
 
 
 @console_view("subject_requests")
-@submit_once
 def request_list(request):
     form = RequestForm(request.POST or None)
     if saved(request, form, lambda data: states.request_receive(actor=request.actor, **data), "Request recorded."):
@@ -60,7 +59,6 @@ def request_list(request):
 
 
 @console_view("subject_requests")
-@submit_once
 def request_detail(request, request_id: int):
     subject_request = get_object_or_404(SubjectRequest.objects.select_related("school"), pk=request_id)
     action = request.POST.get("action") if request.method == "POST" else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.shortcuts import get_object_or_404, redirect, render
 
-from console.access import console_view, submit_once
+from console.access import console_view
 from console.forms import DATE
 from console.views import page_of, saved
 from shared import clock
@@ -31,7 +31,6 @@ class HoldForm(forms.Form):
 
 
 @console_view("retention")
-@submit_once
 def retention_overview(request):
     today = clock.today()
     holds, shortenings = holds_and_shortenings()
@@ -50,7 +49,6 @@ def retention_overview(request):
 
 
 @console_view("retention")
-@submit_once
 def legal_hold_lift(request, hold_id: int):
     hold = get_object_or_404(LegalHold, pk=hold_id)
     if request.method == "POST":

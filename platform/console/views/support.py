@@ -12,7 +12,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from console.access import can, console_view, submit_once
+from console.access import can, console_view
 from console.views import page_of, saved
 from shared.clients.selectors import access_school
 from shared.support import selectors, services
@@ -48,7 +48,6 @@ def support_request_list(request):
 
 
 @console_view("support_access")
-@submit_once
 def support_request_new(request, school_id: int):
     school = access_school(school_id)
     form = SupportRequestForm(request.POST or None)

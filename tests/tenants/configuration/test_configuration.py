@@ -41,7 +41,8 @@ def test_an_admin_brands_the_site_and_uploads_a_document(oakfield, password, dja
     assert response.status_code == 302
 
     page = client.get("/pupils/").content.decode()
-    assert "--accent: #aa3300" in page and 'src="/branding/logo/"' in page
+    assert 'href="/branding/theme.css?v=aa3300"' in page and 'src="/branding/logo/"' in page
+    assert client.get("/branding/theme.css").content == b":root { --accent: #aa3300; }\n"
     logo = client.get("/branding/logo/")
     assert logo["Content-Type"] == "image/png" and b"".join(logo.streaming_content) == PNG
     with schema_context(oakfield.school.schema_name):

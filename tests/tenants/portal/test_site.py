@@ -289,3 +289,23 @@ def test_the_school_admin_sets_the_grace_period_for_leavers(oakfield, password):
     assert response.status_code == 302
     with schema_context(oakfield.school.schema_name):
         assert RetentionSettings.objects.get().grace_months == 6
+
+
+def test_a_teachers_dashboard_lists_no_other_account(oakfield, password):
+    """Parents' and pupils' names and emails are for the school admin's user list only."""
+    with schema_context(oakfield.school.schema_name):
+        others = list(User.objects.exclude(email=oakfield.demo.teacher_email).values_list("email", "full_name"))
+    teacher = signed_in(oakfield, oakfield.demo.teacher_email, password)
+    head = signed_in(oakfield, oakfield.demo.head_email, password)
+
+    seen_by_teacher = teacher.get("/")
+    seen_by_head = head.get("/")
+
+    assert seen_by_teacher.status_code == 200 and seen_by_teacher.context["users"] is None
+    assert len(others) == 3  # the head, a parent and a pupil
+    for email, name in others:
+        assert email.encode() not in seen_by_teacher.content
+        assert name.encode() not in seen_by_teacher.content
+    assert seen_by_head.status_code == 200 and len(seen_by_head.context["users"]) == 4
+    for email, _ in others:
+        assert email.encode() in seen_by_head.content
