@@ -1,6 +1,6 @@
 """Web middleware: route each request to its school (or the vendor's public host), close the
 sites of cancelled schools, show the maintenance page of a school being migrated; bind the log
-context for the request; queue its visit-log row."""
+context for the request; queue its visit-log row; refuse a query string holding a NUL."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import uuid
 
 import structlog
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.db import connection
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -131,3 +132,17 @@ def client_ip(request) -> str | None:
         if len(forwarded) >= settings.TRUSTED_PROXY_COUNT:
             return forwarded[-settings.TRUSTED_PROXY_COUNT]
     return request.META.get("REMOTE_ADDR") or None
+
+
+class RefuseNulMiddleware:
+    """A NUL character in a query string is refused with a 400: PostgreSQL cannot store or compare
+    text holding one, so it would otherwise surface as a 500 wherever a view passes the value on."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any("\x00" in key or any("\x00" in value for value in values)
+                                          for key, values in request.GET.lists()):
+            raise BadRequest("The address holds a NUL character.")
+        return self.get_response(request)

@@ -199,6 +199,7 @@ ROOT_URLCONF = "config.urls_tenants"
 
 MIDDLEWARE = [
     "config.middleware.SchoolRoutingMiddleware",
+    "config.middleware.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

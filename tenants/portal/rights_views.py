@@ -18,6 +18,7 @@ from django.urls import reverse
 from shared import clock, dates
 from shared.dates import DATE_INPUT, PastDateField
 from shared.forms import service_errors_to_form
+from shared.query import id_param
 from shared.privacy import requests as states
 from shared.privacy.deadlines import MAX_EXTENSION_MONTHS
 from shared.technical.services import Actor
@@ -221,7 +222,7 @@ def consents(request):
     """What pupils and parents have consented to, and when they withdrew it."""
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "withdraw":
-        consent = get_object_or_404(Consent, pk=request.POST.get("consent", "0") or 0)
+        consent = get_object_or_404(Consent, pk=id_param(request.POST, "consent", default=0))
         try:
             services.consent_withdraw(user=request.user, consent=consent)
         except ValidationError as error:

@@ -3,7 +3,6 @@ selector or service, render."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from functools import wraps
 
@@ -19,6 +18,7 @@ from django.urls import reverse, reverse_lazy
 
 from shared import clock
 from shared.forms import service_errors_to_form
+from shared.query import date_param, id_param, parse_id
 from tenants.assessment import charts
 from tenants.assessment import selectors as assessment
 from tenants.assessment.models import Aspect, Subject
@@ -152,17 +152,15 @@ def pupil_report(request, pupil_id: int):
 def marksheet(request, group_id: int):
     group = pupils.access_group(request.user, group_id)
     aspects = Aspect.objects.select_related("subject", "grade_set")
-    aspect = get_object_or_404(aspects, pk=request.GET.get("aspect") or request.POST.get("aspect") or
-                               (aspects.first().pk if aspects.exists() else 0))
-    try:
-        recorded_on = dt.date.fromisoformat(request.GET.get("date") or request.POST.get("date") or clock.today().isoformat())
-    except ValueError:
-        recorded_on = clock.today()
+    # A malformed aspect, date, pupil or grade is a 400 before anything is read or saved.
+    aspect_id = id_param(request.GET, "aspect") or id_param(request.POST, "aspect")
+    aspect = get_object_or_404(aspects, pk=aspect_id or (aspects.first().pk if aspects.exists() else 0))
+    recorded_on = (date_param(request.GET, "date") or date_param(request.POST, "date") or clock.today())
     if request.method == "POST":
         grades = {}
         for key, value in request.POST.items():
             if key.startswith("pupil-"):
-                grades[int(key.removeprefix("pupil-"))] = int(value) if value else None
+                grades[parse_id(key.removeprefix("pupil-"), "pupil")] = parse_id(value, key) if value else None
         try:
             saved = marksheet_save(user=request.user, group=group, aspect=aspect, recorded_on=recorded_on, grades=grades)
         except ValidationError as error:
@@ -177,7 +175,7 @@ def marksheet(request, group_id: int):
 @role_required(*STAFF)
 def cohort_analysis(request):
     subjects = Subject.objects.all()
-    subject = subjects.filter(pk=request.GET.get("subject") or 0).first() or subjects.first()
+    subject = subjects.filter(pk=id_param(request.GET, "subject", default=0)).first() or subjects.first()
     tables = {}
     if subject is not None:
         tables = assessment.cohort_analysis(pupils=pupils.pupil_list(request.user), subject=subject)
@@ -310,7 +308,7 @@ def school_settings(request):
                 messages.success(request, "Document uploaded.")
                 return redirect("school_settings")
     elif request.method == "POST" and action == "delete":
-        document = get_object_or_404(SchoolDocument, pk=request.POST.get("document", "0") or 0)
+        document = get_object_or_404(SchoolDocument, pk=id_param(request.POST, "document", default=0))
         configuration.document_delete(user=request.user, document=document)
         messages.success(request, f"“{document.title}” deleted.")
         return redirect("school_settings")
