@@ -3,7 +3,6 @@ selector or service, render."""
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 
 from django import forms
@@ -225,9 +224,8 @@ def data_import(request):
         return redirect("data_import")
     if request.method == "POST" and request.FILES.get("file"):
         try:
-            document = json.load(request.FILES["file"])
-            run = xporter_file_import(document=document)
-        except (ValueError, ImportRejected) as error:
+            run = xporter_file_import(content=request.FILES["file"].read())
+        except ImportRejected as error:
             messages.error(request, f"Nothing was imported: {error}")
         else:
             messages.success(request, f"Imported: {', '.join(f'{k} {v}' for k, v in run.counts.items()) or 'no changes'}.")

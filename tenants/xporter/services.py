@@ -10,7 +10,8 @@ from django.db import transaction
 
 from shared import clock
 from tenants.xporter.client import XporterClient, XporterError
-from tenants.xporter.importer import ImportRejected, TablePayload, import_payload, payload_from_xporter_json
+from tenants.xporter.importer import (ImportRejected, TablePayload, document_from_json, import_payload,
+                                     payload_from_xporter_json)
 from tenants.xporter.models import ImportRun, XporterConnection
 
 log = structlog.get_logger(__name__)
@@ -42,6 +43,12 @@ def _run(source: str, work) -> ImportRun:
         run.save()
         log.warning("xporter.import_failed", source=source, error=str(error)[:300])
         raise
+    except Exception as error:
+        # A fault of ours, not the file's: the history still says the import failed, and when.
+        run.error, run.finished_at = "The import failed on an internal error; nothing was changed.", clock.now()
+        run.save()
+        log.error("xporter.import_crashed", source=source, error_type=type(error).__name__)
+        raise
     log.info("xporter.imported", source=source, **{k.replace(".", "_"): v for k, v in run.counts.items()})
     return run
 
@@ -70,6 +77,11 @@ def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
     return _run(ImportRun.Source.API, work)
 
 
-def xporter_file_import(*, document: Mapping) -> ImportRun:
-    """Import an Xporter-shaped JSON document uploaded by the school."""
-    return _run(ImportRun.Source.FILE, lambda: import_payload(payload_from_xporter_json(document)))
+def xporter_file_import(*, document: Mapping | None = None, content: bytes | str | None = None) -> ImportRun:
+    """Import an Xporter-shaped JSON document uploaded by the school: parsed already, or the
+    file's ``content`` (whose failure to parse is recorded in the import history too)."""
+    def work():
+        parsed = document_from_json(content) if content is not None else document
+        return import_payload(payload_from_xporter_json(parsed))
+
+    return _run(ImportRun.Source.FILE, work)
