@@ -246,7 +246,7 @@ def retention(request):
     has been deleted for it."""
     from shared.privacy.executor import collect_school, holds_and_shortenings
     from shared.privacy.models import DeletionRecord
-    from shared.privacy.retention import upcoming
+    from shared.privacy.retention import unplannable, upcoming
     from tenants.pupils.models import RetentionSettings
 
     current = RetentionSettings.objects.first() or RetentionSettings(grace_months=RetentionSettings.DEFAULT_GRACE_MONTHS)
@@ -256,10 +256,17 @@ def retention(request):
         messages.success(request, "Retention period saved.")
         return redirect("retention")
     holds, shortenings = holds_and_shortenings()
-    calendar = upcoming(collect_school(request.tenant), as_of=clock.today(), days=90, holds=holds, shortenings=shortenings)
-    names = dict((p.pk, str(p)) for p in Pupil.objects.filter(pk__in=[int(d.record.key.rsplit(":", 1)[1]) for d in calendar]))
+    records = collect_school(request.tenant)
+    calendar = upcoming(records, as_of=clock.today(), days=90, holds=holds, shortenings=shortenings)
+    problems = unplannable(records, shortenings)  # a leaving date out of range: kept until corrected
+
+    def pupil_id(record) -> int:
+        return int(record.key.rsplit(":", 1)[1])
+
+    names = dict((p.pk, str(p)) for p in Pupil.objects.filter(pk__in=[pupil_id(d.record) for d in [*calendar, *problems]]))
     return render(request, "portal/retention.html", {
-        "form": form, "calendar": [(d, names.get(int(d.record.key.rsplit(":", 1)[1]), "")) for d in calendar],
+        "form": form, "calendar": [(d, names.get(pupil_id(d.record), "")) for d in calendar],
+        "unplannable": [(u, names.get(pupil_id(u.record), "")) for u in problems],
         "deletions": DeletionRecord.objects.filter(school_id=request.tenant.pk)[:50],
     })
 

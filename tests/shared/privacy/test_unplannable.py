@@ -106,3 +106,22 @@ def test_the_run_and_the_daily_public_job_delete_the_rest_and_keep_the_bad_invoi
 
     assert f"invoice:{far_payment.pk}" in capsys.readouterr().err
     assert Invoice.objects.filter(pk=far_payment.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_school_retention_page_lists_a_leaver_it_cannot_plan(oakfield, password):
+    from django.utils.html import escape
+    from django_tenants.utils import schema_context
+
+    from tenants.pupils.models import Pupil
+    from tests.tenants.portal.test_site import signed_in
+
+    with schema_context(oakfield.school.schema_name):
+        pupil = Pupil.objects.order_by("pk").first()
+        Pupil.objects.filter(pk=pupil.pk).update(on_roll=False, leaving_date=FAR)
+    admin = signed_in(oakfield, oakfield.demo.head_email, password)
+
+    page = admin.get("/retention/")
+
+    assert page.status_code == 200
+    assert b"Could not plan" in page.content and escape(str(pupil)).encode() in page.content
