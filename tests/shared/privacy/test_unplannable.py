@@ -125,3 +125,14 @@ def test_the_school_retention_page_lists_a_leaver_it_cannot_plan(oakfield, passw
 
     assert page.status_code == 200
     assert b"Could not plan" in page.content and escape(str(pupil)).encode() in page.content
+
+
+@pytest.mark.django_db
+def test_an_as_of_date_out_of_range_is_refused_and_deletes_nothing(stale_prospect):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--as-of: Enter a date between 1 January 1990 and"):
+        call_command("retention", "run", "--as-of", "2207-01-01")
+
+    assert Prospect.objects.filter(pk=stale_prospect.pk).exists()
+    assert DeletionRecord.objects.count() == 0

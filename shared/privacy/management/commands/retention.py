@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from shared import clock
+from shared.dates import PLANNED
 from shared.privacy.executor import RetentionBusy, retention_plan, retention_run, retention_unplannable
 from shared.schools.models import Domain
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
             day = dt.date.fromisoformat(as_of) if as_of else clock.today()
         except ValueError:
             raise CommandError(f"--as-of must be a date such as 2026-11-28, not {as_of!r}") from None
+        if not PLANNED.contains(day):  # a mistyped year would otherwise delete everything
+            raise CommandError(f"--as-of: {PLANNED.message()}")
         school_id = None
         if school:
             domain = Domain.objects.filter(domain=f"{school.lower()}.{settings.BASE_DOMAIN}").first()
