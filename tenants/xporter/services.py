@@ -31,11 +31,14 @@ def client_for(connection: XporterConnection) -> XporterClient:
                          password=connection.password, third_party_id=connection.third_party_id)
 
 
-def _run(source: str, work) -> ImportRun:
+def _run(source: str, work, fetch=lambda: None) -> ImportRun:
+    """``fetch()`` (outside the transaction: it waits on the network), then ``work(fetched)`` in
+    one transaction. Every outcome, a failure of either included, is recorded in the history."""
     run = ImportRun(source=source, status=ImportRun.Status.FAILED, started_at=clock.now())
     try:
+        fetched = fetch()
         with transaction.atomic():
-            counts = work()
+            counts = work(fetched)
             run.status, run.counts, run.finished_at = ImportRun.Status.SUCCEEDED, counts.as_dict(), clock.now()
             run.save()
     except (XporterError, ImportRejected) as error:
@@ -60,13 +63,13 @@ def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
     if connection is None or not connection.enabled:
         raise ImportNotConfigured("Xporter is not set up, or is switched off, for this school")
     client = client or client_for(connection)
-    fetched = {}
-    for endpoint in ENDPOINTS:
-        fetched[endpoint] = client.fetch(
-            endpoint, changed_rows=connection.cursors.get(endpoint) if endpoint in INCREMENTAL else None,
-            options="includeMembersIds" if endpoint == "Groups" else None)
 
-    def work():
+    def fetch() -> dict:
+        return {endpoint: client.fetch(
+            endpoint, changed_rows=connection.cursors.get(endpoint) if endpoint in INCREMENTAL else None,
+            options="includeMembersIds" if endpoint == "Groups" else None) for endpoint in ENDPOINTS}
+
+    def work(fetched: dict):
         payload = {TABLES.get(e, e): TablePayload(rows=r.rows, deleted=r.deleted) for e, r in fetched.items()}
         counts = import_payload(payload)
         connection.cursors = {e: r.next_changed_rows for e, r in fetched.items() if e in INCREMENTAL and r.next_changed_rows}
@@ -74,13 +77,13 @@ def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
         connection.save(update_fields=["cursors", "last_success_at"])
         return counts
 
-    return _run(ImportRun.Source.API, work)
+    return _run(ImportRun.Source.API, work, fetch)
 
 
 def xporter_file_import(*, document: Mapping | None = None, content: bytes | str | None = None) -> ImportRun:
     """Import an Xporter-shaped JSON document uploaded by the school: parsed already, or the
     file's ``content`` (whose failure to parse is recorded in the import history too)."""
-    def work():
+    def work(_):
         parsed = document_from_json(content) if content is not None else document
         return import_payload(payload_from_xporter_json(parsed))
 

@@ -14,10 +14,11 @@ from django_tenants.utils import schema_context
 from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject, Target
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent
 from tenants.xporter import services
+from tenants.xporter.client import XporterError
 from tenants.xporter.importer import ImportRejected
-from tenants.xporter.models import ImportRun
+from tenants.xporter.models import ImportRun, XporterConnection
 from tests.tenants.portal.test_site import signed_in
-from tests.tenants.xporter.test_import import fake, in_school  # noqa: F401 (fixtures)
+from tests.tenants.xporter.test_import import connected, fake, in_school  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 MODELS = (Pupil, ParentCarer, PupilParent, Group, Subject, GradeSet, Grade, Aspect, Result, Target)
@@ -128,3 +129,16 @@ def test_two_headline_aspects_for_one_subject_are_refused(in_school, fake):  # n
         services.xporter_file_import(document=document)
 
     assert counts() == {model.__name__: 0 for model in MODELS}
+
+
+def test_a_sync_whose_fetch_fails_is_recorded_in_the_history(connected):  # noqa: F811
+    _, app = connected
+    before = (counts(), ImportRun.objects.count())
+    XporterConnection.objects.update(estab="0000000")  # the fake knows no such school
+
+    with pytest.raises(XporterError) as failed:
+        services.xporter_sync()
+
+    run = ImportRun.objects.first()
+    assert (run.source, run.status, run.error) == (ImportRun.Source.API, ImportRun.Status.FAILED, str(failed.value))
+    assert (counts(), ImportRun.objects.count()) == (before[0], before[1] + 1)
