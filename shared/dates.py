@@ -104,11 +104,3 @@ class PastDateTimeField(forms.DateTimeField):
         kwargs.setdefault("widget", DATETIME_INPUT)
         super().__init__(**kwargs)
 
-
-def parse_iso_date(text: str, *, rule: DateRange = PAST) -> dt.date | None:
-    """An ISO date within ``rule`` from text such as a query string's, or None when it is not one."""
-    try:
-        day = dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-    return day if rule.contains(day) else None
