@@ -1,6 +1,6 @@
 """Web middleware: route each request to its school (or the vendor's public host), close the
 sites of cancelled schools, show the maintenance page of a school being migrated; refuse a body
-larger than its view allows; keep signed-in pages out of caches; bind the log context for the
+larger than its view allows and a request holding a NUL; keep signed-in pages out of caches; bind the log context for the
 request; queue its visit-log row."""
 
 from __future__ import annotations
@@ -206,3 +206,4 @@ def client_ip(request) -> str | None:
         if len(forwarded) >= settings.TRUSTED_PROXY_COUNT:
             return forwarded[-settings.TRUSTED_PROXY_COUNT]
     return request.META.get("REMOTE_ADDR") or None
+

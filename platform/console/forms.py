@@ -9,11 +9,9 @@ from django import forms
 from shared import clock
 from shared.billing.models import Payment
 from shared.clients.models import Complaint, Contact, Correspondence
+from shared.dates import PastDateField, PlannedDateField
 from shared.marketing.models import ProspectInteraction
 from shared.schools.models import School
-
-# HTML date inputs take ISO dates whatever the locale (en-GB would render 28/11/2026, which they drop).
-DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -39,8 +37,8 @@ class OnboardForm(forms.Form):
     name = forms.CharField(max_length=200, label="School name")
     subdomain = forms.CharField(max_length=63, help_text="Letters, digits and hyphens: the school's site will be at subdomain.our-domain.")
     admin_email = forms.EmailField(label="First school admin's email")
-    contract_starts_on = forms.DateField(widget=DATE, initial=clock.today, label="Contract starts")
-    contract_ends_on = forms.DateField(widget=DATE, required=False, label="Contract ends", help_text="Blank for a rolling contract.")
+    contract_starts_on = PlannedDateField(initial=clock.today, label="Contract starts")
+    contract_ends_on = PlannedDateField(required=False, label="Contract ends", help_text="Blank for a rolling contract.")
     contact_name = forms.CharField(max_length=200, required=False, label="Main contact's name")
     contact_role = forms.CharField(max_length=120, required=False, label="Their role")
     contact_email = forms.EmailField(required=False, label="Their email")
@@ -48,7 +46,7 @@ class OnboardForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    cancelled_on = forms.DateField(widget=DATE, initial=clock.today, label="Cancellation date")
+    cancelled_on = PlannedDateField(initial=clock.today, label="Cancellation date")
     reason = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -89,8 +87,8 @@ class ComplaintStatusForm(forms.Form):
 
 
 class InvoiceForm(forms.Form):
-    issued_on = forms.DateField(widget=DATE, initial=clock.today, label="Issue date")
-    due_on = forms.DateField(widget=DATE, label="Due date")
+    issued_on = PastDateField(initial=clock.today, label="Issue date")
+    due_on = PlannedDateField(label="Due date")
     notes = forms.CharField(max_length=500, required=False)
 
 
@@ -105,14 +103,14 @@ InvoiceLineFormSet = forms.formset_factory(InvoiceLineForm, extra=3, min_num=1, 
 
 
 class PaymentForm(forms.Form):
-    paid_on = forms.DateField(widget=DATE, initial=clock.today, label="Paid on")
+    paid_on = PastDateField(initial=clock.today, label="Paid on")
     amount = forms.DecimalField(max_digits=12, decimal_places=2, label="Amount (£)")
     method = forms.ChoiceField(choices=Payment.Method.choices)
     reference = forms.CharField(max_length=100, required=False)
 
 
 class CreditNoteForm(forms.Form):
-    issued_on = forms.DateField(widget=DATE, initial=clock.today, label="Issue date")
+    issued_on = PastDateField(initial=clock.today, label="Issue date")
     amount = forms.DecimalField(max_digits=12, decimal_places=2, label="Amount (£, VAT included)")
     reason = forms.CharField(max_length=300)
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from shared import clock
+from shared.dates import PAST, PLANNED
 from shared.billing.models import ZERO, CreditNote, Invoice, InvoiceLine, Payment
 from shared.billing.selectors import invoice_totals
 from shared.schools.models import School
@@ -49,6 +50,8 @@ def _next_number(sequence: str, prefix: str) -> str:
 def invoice_issue(*, actor: Actor, school: School, issued_on: dt.date, due_on: dt.date,
                   lines: Sequence[LineInput], notes: str = "") -> Invoice:
     """Issue an invoice with its lines. Its tax year is that of its issue date."""
+    PAST.check(issued_on, field="issued_on")
+    PLANNED.check(due_on, field="due_on")
     if due_on < issued_on:
         raise ValidationError({"due_on": "The due date cannot be before the issue date."})
     if not lines:
@@ -84,6 +87,7 @@ def _settle_if_paid(actor: Actor, invoice: Invoice) -> None:
 def payment_record(*, actor: Actor, invoice: Invoice, paid_on: dt.date, amount, method: str = Payment.Method.BACS,
                    reference: str = "") -> Payment:
     """Record a payment against an invoice; more than the balance due is refused."""
+    PAST.check(paid_on, field="paid_on")
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     amount = _money(amount, "amount")
     if invoice.status == Invoice.Status.VOID:
@@ -102,6 +106,7 @@ def payment_record(*, actor: Actor, invoice: Invoice, paid_on: dt.date, amount, 
 @transaction.atomic
 def credit_note_issue(*, actor: Actor, invoice: Invoice, issued_on: dt.date, amount, reason: str) -> CreditNote:
     """Credit part or all of an invoice's balance."""
+    PAST.check(issued_on, field="issued_on")
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     amount = _money(amount, "amount")
     if not reason.strip():

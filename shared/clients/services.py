@@ -25,6 +25,7 @@ from shared.clients.models import (
     vendor_files,
 )
 from shared.files import DOCUMENT_TYPES_TEXT, document_type
+from shared.dates import PLANNED
 from shared.schools.models import School
 from shared.schools.services import ProvisionedSchool, ProvisioningRefused, school_provision
 from shared.technical.models import ChangeLogEntry
@@ -54,6 +55,8 @@ def client_onboard(*, actor: Actor, name: str, subdomain: str, admin_email: str,
                    contact_email: str = "", contact_phone: str = "") -> ProvisionedSchool:
     """Sign a school up: provision its site and schema, and record its contract, its main contact
     and its first log-in account, all or nothing."""
+    PLANNED.check(contract_starts_on, field="contract_starts_on")
+    PLANNED.check(contract_ends_on, field="contract_ends_on")
     _dates_check(contract_starts_on, contract_ends_on)
     try:
         provisioned = school_provision(name=name, subdomain=subdomain, admin_email=admin_email)
@@ -80,6 +83,7 @@ def contract_cancel(*, actor: Actor, contract: Contract, cancelled_on: dt.date, 
     """Record a contract's cancellation. Nothing is deleted: the dates on which the school's
     configuration files (3 months on) and its schema (6 months on) are due to go are set for the
     retention workers, and the school is marked cancelled."""
+    PLANNED.check(cancelled_on, field="cancelled_on")
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if contract.status not in (Contract.Status.ACTIVE, Contract.Status.NOTICE_GIVEN):
         raise ValidationError(f"Only an active contract can be cancelled; this one is {contract.get_status_display().lower()}.")

@@ -15,7 +15,6 @@ the table.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 
 from shared.compliance.models import CATEGORY_LABELS, DataSubject, DisclosureGround
+from shared.csvfiles import csv_writer
 from shared.privacy.registry import REGISTRY, RULES, Category
 
 C, S = Category, DataSubject
@@ -306,7 +306,7 @@ def record_csv() -> str:
     """The whole record as CSV: the vendor's rows, then each school's, one row per purpose and
     category of data."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(HEADER)
     for row in controller_rows():
         writer.writerow(row.as_csv())

@@ -21,6 +21,7 @@ from shared.compliance.models import (
     DisclosureGround,
     NoticeVersion,
 )
+from shared.dates import PAST, PLANNED
 from shared.privacy.registry import Category
 from shared.schools.models import School
 from shared.technical.models import ChangeLogEntry
@@ -37,6 +38,7 @@ BREACH_ASSESSMENT_FIELDS = ("summary", "nature", "occurred_at", "aware_at", "peo
 def _not_in_future(when: dt.datetime | None, field: str, what: str) -> None:
     if when is not None and when > clock.now():
         raise ValidationError({field: f"{what} cannot be in the future."})
+    PAST.check(when, field=field)
 
 
 def _choices_check(values: Sequence[str], allowed: Iterable[str], field: str, what: str) -> list[str]:
@@ -281,6 +283,7 @@ def notice_version_publish(*, actor: Actor, version: str, text: str, summary: st
     that saw an earlier version is shown this version's summary of changes."""
     version, text, summary = version.strip(), text.strip(), summary.strip()
     published_on = published_on or clock.today()
+    PLANNED.check(published_on, field="published_on")
     errors = {}
     if not version:
         errors["version"] = "Name the version."

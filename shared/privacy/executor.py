@@ -25,7 +25,8 @@ from shared.clients.services import attachment_files_destroy
 from shared.marketing.models import Prospect
 from shared.privacy.models import DeletionRecord, LegalHold, RetentionRun, RetentionShortening
 from shared.privacy.registry import Category
-from shared.privacy.retention import POLICY_VERSION, Due, Hold, Period, Record, Shortening, plan
+from shared.privacy.retention import (POLICY_VERSION, Due, Hold, Period, Record, Shortening, Unplannable, plan,
+                                      record_of, unplannable)
 from shared.schools.models import Domain, School
 from shared.technical.models import ChangeLogEntry
 from shared.technical.services import VISIT_TABLE
@@ -66,7 +67,8 @@ def collect(*, school_id: int | None = None) -> list[Record]:
     invoices = Invoice.objects.all() if school_id is None else Invoice.objects.filter(school_id=school_id)
     for invoice in invoices.annotate(paid=Max("payments__tax_year"), credited=Max("credit_notes__tax_year")):
         year = max(invoice.tax_year, invoice.paid or 0, invoice.credited or 0)
-        records.append(Record("tax_record", f"invoice:{invoice.pk}", clock.uk_tax_year_end(year), client_id=invoice.school_id))
+        records.append(record_of("tax_record", f"invoice:{invoice.pk}", lambda year=year: clock.uk_tax_year_end(year),
+                                 client_id=invoice.school_id))
     contracts = Contract.objects.filter(status__in=[Contract.Status.CANCELLED, Contract.Status.ENDED])
     if school_id is not None:
         contracts = contracts.filter(school_id=school_id)
@@ -83,12 +85,12 @@ def collect(*, school_id: int | None = None) -> list[Record]:
                                   client_id=contract.school_id))
     if school_id is None:
         for prospect_id, last in Prospect.objects.values_list("pk", "last_interaction_at"):
-            records.append(Record("prospect", f"prospect:{prospect_id}", timezone.localdate(last),
-                                  person=f"prospect:{prospect_id}"))
+            records.append(record_of("prospect", f"prospect:{prospect_id}", lambda last=last: timezone.localdate(last),
+                                     person=f"prospect:{prospect_id}"))
         for partition, month in visit_partitions():
-            records.append(Record("visit_partition", partition, _month_end(month)))
+            records.append(record_of("visit_partition", partition, lambda month=month: _month_end(month)))
         for month in ChangeLogEntry.objects.dates("occurred_at", "month"):
-            records.append(Record("change_log", f"change_log:{month:%Y-%m}", _month_end(month)))
+            records.append(record_of("change_log", f"change_log:{month:%Y-%m}", lambda month=month: _month_end(month)))
     return records
 
 
@@ -113,6 +115,16 @@ def retention_plan(*, as_of: dt.date, school_id: int | None = None, scope: str =
     """What is due. ``scope``: "public" (the vendor's units), "school" (inside one school's
     schema; needs ``school_id``) or "all"."""
     holds, shortenings = holds_and_shortenings()
+    return plan(_records(school_id, scope), as_of=as_of, holds=holds, shortenings=shortenings)
+
+
+def retention_unplannable(*, school_id: int | None = None, scope: str = "all") -> list[Unplannable]:
+    """The units in ``scope`` that cannot be planned (their dates are out of range), and why."""
+    _, shortenings = holds_and_shortenings()
+    return unplannable(_records(school_id, scope), shortenings)
+
+
+def _records(school_id: int | None, scope: str) -> list[Record]:
     records: list[Record] = []
     if scope in ("public", "all"):
         records += collect(school_id=school_id)
@@ -122,7 +134,7 @@ def retention_plan(*, as_of: dt.date, school_id: int | None = None, scope: str =
             schools = schools.filter(pk=school_id)
         for school in schools:
             records += collect_school(school)
-    return plan(records, as_of=as_of, holds=holds, shortenings=shortenings)
+    return records
 
 
 # --- Deleting one unit ------------------------------------------------------------------------------

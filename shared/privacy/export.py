@@ -4,7 +4,6 @@ controller of this data; the vendor hands it back, and the export is change-logg
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -14,6 +13,7 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from shared import clock
+from shared.csvfiles import csv_writer
 from shared.schools.models import School
 from shared.technical.models import ChangeLogEntry
 from shared.technical.services import Actor, change_log_record
@@ -37,7 +37,7 @@ def school_export(*, actor: Actor, school: School) -> bytes:
                 columns.remove("password")  # a hash is of no use to the school and should not travel
             rows = model.objects.values_list(*[f.attname for f in model._meta.concrete_fields if f.column in columns])
             text = io.StringIO()
-            writer = csv.writer(text)
+            writer = csv_writer(text)
             writer.writerow(columns)
             count = 0
             for row in rows:  # (not .iterator(): a server-side cursor per chunk is far slower here)

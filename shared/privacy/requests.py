@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from shared import clock
+from shared.dates import PAST
 from shared.privacy.deadlines import MAX_EXTENSION_MONTHS, response_deadline
 from shared.privacy.models import SubjectRequest
 from shared.schools.models import School
@@ -59,6 +60,7 @@ def request_receive(*, actor: Actor, kind: str, requester_name: str, requester_e
                     received_on: dt.date | None = None) -> SubjectRequest:
     if kind not in SubjectRequest.Kind.values:
         raise ValidationError({"kind": "Choose which right the request is about."})
+    PAST.check(received_on, field="received_on")
     request = SubjectRequest(kind=kind, requester_name=requester_name.strip(), requester_email=requester_email.strip(),
                              details=details.strip(), received_on=received_on or clock.today())
     request.full_clean()
@@ -89,6 +91,7 @@ def request_extend(*, actor: Actor, request: SubjectRequest, months: int, reason
         raise ValidationError({"months": f"An extension is 1 to {MAX_EXTENSION_MONTHS} further months."})
     if not reason.strip():
         raise ValidationError({"reason": "Record why the request needs longer."})
+    PAST.check(told_on, field="told_on")
     request.extension_months, request.extension_reason, request.extension_told_on = months, reason.strip(), told_on
     return _move(actor, request, S.EXTENDED, ["extension_months", "extension_reason", "extension_told_on"],
                  today or clock.today())

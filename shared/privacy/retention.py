@@ -5,18 +5,28 @@ notice). A record is deleted on the day its period ends: a visit made on 1 Janua
 365 days and goes on 1 January 2027; tax records of the year ending 5 April 2026 go on 5 April
 2034. Nothing is due while a legal hold covers it, and a client's retention may be shortened, with
 the reason recorded. The planner only lists; the executor deletes.
+
+A record whose dates cannot be computed with (a payment dated 9999-12-31 puts its tax year's end
+in the year 10000, which Python's dates do not reach) is never due: it is left out of the plan,
+logged as ``retention.unplannable``, and listed by ``unplannable`` for the console and the command
+to show, while every other record is planned as usual.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+import structlog
 
 from shared import clock
 from shared.privacy.registry import Category
 
 POLICY_VERSION = "2026-11"  # the privacy notice these periods come from
+DATE_ERRORS = (OverflowError, ValueError)  # what date arithmetic beyond the year 9999 raises
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,14 +66,32 @@ class Record:
 
     kind: str
     key: str
-    counts_from: dt.date
+    counts_from: dt.date | None  # None: it could not be computed (``problem`` says why)
     client_id: int | None = None
     person: str | None = None
     period: Period | None = None  # the client's own period where it sets one (a school's grace period)
+    problem: str = ""
 
     @property
     def category(self) -> Category:
         return PERIODS[self.kind][0]
+
+
+def record_of(kind: str, key: str, counts_from: Callable[[], dt.date], **fields) -> Record:
+    """A record whose start date is computed by ``counts_from``; where that overflows, a record
+    the planner reports instead of planning."""
+    try:
+        return Record(kind, key, counts_from(), **fields)
+    except DATE_ERRORS as error:
+        return Record(kind, key, None, problem=f"its date is out of range ({error})", **fields)
+
+
+@dataclass(frozen=True)
+class Unplannable:
+    """A record the planner could not plan, and why. It is never due until its data is corrected."""
+
+    record: Record
+    problem: str
 
 
 @dataclass(frozen=True)
@@ -117,15 +145,38 @@ def due_on(record: Record, shortenings: Iterable[Shortening] = ()) -> tuple[dt.d
     return period.after(record.counts_from), rule
 
 
+def _due_or_problem(record: Record, shortenings: list[Shortening]) -> tuple[dt.date, str] | Unplannable:
+    if record.counts_from is None:
+        return Unplannable(record, record.problem or "it has no date to count from")
+    try:
+        return due_on(record, shortenings)
+    except DATE_ERRORS as error:
+        return Unplannable(record, f"its period ends beyond the last date there is ({error})")
+
+
+def unplannable(records: Iterable[Record], shortenings: Iterable[Shortening] = ()) -> list[Unplannable]:
+    """The records whose deletion date cannot be computed (the plan leaves them out)."""
+    shortenings = list(shortenings)
+    found = (_due_or_problem(record, shortenings) for record in records)
+    return sorted((item for item in found if isinstance(item, Unplannable)),
+                  key=lambda item: (item.record.kind, item.record.key))
+
+
 def plan(records: Iterable[Record], *, as_of: dt.date, holds: Iterable[Hold] = (),
          shortenings: Iterable[Shortening] = ()) -> list[Due]:
     """What is due for deletion on ``as_of``, and why: every record whose period has ended and
-    that no active hold covers. Pure: same inputs, same plan."""
+    that no active hold covers. Same inputs, same plan. A record that cannot be planned is
+    logged and left out (see ``unplannable``); it stops no other."""
     active = [hold for hold in holds if hold.active_on(as_of)]
     shortenings = list(shortenings)
     due = []
     for record in records:
-        when, rule = due_on(record, shortenings)
+        planned = _due_or_problem(record, shortenings)
+        if isinstance(planned, Unplannable):
+            log.warning("retention.unplannable", kind=record.kind, unit=record.key, school_id=record.client_id,
+                        problem=planned.problem)
+            continue
+        when, rule = planned
         if when > as_of or any(hold.covers(record) for hold in active):
             continue
         due.append(Due(record=record, due_on=when, rule=rule,

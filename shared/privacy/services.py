@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from shared import clock
+from shared.dates import PLANNED
 from shared.privacy.models import LegalHold, RetentionShortening
 from shared.privacy.registry import Category
 from shared.schools.models import School
@@ -25,6 +26,8 @@ def legal_hold_place(*, actor: Actor, reason: str, owner: str, starts_on: dt.dat
         raise ValidationError("A hold must name a client, a person or a category.")
     if category and category not in CATEGORIES:
         raise ValidationError({"category": "Unknown category."})
+    PLANNED.check(starts_on, field="starts_on")
+    PLANNED.check(ends_on, field="ends_on")
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": "A hold cannot end before it starts."})
     if not reason.strip() or not owner.strip():

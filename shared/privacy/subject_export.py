@@ -9,7 +9,6 @@ many-to-many link lists only the people themselves, so a group never lists its o
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
 import io
@@ -20,6 +19,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models
 
+from shared.csvfiles import SafeDictWriter
 from shared.privacy.registry import REGISTRY, policy_for
 
 PEOPLE = frozenset({"pupils.Pupil", "pupils.ParentCarer", settings.AUTH_USER_MODEL, "clients.Contact",
@@ -102,7 +102,7 @@ def export_zip(document: dict, readme: str) -> bytes:
             if not rows:
                 continue
             out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=list(dict.fromkeys(key for row in rows for key in row)))
+            writer = SafeDictWriter(out, fieldnames=list(dict.fromkeys(key for row in rows for key in row)))
             writer.writeheader()
             for row in rows:
                 writer.writerow({k: " ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})

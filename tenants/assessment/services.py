@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from shared.dates import PAST
 from shared.technical.models import ChangeLogEntry
 from shared.technical.services import Actor, change_log_record_many
 from tenants.assessment.models import Aspect, Result
@@ -22,6 +23,7 @@ def marksheet_save(*, user: User, group: Group, aspect: Aspect, recorded_on: dt.
     None to clear that pupil's result. Every pupil must be in the group and every grade in the
     aspect's grade set; otherwise nothing is saved and the error names the pupil. Returns how many
     results were written or cleared."""
+    PAST.check(recorded_on, field="recorded_on")
     members = {pupil.pk: pupil for pupil in group.pupils.only("id", "forename", "surname")}
     valid_grades = set(aspect.grade_set.grades.values_list("pk", flat=True))
     for pupil_id, grade_id in grades.items():

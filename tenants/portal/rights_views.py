@@ -14,8 +14,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from shared import clock
+from shared import clock, dates
+from shared.dates import DATE_INPUT, PastDateField
 from shared.forms import service_errors_to_form
+from shared.query import id_param
 from shared.privacy import requests as states
 from shared.privacy.deadlines import MAX_EXTENSION_MONTHS
 from shared.technical.services import Actor
@@ -49,7 +51,7 @@ class RequestForm(forms.Form):
     subject = forms.ChoiceField(label="About")
     requester_name = forms.CharField(max_length=200, label="Asked by")
     requester_email = forms.EmailField(required=False, label="Their email")
-    received_on = forms.DateField(initial=clock.today, widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = PastDateField(initial=clock.today)
     details = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
@@ -60,7 +62,7 @@ class RequestForm(forms.Form):
 class ExtendForm(forms.Form):
     months = forms.IntegerField(min_value=1, max_value=MAX_EXTENSION_MONTHS)
     reason = forms.CharField(max_length=300)
-    told_on = forms.DateField(label="Person told on", widget=forms.DateInput(attrs={"type": "date"}))
+    told_on = PastDateField(label="Person told on")
 
 
 class CorrectionForm(forms.Form):
@@ -69,7 +71,8 @@ class CorrectionForm(forms.Form):
         for name in services.CORRECTABLE[type(subject)]:
             field = type(subject)._meta.get_field(name).formfield()
             if isinstance(field, forms.DateField):
-                field.widget = forms.DateInput(attrs={"type": "date"})
+                field.widget = DATE_INPUT
+                field.validators.append(dates.BIRTH if name == "date_of_birth" else dates.PLANNED)
             field.initial = getattr(subject, name)
             self.fields[name] = field
 
@@ -206,7 +209,7 @@ def export_download(request, token: str):
 class ConsentForm(forms.Form):
     subject = forms.ChoiceField(label="Given by")
     purpose = forms.CharField(max_length=200, help_text="What it is for, e.g. photographs on reports")
-    given_on = forms.DateField(initial=clock.today, widget=forms.DateInput(attrs={"type": "date"}))
+    given_on = PastDateField(initial=clock.today)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -218,7 +221,7 @@ def consents(request):
     """What pupils and parents have consented to, and when they withdrew it."""
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "withdraw":
-        consent = get_object_or_404(Consent, pk=request.POST.get("consent", "0") or 0)
+        consent = get_object_or_404(Consent, pk=id_param(request.POST, "consent", default=0))
         try:
             services.consent_withdraw(user=request.user, consent=consent)
         except ValidationError as error:

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from shared.query import id_param
 from shared.support import selectors, services
 from tenants.portal.views import role_required
 from tenants.pupils.models import Pupil
@@ -47,7 +48,7 @@ def support_access(request):
 
 
 def _decide(request, school):
-    access_request = selectors.access_support_request(school=school, request_id=_int(request.POST.get("request")))
+    access_request = selectors.access_support_request(school=school, request_id=id_param(request.POST, "request", default=0))
     action = request.POST.get("action")
     try:
         if action == "approve":
@@ -68,10 +69,6 @@ def _decide(request, school):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("support_access")
-
-
-def _int(value) -> int:
-    return int(value) if value and str(value).isdigit() else 0
 
 
 def _describe_pages(log) -> None:

@@ -3,8 +3,6 @@ selector or service, render."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from functools import wraps
 
 from django import forms
@@ -19,6 +17,7 @@ from django.urls import reverse, reverse_lazy
 
 from shared import clock
 from shared.forms import service_errors_to_form
+from shared.query import date_param, id_param, parse_id
 from tenants.assessment import charts
 from tenants.assessment import selectors as assessment
 from tenants.assessment.models import Aspect, Subject
@@ -154,17 +153,15 @@ def pupil_report(request, pupil_id: int):
 def marksheet(request, group_id: int):
     group = pupils.access_group(request.user, group_id)
     aspects = Aspect.objects.select_related("subject", "grade_set")
-    aspect = get_object_or_404(aspects, pk=request.GET.get("aspect") or request.POST.get("aspect") or
-                               (aspects.first().pk if aspects.exists() else 0))
-    try:
-        recorded_on = dt.date.fromisoformat(request.GET.get("date") or request.POST.get("date") or clock.today().isoformat())
-    except ValueError:
-        recorded_on = clock.today()
+    # A malformed aspect, date, pupil or grade is a 400 before anything is read or saved.
+    aspect_id = id_param(request.GET, "aspect") or id_param(request.POST, "aspect")
+    aspect = get_object_or_404(aspects, pk=aspect_id or (aspects.first().pk if aspects.exists() else 0))
+    recorded_on = (date_param(request.GET, "date") or date_param(request.POST, "date") or clock.today())
     if request.method == "POST":
         grades = {}
         for key, value in request.POST.items():
             if key.startswith("pupil-"):
-                grades[int(key.removeprefix("pupil-"))] = int(value) if value else None
+                grades[parse_id(key.removeprefix("pupil-"), "pupil")] = parse_id(value, key) if value else None
         try:
             saved = marksheet_save(user=request.user, group=group, aspect=aspect, recorded_on=recorded_on, grades=grades)
         except ValidationError as error:
@@ -179,7 +176,7 @@ def marksheet(request, group_id: int):
 @role_required(*STAFF)
 def cohort_analysis(request):
     subjects = Subject.objects.all()
-    subject = subjects.filter(pk=request.GET.get("subject") or 0).first() or subjects.first()
+    subject = subjects.filter(pk=id_param(request.GET, "subject", default=0)).first() or subjects.first()
     tables = {}
     if subject is not None:
         tables = assessment.cohort_analysis(pupils=pupils.pupil_list(request.user), subject=subject)
@@ -229,11 +226,8 @@ def data_import(request):
         return redirect("data_import")
     if request.method == "POST" and request.FILES.get("file"):
         try:
-            document = json.load(request.FILES["file"])
-            run = xporter_file_import(document=document)
-        except RecursionError:  # nested deeper than the parser goes: no export is shaped so
-            messages.error(request, "Nothing was imported: the file is not an Xporter export (nested too deeply).")
-        except (ValueError, ImportRejected) as error:
+            run = xporter_file_import(content=request.FILES["file"].read())
+        except ImportRejected as error:
             messages.error(request, f"Nothing was imported: {error}")
         else:
             messages.success(request, f"Imported: {', '.join(f'{k} {v}' for k, v in run.counts.items()) or 'no changes'}.")
@@ -254,7 +248,7 @@ def retention(request):
     has been deleted for it."""
     from shared.privacy.executor import collect_school, holds_and_shortenings
     from shared.privacy.models import DeletionRecord
-    from shared.privacy.retention import upcoming
+    from shared.privacy.retention import unplannable, upcoming
     from tenants.pupils.models import RetentionSettings
 
     current = RetentionSettings.objects.first() or RetentionSettings(grace_months=RetentionSettings.DEFAULT_GRACE_MONTHS)
@@ -264,10 +258,17 @@ def retention(request):
         messages.success(request, "Retention period saved.")
         return redirect("retention")
     holds, shortenings = holds_and_shortenings()
-    calendar = upcoming(collect_school(request.tenant), as_of=clock.today(), days=90, holds=holds, shortenings=shortenings)
-    names = dict((p.pk, str(p)) for p in Pupil.objects.filter(pk__in=[int(d.record.key.rsplit(":", 1)[1]) for d in calendar]))
+    records = collect_school(request.tenant)
+    calendar = upcoming(records, as_of=clock.today(), days=90, holds=holds, shortenings=shortenings)
+    problems = unplannable(records, shortenings)  # a leaving date out of range: kept until corrected
+
+    def pupil_id(record) -> int:
+        return int(record.key.rsplit(":", 1)[1])
+
+    names = dict((p.pk, str(p)) for p in Pupil.objects.filter(pk__in=[pupil_id(d.record) for d in [*calendar, *problems]]))
     return render(request, "portal/retention.html", {
-        "form": form, "calendar": [(d, names.get(int(d.record.key.rsplit(":", 1)[1]), "")) for d in calendar],
+        "form": form, "calendar": [(d, names.get(pupil_id(d.record), "")) for d in calendar],
+        "unplannable": [(u, names.get(pupil_id(u.record), "")) for u in problems],
         "deletions": DeletionRecord.objects.filter(school_id=request.tenant.pk)[:50],
     })
 
@@ -314,7 +315,7 @@ def school_settings(request):
                 messages.success(request, "Document uploaded.")
                 return redirect("school_settings")
     elif request.method == "POST" and action == "delete":
-        document = get_object_or_404(SchoolDocument, pk=request.POST.get("document", "0") or 0)
+        document = get_object_or_404(SchoolDocument, pk=id_param(request.POST, "document", default=0))
         configuration.document_delete(user=request.user, document=document)
         messages.success(request, f"“{document.title}” deleted.")
         return redirect("school_settings")

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 
 from shared import clock
+from shared.dates import BIRTH, PAST
 from shared.privacy.requests import request_complete, request_start
 from shared.schools.selectors import school_current
 from shared.technical.models import ChangeLogEntry
@@ -61,6 +62,7 @@ def school_request_receive(*, user: User, kind: str, requester_name: str, subjec
         raise ValidationError({"kind": "Choose which right the request is about."})
     if not isinstance(subject, (Pupil, ParentCarer, User)):
         raise ValidationError({"subject": "Choose the pupil, parent or user the request is about."})
+    PAST.check(received_on, field="received_on")
     request = SchoolRequest(kind=kind, requester_name=requester_name.strip(), requester_email=requester_email.strip(),
                             details=details.strip(), received_on=received_on or clock.today(),
                             subject_label=str(subject)[:120], vendor_request_id=vendor_request_id,
@@ -137,6 +139,8 @@ def subject_correct(*, user: User, request: SchoolRequest, changes: dict) -> lis
     unknown = sorted(set(changes) - set(allowed))
     if unknown:
         raise ValidationError(f"These cannot be corrected here: {', '.join(unknown)}.")
+    if "date_of_birth" in changes:
+        BIRTH.check(changes["date_of_birth"], field="date_of_birth")
     changed = [name for name, value in changes.items() if getattr(subject, name) != value]
     for name in changed:
         setattr(subject, name, changes[name])
@@ -177,6 +181,7 @@ def consent_record(*, user: User, purpose: str, pupil: Pupil | None = None, pare
         raise ValidationError({"purpose": "Say what the consent is for."})
     if (pupil is None) == (parent is None):
         raise ValidationError("A consent is given by one pupil or one parent.")
+    PAST.check(given_on, field="given_on")
     consent = Consent.objects.create(pupil=pupil, parent=parent, purpose=purpose.strip(),
                                      given_on=given_on or clock.today(), recorded_by=user)
     change_log_record(actor=_actor(user), instance=consent, action=ChangeLogEntry.Action.CREATE,

@@ -7,20 +7,29 @@ bulk-created, changed ones bulk-updated, and rows listed in ``{Table}_deleted`` 
 marked as having left instead, so their records follow the school's retention rule).
 
 Pupils are keyed on Xporter's ``Id`` within the school, never on the UPN.
+
+Checked before anything is written: JSON that is not JSON (or nested too deep to read, or holding
+NaN, Infinity or a number too large for a float), values of the wrong type (``"Subjects": 5``, an
+object where text belongs), numbers that are not finite or do not fit, NUL characters, dates
+outside ``shared.dates``' ranges, and two results for one pupil, aspect and date (or two targets
+for one pupil and subject). A conflict the checks miss is still refused as ``ImportRejected``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Model, Q
 
 from shared import clock
+from shared.dates import BIRTH, PAST, PLANNED, DateRange
 from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject, Target
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent, SenProvision
 from tenants.users.models import User
@@ -40,6 +49,46 @@ class TablePayload:
     deleted: list = field(default_factory=list)
 
 
+def _refuse_constant(name: str):
+    raise ImportRejected(f"the file holds {name}, which is not a number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ImportRejected(f"the file holds the number {text[:40]}, which is too large")
+    return value
+
+
+def document_from_json(content: bytes | str) -> object:
+    """Parse an uploaded file as strict JSON: NaN, Infinity and numbers beyond a float's range
+    are refused, and so is nesting too deep to read."""
+    try:
+        return json.loads(content, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ImportRejected("the file is nested too deeply to be an Xporter export") from None
+    except UnicodeDecodeError:
+        raise ImportRejected("the file is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise ImportRejected(f"the file is not JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+
+
+def _rows_of(value, where: str) -> list:
+    """A list of rows (one object counts as a list of one); anything else is refused."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return [value]
+    if not isinstance(value, list):
+        raise ImportRejected(f"{where}: expected a list of rows, not {_kind(value)}")
+    return value
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
 def payload_from_xporter_json(document: Mapping) -> dict[str, TablePayload]:
     """An Xporter-shaped JSON document (as schools upload it): ``{"Students": [...],
     "Students_deleted": [...], ..., "AssessmentStructure": {...}}``."""
@@ -49,10 +98,8 @@ def payload_from_xporter_json(document: Mapping) -> dict[str, TablePayload]:
     for key, value in document.items():
         if key.endswith("_deleted") or key.startswith("__") or key == "NextChangedRows":
             continue
-        rows = [value] if isinstance(value, Mapping) else value
-        if not isinstance(rows, list):
-            raise ImportRejected(f"{key}: expected a list of rows")
-        payload[key] = TablePayload(rows=rows, deleted=list(document.get(f"{key}_deleted") or []))
+        payload[key] = TablePayload(rows=_rows_of(value, key),
+                                    deleted=_rows_of(document.get(f"{key}_deleted"), f"{key}_deleted"))
     return payload
 
 
@@ -65,36 +112,62 @@ class _Row:
     def __init__(self, table: str, data):
         if not isinstance(data, Mapping):
             raise ImportRejected(f"{table}: a row is not an object")
-        self.table, self.data = table, data
-        self.id = str(data.get("Id") or "").strip()
+        self.table, self.data, self.id = table, data, "?"
+        self.id = self.text("Id", max_length=64) if isinstance(data.get("Id"), (str, int)) else ""
         if not self.id:
             raise ImportRejected(f"{table}: a row has no Id")
 
     def fail(self, name: str, problem: str):
         raise ImportRejected(f"{self.table} row {self.id}: {name} {problem}")
 
-    def text(self, name: str, *, required: bool = False, max_length: int = 200) -> str:
+    def scalar(self, name: str):
+        """The field's value where it is text, a number or a flag: a list or an object is refused."""
         value = self.data.get(name)
+        if isinstance(value, (Mapping, list)):
+            self.fail(name, f"is {_kind(value)}, not a value")
+        return value
+
+    def text(self, name: str, *, required: bool = False, max_length: int = 200) -> str:
+        value = self.scalar(name)
         value = "" if value is None else str(value).strip()
         if required and not value:
             self.fail(name, "is missing")
         if len(value) > max_length:
             self.fail(name, f"is longer than {max_length} characters")
+        if "\x00" in value:
+            self.fail(name, "holds a NUL character")
         return value
 
-    def date(self, name: str, *, required: bool = False) -> dt.date | None:
+    def list_of_values(self, name: str) -> list | None:
+        """A list of ids or emails (None when absent)."""
         value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(item, (str, int)) and not isinstance(item, bool)
+                                                  for item in value):
+            self.fail(name, "is not a list of values")
+        if any("\x00" in str(item) for item in value):
+            self.fail(name, "holds a NUL character")
+        return [str(item).strip() for item in value]
+
+    def date(self, name: str, *, required: bool = False, rule: DateRange = PAST) -> dt.date | None:
+        value = self.scalar(name)
         if value in (None, ""):
             if required:
                 self.fail(name, "is missing")
             return None
         try:
-            return dt.date.fromisoformat(str(value)[:10])
+            if not isinstance(value, str):
+                raise ValueError
+            day = dt.date.fromisoformat(value[:10])
         except ValueError:
-            self.fail(name, f"{value!r} is not a date (YYYY-MM-DD)")
+            self.fail(name, f"{str(value)[:40]!r} is not a date (YYYY-MM-DD)")
+        if not rule.contains(day):
+            self.fail(name, f"{day.isoformat()} is out of range: {rule.message()}")
+        return day
 
     def flag(self, name: str) -> bool:
-        value = self.data.get(name)
+        value = self.scalar(name)
         if isinstance(value, bool):
             return value
         if isinstance(value, int) and value in (0, 1):
@@ -106,11 +179,18 @@ class _Row:
             return False
         self.fail(name, f"{value!r} is not a yes/no flag")
 
-    def number(self, name: str) -> Decimal:
+    def number(self, name: str, *, limit: Decimal = Decimal("9999.99")) -> Decimal:
+        """A finite number no larger than ``limit`` either way (what the column holds)."""
+        value = self.scalar(name)
         try:
-            return Decimal(str(self.data.get(name)))
+            if isinstance(value, bool):
+                raise ValueError
+            number = Decimal(str(value))
         except (InvalidOperation, ValueError):
-            self.fail(name, f"{self.data.get(name)!r} is not a number")
+            self.fail(name, f"{str(value)[:40]!r} is not a number")
+        if not number.is_finite() or abs(number) > limit:
+            self.fail(name, f"{str(value)[:40]!r} is not a number between -{limit} and {limit}")
+        return number
 
     @property
     def row_hash(self) -> str:
@@ -126,15 +206,15 @@ def _parse_pupil(row: _Row) -> dict:
     sen = row.text("SENStatus").upper()[:1] or SenProvision.NONE
     if sen not in SenProvision.values:
         row.fail("SENStatus", f"{sen!r} is not one of N, K, E")
-    leaving = row.date("LeavingDate")
+    leaving = row.date("LeavingDate", rule=PLANNED)
     return {
         "external_id": row.text("ExternalId", max_length=64), "row_hash": row.row_hash,
         "forename": row.text("Forename", required=True, max_length=100),
         "surname": row.text("Surname", required=True, max_length=100),
         "legal_forename": row.text("LegalForename", max_length=100), "legal_surname": row.text("LegalSurname", max_length=100),
-        "date_of_birth": row.date("DateofBirth"), "gender": gender if gender in Pupil.Gender.values else Pupil.Gender.OTHER,
+        "date_of_birth": row.date("DateofBirth", rule=BIRTH), "gender": gender if gender in Pupil.Gender.values else Pupil.Gender.OTHER,
         "year_group": _year_group(row.text("YearGroup", max_length=30)), "registration_group": row.text("RegGroup", max_length=30),
-        "admission_date": row.date("EntryDate"), "leaving_date": leaving,
+        "admission_date": row.date("EntryDate", rule=PLANNED), "leaving_date": leaving,
         "on_roll": leaving is None or leaving > clock.today(),
         "sen_provision": sen, "fsm": row.flag("FSM"), "fsm_ever6": row.flag("FSMEver6"),
         "pupil_premium": row.flag("PupilPremium"), "eal": row.flag("EAL"), "looked_after": row.flag("InCare"),
@@ -194,7 +274,10 @@ def _upsert(model: type[Model], parsed: dict[str, dict], *, table: str, counts: 
 def _deleted_ids(rows: Iterable, table: str) -> list[str]:
     ids = []
     for item in rows:
-        xid = str(item.get("Id") if isinstance(item, Mapping) else item or "").strip()
+        value = item.get("Id") if isinstance(item, Mapping) else item
+        if not isinstance(value, (str, int)) or isinstance(value, bool) or "\x00" in str(value):
+            raise ImportRejected(f"{table}_deleted: an entry has no Id")
+        xid = str(value).strip()
         if not xid:
             raise ImportRejected(f"{table}_deleted: an entry has no Id")
         ids.append(xid)
@@ -205,8 +288,16 @@ def import_payload(payload: Mapping[str, TablePayload]) -> ImportCounts:
     """Check every row, then apply them all in one transaction. Returns what changed."""
     plan = _parse(payload)
     counts = ImportCounts()
-    with transaction.atomic():
-        _apply(plan, counts)
+    try:
+        with transaction.atomic():
+            _apply(plan, counts)
+    except IntegrityError as error:
+        # The checks above should leave nothing for the database to refuse; where they miss a
+        # clash, it is still the file's fault, and the transaction has changed nothing.
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) or "a unique rule"
+        raise ImportRejected(f"the import clashes with the school's records ({constraint})") from None
+    except DataError:
+        raise ImportRejected("a value in the import does not fit the school's records") from None
     return counts
 
 
@@ -232,20 +323,25 @@ def _parse(payload: Mapping[str, TablePayload]) -> _Plan:
     for structure in payload.get("AssessmentStructure", TablePayload()).rows:
         if not isinstance(structure, Mapping):
             raise ImportRejected("AssessmentStructure: expected an object")
-        for data in structure.get("Subjects", []):
+        for data in _rows_of(structure.get("Subjects"), "AssessmentStructure Subjects"):
             row = _Row("Subjects", data)
             plan.subjects[row.id] = row.text("Name", required=True, max_length=60)
-        for data in structure.get("GradeSets", []):
+        _unique(plan.subjects, "Subjects", "Name", lambda name: f"is {name!r}")
+        for data in _rows_of(structure.get("GradeSets"), "AssessmentStructure GradeSets"):
             row = _Row("GradeSets", data)
             grades = []
-            for index, grade in enumerate(data.get("Grades") or []):
-                grade_row = _Row(f"GradeSets row {row.id} Grades", {"Id": str(index), **grade})
+            for index, grade in enumerate(_rows_of(data.get("Grades"), f"GradeSets row {row.id} Grades")):
+                if not isinstance(grade, Mapping):
+                    row.fail("Grades", f"entry {index} is not an object")
+                grade_row = _Row(f"GradeSets row {row.id} Grades", {**grade, "Id": str(index)})
                 grades.append((grade_row.text("Label", required=True, max_length=20), index, grade_row.number("Points")))
             plan.grade_sets[row.id] = (row.text("Name", required=True, max_length=60), grades)
-        for data in structure.get("Aspects", []):
+        for data in _rows_of(structure.get("Aspects"), "AssessmentStructure Aspects"):
             row = _Row("Aspects", data)
             plan.aspects[row.id] = (row.text("SubjectId", required=True), row.text("Name", required=True, max_length=80),
                                     row.text("GradeSetId", required=True), row.flag("IsHeadline"))
+        _unique({xid: a[0] for xid, a in plan.aspects.items() if a[3]}, "Aspects", "IsHeadline",
+                lambda subject: f"makes a second headline aspect for SubjectId {subject!r}")
     students = payload.get("Students", TablePayload())
     plan.pupils = {row.id: _parse_pupil(row) for row in (_Row("Students", d) for d in students.rows)}
     plan.pupils_deleted = _deleted_ids(students.deleted, "Students")
@@ -257,7 +353,7 @@ def _parse(payload: Mapping[str, TablePayload]) -> _Plan:
         row = _Row("StudentContacts", data)
         plan.links[row.id] = (row.text("StudentId", required=True), row.text("ContactId", required=True), {
             "row_hash": row.row_hash, "relationship": row.text("Relationship", max_length=40),
-            "priority": int(row.number("Priority")) if row.data.get("Priority") is not None else 1,
+            "priority": _priority(row) if row.data.get("Priority") is not None else 1,
             "parental_responsibility": row.flag("ParentalResponsibility")})
     plan.links_deleted = _deleted_ids(links.deleted, "StudentContacts")
     groups = payload.get("Groups", TablePayload())
@@ -266,21 +362,38 @@ def _parse(payload: Mapping[str, TablePayload]) -> _Plan:
         kind = GROUP_KINDS.get(row.text("GroupType"))
         if kind is None:
             row.fail("GroupType", f"{row.text('GroupType')!r} is not one of {', '.join(GROUP_KINDS)}")
-        members = data.get("MemberIds")
-        if members is not None and not isinstance(members, list):
-            row.fail("MemberIds", "is not a list")
+        members = row.list_of_values("MemberIds")
         plan.groups[row.id] = ({"row_hash": row.row_hash, "kind": kind, "name": row.text("Name", required=True, max_length=60)},
-                               None if members is None else [str(m) for m in members],
-                               [str(e).strip().lower() for e in data.get("StaffEmails") or []])
+                               members, [e.lower() for e in row.list_of_values("StaffEmails") or []])
     plan.groups_deleted = _deleted_ids(groups.deleted, "Groups")
     results = payload.get("AssessmentResults", TablePayload())
     for data in results.rows:
         row = _Row("AssessmentResults", data)
+        is_target = row.flag("IsTarget")
         plan.results[row.id] = (row.text("StudentId", required=True), row.text("AspectId", required=True),
-                                row.text("Result", required=True, max_length=20), row.date("Date", required=True),
-                                row.row_hash, row.flag("IsTarget"))
+                                row.text("Result", required=True, max_length=20),
+                                row.date("Date", required=True, rule=PLANNED if is_target else PAST),
+                                row.row_hash, is_target)
+    _unique({xid: (r[0], r[1], r[3]) for xid, r in plan.results.items() if not r[5]}, "AssessmentResults", "Date",
+            lambda key: f"gives a second result for StudentId {key[0]!r} and AspectId {key[1]!r} on {key[2]}")
     plan.results_deleted = _deleted_ids(results.deleted, "AssessmentResults")
     return plan
+
+
+def _priority(row: _Row) -> int:
+    number = row.number("Priority", limit=Decimal(999))
+    if number < 0 or number != number.to_integral_value():
+        row.fail("Priority", f"{number} is not a whole number from 0 to 999")
+    return int(number)
+
+
+def _unique(values: Mapping[str, object], table: str, field: str, describe) -> None:
+    """Refuse a second row of ``table`` with the value of an earlier one, naming both rows."""
+    seen: dict[object, str] = {}
+    for xid, value in values.items():
+        if value in seen:
+            raise ImportRejected(f"{table} row {xid}: {field} {describe(value)}, as in row {seen[value]}")
+        seen[value] = xid
 
 
 def _withhold(plan: _Plan, counts: ImportCounts) -> None:
@@ -422,7 +535,31 @@ def _results_apply(plan: _Plan, pupil_ids: dict, counts: ImportCounts) -> None:
         else:
             results[xid] = {"pupil_id": pupil_ids[pupil_xid], "aspect_id": aspect.pk, "grade_id": grade,
                             "recorded_on": day, "row_hash": row_hash}
+    _no_second(Result, results, ("pupil_id", "aspect_id", "recorded_on"), plan,
+               "Date gives a second result for that pupil and aspect on {recorded_on}")
+    _no_second(Target, targets, ("pupil_id", "subject_id"), plan, "IsTarget gives a second target for that pupil and subject")
     if results:
         _upsert(Result, results, table="AssessmentResults", counts=counts)
     if targets:
         _upsert(Target, targets, table="Targets", counts=counts)
+
+
+def _no_second(model: type[Model], rows: dict[str, dict], key: tuple[str, ...], plan: _Plan, problem: str) -> None:
+    """Refuse a row that would be a second one under ``model``'s unique ``key``: against the other
+    rows of the import, and against what the school holds already (a result typed on the
+    marksheet, or one Xporter sent under another Id) unless this import deletes or moves it."""
+    seen: dict[tuple, str] = {}
+    for xid, values in rows.items():
+        value = tuple(values[name] for name in key)
+        if value in seen:
+            raise ImportRejected(f"AssessmentResults row {xid}: {problem.format(**values)}, as in row {seen[value]}")
+        seen[value] = xid
+    if not seen:
+        return
+    leaving = set(rows) | set(plan.results_deleted)
+    held = model.objects.filter(pupil_id__in={v[0] for v in seen}).values_list(*key, "xporter_id")
+    for *value, holder in held:
+        xid = seen.get(tuple(value))
+        if xid is not None and holder != xid and (holder is None or holder not in leaving):
+            where = "a result typed at the school" if holder is None else f"row {holder} of an earlier import"
+            raise ImportRejected(f"AssessmentResults row {xid}: {problem.format(**rows[xid])}, as {where}")

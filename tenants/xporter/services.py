@@ -10,7 +10,8 @@ from django.db import transaction
 
 from shared import clock
 from tenants.xporter.client import XporterClient, XporterError
-from tenants.xporter.importer import ImportRejected, TablePayload, import_payload, payload_from_xporter_json
+from tenants.xporter.importer import (ImportRejected, TablePayload, document_from_json, import_payload,
+                                     payload_from_xporter_json)
 from tenants.xporter.models import ImportRun, XporterConnection
 
 log = structlog.get_logger(__name__)
@@ -30,17 +31,26 @@ def client_for(connection: XporterConnection) -> XporterClient:
                          password=connection.password, third_party_id=connection.third_party_id)
 
 
-def _run(source: str, work) -> ImportRun:
+def _run(source: str, work, fetch=lambda: None) -> ImportRun:
+    """``fetch()`` (outside the transaction: it waits on the network), then ``work(fetched)`` in
+    one transaction. Every outcome, a failure of either included, is recorded in the history."""
     run = ImportRun(source=source, status=ImportRun.Status.FAILED, started_at=clock.now())
     try:
+        fetched = fetch()
         with transaction.atomic():
-            counts = work()
+            counts = work(fetched)
             run.status, run.counts, run.finished_at = ImportRun.Status.SUCCEEDED, counts.as_dict(), clock.now()
             run.save()
     except (XporterError, ImportRejected) as error:
         run.error, run.finished_at = str(error), clock.now()
         run.save()
         log.warning("xporter.import_failed", source=source, error=str(error)[:300])
+        raise
+    except Exception as error:
+        # A fault of ours, not the file's: the history still says the import failed, and when.
+        run.error, run.finished_at = "The import failed on an internal error; nothing was changed.", clock.now()
+        run.save()
+        log.error("xporter.import_crashed", source=source, error_type=type(error).__name__)
         raise
     log.info("xporter.imported", source=source, **{k.replace(".", "_"): v for k, v in run.counts.items()})
     return run
@@ -53,13 +63,13 @@ def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
     if connection is None or not connection.enabled:
         raise ImportNotConfigured("Xporter is not set up, or is switched off, for this school")
     client = client or client_for(connection)
-    fetched = {}
-    for endpoint in ENDPOINTS:
-        fetched[endpoint] = client.fetch(
-            endpoint, changed_rows=connection.cursors.get(endpoint) if endpoint in INCREMENTAL else None,
-            options="includeMembersIds" if endpoint == "Groups" else None)
 
-    def work():
+    def fetch() -> dict:
+        return {endpoint: client.fetch(
+            endpoint, changed_rows=connection.cursors.get(endpoint) if endpoint in INCREMENTAL else None,
+            options="includeMembersIds" if endpoint == "Groups" else None) for endpoint in ENDPOINTS}
+
+    def work(fetched: dict):
         payload = {TABLES.get(e, e): TablePayload(rows=r.rows, deleted=r.deleted) for e, r in fetched.items()}
         counts = import_payload(payload)
         connection.cursors = {e: r.next_changed_rows for e, r in fetched.items() if e in INCREMENTAL and r.next_changed_rows}
@@ -67,9 +77,14 @@ def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
         connection.save(update_fields=["cursors", "last_success_at"])
         return counts
 
-    return _run(ImportRun.Source.API, work)
+    return _run(ImportRun.Source.API, work, fetch)
 
 
-def xporter_file_import(*, document: Mapping) -> ImportRun:
-    """Import an Xporter-shaped JSON document uploaded by the school."""
-    return _run(ImportRun.Source.FILE, lambda: import_payload(payload_from_xporter_json(document)))
+def xporter_file_import(*, document: Mapping | None = None, content: bytes | str | None = None) -> ImportRun:
+    """Import an Xporter-shaped JSON document uploaded by the school: parsed already, or the
+    file's ``content`` (whose failure to parse is recorded in the import history too)."""
+    def work(_):
+        parsed = document_from_json(content) if content is not None else document
+        return import_payload(payload_from_xporter_json(parsed))
+
+    return _run(ImportRun.Source.FILE, work)

@@ -12,24 +12,23 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from console.access import console_view
-from console.forms import DATE
 from console.views import page_of, saved
 from shared import clock
 from shared.compliance import processing, selectors, services
 from shared.compliance.models import DATA_CATEGORY_CHOICES, Breach, BreachNotification, DataSubject, DisclosureGround
+from shared.dates import PastDateTimeField, PlannedDateField
 from shared.schools.models import School
 
-# HTML datetime inputs take ISO times whatever the locale; the time is read as UK time.
-DATETIME = forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
+# Datetime inputs take ISO times whatever the locale; the time is read as UK time.
 MULTIPLE = forms.SelectMultiple(attrs={"size": 7})
 SEVERAL = "Ctrl-click (Cmd-click on a Mac) to choose several."
 
 
 class BreachForm(forms.Form):
     summary = forms.CharField(max_length=200, help_text="A line to find it by")
-    aware_at = forms.DateTimeField(widget=DATETIME, initial=lambda: clock.now().replace(second=0, microsecond=0),
+    aware_at = PastDateTimeField(initial=lambda: clock.now().replace(second=0, microsecond=0),
                                    label="We became aware at", help_text="The ICO's 72 hours run from here.")
-    occurred_at = forms.DateTimeField(widget=DATETIME, required=False, label="It happened at", help_text="Where known")
+    occurred_at = PastDateTimeField(required=False, label="It happened at", help_text="Where known")
     nature = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="What happened")
     people_categories = forms.MultipleChoiceField(choices=DataSubject.choices, widget=MULTIPLE,
                                                   label="Categories of people affected", help_text=SEVERAL)
@@ -51,7 +50,7 @@ class DecisionForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    reported_at = forms.DateTimeField(widget=DATETIME, label="Reported to the ICO at")
+    reported_at = PastDateTimeField(label="Reported to the ICO at")
     reference = forms.CharField(max_length=100, required=False, label="ICO reference")
     delay_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
                                    label="Reasons for the delay", help_text="Required when reported after 72 hours.")
@@ -63,7 +62,7 @@ class NotificationForm(forms.Form):
                                     help_text="For a school: which one")
     recipient = forms.CharField(max_length=200, help_text="e.g. the headteacher, or the parents of 12 pupils")
     method = forms.ChoiceField(choices=BreachNotification.Method.choices)
-    notified_at = forms.DateTimeField(widget=DATETIME, label="Told at")
+    notified_at = PastDateTimeField(label="Told at")
     content = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What they were told")
 
     def __init__(self, *args, breach: Breach, **kwargs):
@@ -73,7 +72,7 @@ class NotificationForm(forms.Form):
 
 class DisclosureForm(forms.Form):
     recipient = forms.CharField(max_length=200, label="To whom", help_text="The organisation, and the person there")
-    disclosed_at = forms.DateTimeField(widget=DATETIME, label="Disclosed at")
+    disclosed_at = PastDateTimeField(label="Disclosed at")
     ground = forms.ChoiceField(choices=DisclosureGround.choices, label="Ground (from the privacy notice)")
     data_categories = forms.MultipleChoiceField(choices=DATA_CATEGORY_CHOICES, widget=MULTIPLE,
                                                 label="Categories of data", help_text=SEVERAL)
@@ -89,7 +88,7 @@ class DisclosureForm(forms.Form):
 
 class NoticeVersionForm(forms.Form):
     version = forms.CharField(max_length=20)
-    published_on = forms.DateField(widget=DATE, initial=clock.today)
+    published_on = PlannedDateField(initial=clock.today)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What changed",
                               help_text="Shown to everyone who saw an earlier version.")
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 24}), label="The notice's full text")

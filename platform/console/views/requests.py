@@ -11,9 +11,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from console.access import console_view
-from console.forms import DATE
 from console.views import page_of, saved
 from shared import clock
+from shared.dates import PastDateField
 from shared.privacy import requests as states
 from shared.privacy.deadlines import MAX_EXTENSION_MONTHS
 from shared.privacy.models import SubjectRequest
@@ -27,14 +27,14 @@ class RequestForm(forms.Form):
     kind = forms.ChoiceField(choices=SubjectRequest.Kind.choices, label="Right")
     requester_name = forms.CharField(max_length=200, label="Asked by")
     requester_email = forms.EmailField(required=False, label="Their email")
-    received_on = forms.DateField(widget=DATE, initial=clock.today)
+    received_on = PastDateField(initial=clock.today)
     details = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ExtendForm(forms.Form):
     months = forms.IntegerField(min_value=1, max_value=MAX_EXTENSION_MONTHS)
     reason = forms.CharField(max_length=300)
-    told_on = forms.DateField(widget=DATE, label="Person told on")
+    told_on = PastDateField(label="Person told on")
 
 
 class RefuseForm(forms.Form):

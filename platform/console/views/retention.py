@@ -7,14 +7,14 @@ from django import forms
 from django.shortcuts import get_object_or_404, redirect, render
 
 from console.access import console_view
-from console.forms import DATE
 from console.views import page_of, saved
 from shared import clock
+from shared.dates import PlannedDateField
 from shared.privacy import services
 from shared.privacy.executor import collect, collect_school, holds_and_shortenings
 from shared.privacy.models import DeletionRecord, LegalHold
 from shared.privacy.registry import Category
-from shared.privacy.retention import upcoming
+from shared.privacy.retention import unplannable, upcoming
 from shared.schools.models import School
 
 CALENDAR_DAYS = 90
@@ -23,8 +23,8 @@ CALENDAR_DAYS = 90
 class HoldForm(forms.Form):
     reason = forms.CharField(max_length=300)
     owner = forms.CharField(max_length=200, help_text="Who will lift it")
-    starts_on = forms.DateField(widget=DATE, initial=clock.today)
-    ends_on = forms.DateField(widget=DATE, required=False, help_text="Blank: until lifted")
+    starts_on = PlannedDateField(initial=clock.today)
+    ends_on = PlannedDateField(required=False, help_text="Blank: until lifted")
     school = forms.ModelChoiceField(queryset=School.objects.all(), required=False)
     person = forms.CharField(max_length=100, required=False, help_text="An internal key such as prospect:12")
     category = forms.ChoiceField(choices=[("", "Any category"), *((c.value, c.value) for c in Category)], required=False)
@@ -45,6 +45,7 @@ def retention_overview(request):
         "days": CALENDAR_DAYS, "holds": LegalHold.objects.select_related("school").order_by("-starts_on"),
         "deletions": page_of(request, DeletionRecord.objects.all(), per_page=50), "form": form, "today": today,
         "schools": {s.pk: s for s in School.objects.all()},
+        "unplannable": unplannable(records, shortenings),
     })
 
 

@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from console.access import console_view
 from console.views import page_of
+from shared.query import id_param
 from shared.technical.models import ChangeLogEntry, Visit
 
 
@@ -13,11 +14,11 @@ from shared.technical.models import ChangeLogEntry, Visit
 def change_log(request):
     queryset = ChangeLogEntry.objects.all()
     object_type = request.GET.get("object_type", "").strip()
-    actor_id = request.GET.get("actor_id", "").strip()
+    actor_id = id_param(request.GET, "actor_id")
     if object_type:
         queryset = queryset.filter(object_type=object_type)
-    if actor_id.isdigit():
-        queryset = queryset.filter(actor_id=int(actor_id))
+    if actor_id is not None:
+        queryset = queryset.filter(actor_id=actor_id)
     return render(request, "console/change_log.html", {
         "page": page_of(request, queryset, per_page=50), "object_type": object_type, "actor_id": actor_id,
         "object_types": ChangeLogEntry.objects.order_by("object_type").values_list("object_type", flat=True).distinct(),

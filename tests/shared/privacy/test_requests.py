@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from shared import clock
 from shared.operators.models import Operator
 from shared.privacy import requests as r
 from shared.privacy.models import SubjectRequest
@@ -16,6 +17,13 @@ from shared.technical.services import Actor
 
 pytestmark = pytest.mark.django_db
 D = dt.date
+# The day these tests stand on: every request below was received by then, as requests must be.
+TODAY = dt.datetime(2027, 2, 26, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: TODAY)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from shared import clock
-from shared.privacy.executor import RetentionBusy, retention_plan, retention_run
+from shared.dates import PLANNED
+from shared.privacy.executor import RetentionBusy, retention_plan, retention_run, retention_unplannable
 from shared.schools.models import Domain
 
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
             day = dt.date.fromisoformat(as_of) if as_of else clock.today()
         except ValueError:
             raise CommandError(f"--as-of must be a date such as 2026-11-28, not {as_of!r}") from None
+        if not PLANNED.contains(day):  # a mistyped year would otherwise delete everything
+            raise CommandError(f"--as-of: {PLANNED.message()}")
         school_id = None
         if school:
             domain = Domain.objects.filter(domain=f"{school.lower()}.{settings.BASE_DOMAIN}").first()
@@ -35,6 +38,7 @@ class Command(BaseCommand):
             school_id = domain.tenant_id
         if action == "plan":
             due = retention_plan(as_of=day, school_id=school_id)
+            self._unplannable(school_id)
             if format == "json":
                 self.stdout.write(json.dumps([{"kind": d.record.kind, "unit": d.record.key, "school_id": d.record.client_id,
                                                "category": d.record.category.value, "due_on": d.due_on.isoformat(),
@@ -54,6 +58,16 @@ class Command(BaseCommand):
         except RetentionBusy as busy:
             raise CommandError(str(busy)) from None
         self.stdout.write("")
+        self._unplannable(school_id)
         records = sum(run.deletions.values_list("records_deleted", flat=True))
         self.stdout.write(self.style.SUCCESS(f"Retention run for {day:%d %B %Y}: {run.units_deleted} unit(s), "
                                              f"{records} record(s) deleted; see its deletion records."))
+
+    def _unplannable(self, school_id: int | None) -> None:
+        """Units whose dates are out of range: never due until corrected (on stderr, so that the
+        JSON on stdout stays a plan)."""
+        problems = retention_unplannable(school_id=school_id)
+        if problems:
+            self.stderr.write(self.style.WARNING(f"Could not plan {len(problems)} unit(s); they are kept until corrected:"))
+        for item in problems:
+            self.stderr.write(f"  {item.record.kind:<21} {item.record.key:<32} {item.problem}")
