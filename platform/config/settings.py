@@ -204,6 +204,9 @@ ROOT_URLCONF = "config.urls_tenants"
 MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",  # first, so that every response carries the policy
     "config.middleware.SchoolRoutingMiddleware",
+    # Outside everything that may refuse a request (size, NUL, CSRF, submit-once), so that refused
+    # requests are in the visit log too; it reads the user and the view after the response.
+    "config.middleware.VisitLogMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -218,7 +221,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "config.middleware.RequestLogContextMiddleware",
-    "config.middleware.VisitLogMiddleware",
 ]
 
 # Technical information: every request's IP address, user id, host, path and time, kept 365 days.
