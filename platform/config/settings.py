@@ -164,6 +164,7 @@ SHARED_APPS = [
     "tenants.users",  # in public: vendor operators' accounts
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django.contrib.admin",
     "django.contrib.postgres",
     "django.contrib.auth",
@@ -181,6 +182,9 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "tenants.users",  # in each school: that school's users, who die with its schema
+    "django_otp",  # and their authenticator apps and recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tenants.pupils",
     "tenants.assessment",
     "tenants.xporter",
@@ -208,6 +212,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "tenants.portal.middleware.SecondFactorMiddleware",
     "config.middleware.RequestLogContextMiddleware",
     "config.middleware.VisitLogMiddleware",
 ]
