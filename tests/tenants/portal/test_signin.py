@@ -6,6 +6,7 @@ import binascii
 import uuid
 
 import pytest
+import structlog.testing
 from django.conf import settings
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -56,9 +57,10 @@ def test_forty_wrong_passwords_then_the_right_one_is_refused(oakfield):
     statuses = [sign_in(client, email, f"guess-{n}").status_code for n in range(40)]
 
     # when the right password comes
-    response = sign_in(client, email)
+    with structlog.testing.capture_logs() as logs:
+        response = sign_in(client, email)
 
-    # then it is refused, without signing in, and says when to try again
+    # then it is refused, without signing in, says when to try again, and logs why (no names)
     allowed = settings.LOGIN_FAILURES_ALLOWED
     assert statuses == [200] * allowed + [429] * (40 - allowed)
     assert response.status_code == 429
@@ -66,6 +68,9 @@ def test_forty_wrong_passwords_then_the_right_one_is_refused(oakfield):
     assert "_auth_user_id" not in client.session
     assert last_login(oakfield, email) is None
     assert client.get("/").status_code == 302
+    throttled = [entry for entry in logs if entry["event"] == "signin.throttled"]
+    assert [(entry["limit"], 1 <= entry["retry_minutes"] <= 15) for entry in throttled] == [("account", True)]
+    assert email not in str(logs)
 
 
 def test_the_account_counter_is_one_per_normalised_username(oakfield):
