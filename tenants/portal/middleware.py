@@ -10,8 +10,8 @@ from django_tenants.utils import get_public_schema_name
 
 from tenants.users.selectors import second_factor_device, second_factor_required
 
-# Pages that work before the second factor: signing in and out, enrolling, what any visitor sees.
-_OPEN = frozenset({"login", "login_code", "logout", "second_factor", "set_password", "set_password_done",
+# Pages that work before the second factor: signing in and out, what any visitor sees.
+_OPEN = frozenset({"login", "login_code", "logout", "set_password", "set_password_done",
                    "privacy_notice", "privacy_notice_version", "privacy_notice_seen", "branding_logo"})
 
 
@@ -30,12 +30,15 @@ class SecondFactorMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or user.is_verified():
             return None
-        if request.resolver_match is not None and request.resolver_match.url_name in _OPEN:
+        url_name = request.resolver_match.url_name if request.resolver_match is not None else None
+        if url_name in _OPEN:
             return None
         if second_factor_device(user=user) is not None:
             # A session that never gave a code (from before the device was added): sign in again.
             logout(request)
             return redirect("login")
+        if url_name == "second_factor":
+            return None  # enrolling
         if second_factor_required(user=user):
             return redirect("second_factor")
         return None

@@ -75,6 +75,12 @@ class CodeForm(forms.Form):
                            help_text="The 6-digit code from your authenticator app, or one of your recovery codes.")
 
 
+class EnrolForm(forms.Form):
+    code = forms.CharField(label="Code", max_length=8,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+                           help_text="The 6-digit code the app shows for this account.")
+
+
 def _pending_user(request):
     pending = request.session.get(_PENDING)
     if not pending:
@@ -140,8 +146,8 @@ def second_factor(request):
     device = users.second_factor_device(user=user)
     required = users.second_factor_required(user=user)
     action = request.POST.get("action") if request.method == "POST" else None
-    form = CodeForm(request.POST if action in ("enrol", "remove") else None)
     if device is None:
+        form = EnrolForm(request.POST if action == "enrol" else None)
         secret = request.session.get(_SECRET) or user_services.second_factor_secret_new()
         request.session[_SECRET] = secret
         if action == "enrol" and form.is_valid():
@@ -160,6 +166,7 @@ def second_factor(request):
             "qr_svg": mark_safe(_qr_svg(user_services.second_factor_secret_url(user=user, secret=secret))),
             "secret_text": _secret_text(secret),
         })
+    form = CodeForm(request.POST if action == "remove" else None)
     if action == "recovery":
         codes = user_services.recovery_codes_renew(user=user)
         log.info("signin.recovery_codes_renewed", user_id=user.pk)

@@ -316,3 +316,22 @@ def test_a_school_admin_cannot_turn_it_off(oakfield, password):
     assert response.context["form"].non_field_errors() == [
         "Your school requires two-step sign-in for your account: it cannot be turned off."]
     assert otp_rows(oakfield) == before
+
+
+def test_a_session_that_never_gave_a_code_is_signed_out_once_a_device_exists(oakfield, password):
+    # given a teacher signed in with their password alone, whose account then gets a device
+    # (turned on from another session)
+    email = new_user(oakfield)
+    client = host_client(oakfield.hostname, REMOTE_ADDR="198.51.100.57")
+    sign_in(client, email)
+    with schema_context(oakfield.school.schema_name):
+        TOTPDevice.objects.create(user=User.objects.get(email=email), name="Authenticator app", confirmed=True)
+    before = otp_rows(oakfield)
+
+    # when that session asks for new recovery codes
+    response = client.post("/accounts/two-step/", {"action": "recovery"})
+
+    # then it is signed out, and no codes are made
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+    assert "_auth_user_id" not in client.session
+    assert otp_rows(oakfield) == before
