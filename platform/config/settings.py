@@ -300,7 +300,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Operator console -----------------------------------------------------------------------------
 
-# Failed sign-ins allowed per account (and, ten times that, per IP address) in the window.
+# Failed sign-ins allowed per account (and, ten times that, per client address) in the window, on the
+# console and on each school site (config.signin).
 LOGIN_FAILURES_ALLOWED = int(os.environ.get("LOGIN_FAILURES_ALLOWED", "5"))
 LOGIN_FAILURE_WINDOW = "15m"
 OTP_TOTP_ISSUER = "Pupil Tracking"
