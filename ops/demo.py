@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from shared import clock
@@ -107,6 +108,9 @@ def _school_seed(demo: DemoSchool, *, actor: Actor, password: str) -> SeededScho
             head.full_name = f"Head of {demo.name}"
             head.set_password(password)
             head.save()
+        if not TOTPDevice.objects.filter(user=head).exists():
+            # A school admin signs in with a code: the demo's has its authenticator already set up.
+            TOTPDevice.objects.create(user=head, name="Authenticator app", confirmed=True)
         if not User.objects.filter(email=demo.teacher_email).exists():
             user_create(email=demo.teacher_email, full_name=demo.teacher_name, role=User.Role.TEACHER, password=password)
     with schema_context(school.schema_name):

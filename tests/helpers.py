@@ -10,6 +10,7 @@ from django.db import connections
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tenants.utils import schema_context
 
 from ops.demo import DEMO_OPERATORS, DEMO_PASSWORD
 from shared.submit_once import FORM_TOKEN_FIELD, new_form_token
@@ -37,7 +38,8 @@ def host_client(host: str, **kwargs) -> FormClient:
 
 
 def current_code(email: str) -> str:
-    """A code the operator's authenticator would accept now. A code is accepted once, so when this
+    """A code the authenticator of ``email`` (an operator, or a school user inside their school's
+    schema) would accept now. A code is accepted once, so when this
     step's code was already used (an earlier sign-in within 30 seconds), give the next step's,
     which the device's one-step tolerance accepts."""
     device = TOTPDevice.objects.get(user__email=email)
@@ -53,6 +55,20 @@ def console_client(role: str) -> Client:
     client = host_client(settings.BASE_DOMAIN)
     response = client.post("/console/login/", {"username": email, "password": DEMO_PASSWORD, "otp_token": current_code(email)})
     assert response.status_code == 302, response.content[:2000]
+    return client
+
+
+def school_client(school, email: str, password: str = DEMO_PASSWORD, **kwargs) -> Client:
+    """A client signed in to a seeded school's site as ``email``, with the code step where the
+    account has a second factor (every school admin does)."""
+    client = host_client(school.hostname, **kwargs)
+    response = client.post("/accounts/login/", {"username": email, "password": password})
+    assert response.status_code == 302, response.content[:2000]
+    if response["Location"] == "/accounts/login/code/":
+        with schema_context(school.school.schema_name):
+            code = current_code(email)
+        response = client.post("/accounts/login/code/", {"code": code})
+        assert response.status_code == 302, response.content[:2000]
     return client
 
 

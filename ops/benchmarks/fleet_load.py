@@ -46,6 +46,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from shared import clock
@@ -164,6 +166,8 @@ def school_seed(*, subdomain: str, pupils: int, password_hash: str) -> LoadSchoo
         session[SESSION_KEY] = str(head.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = head.get_session_auth_hash()
+        # A school admin's session has passed the second factor (their authenticator app).
+        session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.create(user=head, confirmed=True).persistent_id
         session.create()
     return LoadSchool(schema=schema, host=provisioned.hostname, subdomain=subdomain, staff_session=session.session_key,
                       parent_email=parent_user.email, pupil_ids=tuple(p.pk for p in rows))

@@ -32,7 +32,9 @@ class SchoolRoutingMiddleware(TenantMainMiddleware):
 
     @staticmethod
     def hostname_from_request(request):
-        return TenantMainMiddleware.hostname_from_request(request).lower()
+        # The host as sent, port dropped, case folded. Not django-tenants' default, which strips a
+        # leading ``www.`` and so would serve hosts the product never names (``www.<school>``).
+        return request.get_host().split(":")[0].lower()
 
     def get_tenant(self, domain_model, hostname):
         if hostname == settings.BASE_DOMAIN:

@@ -168,6 +168,7 @@ SHARED_APPS = [
     "tenants.users",  # in public: vendor operators' accounts
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django.contrib.admin",
     "django.contrib.postgres",
     "django.contrib.auth",
@@ -185,6 +186,9 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "tenants.users",  # in each school: that school's users, who die with its schema
+    "django_otp",  # and their authenticator apps and recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tenants.pupils",
     "tenants.assessment",
     "tenants.xporter",
@@ -220,6 +224,7 @@ MIDDLEWARE = [
     "shared.submit_once.SubmitOnceMiddleware",  # every POST spends its form's token once
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "tenants.portal.middleware.SecondFactorMiddleware",
     "config.middleware.RequestLogContextMiddleware",
 ]
 
@@ -348,7 +353,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Operator console -----------------------------------------------------------------------------
 
-# Failed sign-ins allowed per account (and, ten times that, per IP address) in the window.
+# Failed sign-ins allowed per account (and, ten times that, per client address) in the window, on the
+# console and on each school site (config.signin).
 LOGIN_FAILURES_ALLOWED = int(os.environ.get("LOGIN_FAILURES_ALLOWED", "5"))
 LOGIN_FAILURE_WINDOW = "15m"
 OTP_TOTP_ISSUER = "Pupil Tracking"

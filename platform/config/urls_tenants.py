@@ -4,7 +4,7 @@ Pupils are addressed by their internal id: never by UPN."""
 from django.urls import path
 
 from shared.compliance import views as privacy
-from tenants.portal import rights_views, views
+from tenants.portal import rights_views, signin_views, views
 from tenants.portal import support_views
 
 urlpatterns = [
@@ -29,7 +29,9 @@ urlpatterns = [
     path("documents/<int:document_id>/", views.document_download, name="document_download"),
     path("branding/logo/", views.branding_logo, name="branding_logo"),
     path("branding/theme.css", views.branding_theme, name="branding_theme"),
-    path("accounts/login/", views.SchoolLoginView.as_view(), name="login"),
+    path("accounts/login/", signin_views.SchoolLoginView.as_view(), name="login"),
+    path("accounts/login/code/", signin_views.login_code, name="login_code"),
+    path("accounts/two-step/", signin_views.second_factor, name="second_factor"),
     path("accounts/logout/", views.SchoolLogoutView.as_view(), name="logout"),
     path("accounts/set-password/done/", views.SetPasswordDoneView.as_view(), name="set_password_done"),
     path("accounts/set-password/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set_password"),

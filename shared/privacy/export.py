@@ -19,8 +19,13 @@ from shared.technical.models import ChangeLogEntry
 from shared.technical.services import Actor, change_log_record
 
 
+# Sign-in secrets (authenticator keys, recovery codes) are of no use to the school and must not travel.
+_NOT_EXPORTED_APPS = frozenset({"django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"})
+
+
 def school_export_models():
-    return [model for config in apps.get_app_configs() if config.name in settings.TENANT_APPS
+    return [model for config in apps.get_app_configs()
+            if config.name in settings.TENANT_APPS and config.name not in _NOT_EXPORTED_APPS
             for model in config.get_models(include_auto_created=True)]
 
 

@@ -127,6 +127,7 @@ REGISTRY: dict[str, ModelPolicy] = {
                                                                 "enabled cursors last_success_at"),
     "xporter.ImportRun": _policy(C.CONFIGURATION, other="source status started_at finished_at counts error"),
     "configuration.Branding": _policy(C.CONFIGURATION, other="accent_colour logo logo_content_type changed_at"),
+    "configuration.SignInPolicy": _policy(C.CONFIGURATION, other="staff_second_factor_required changed_at"),
     # a document's content is the school's: it may name people, so title and file count as personal
     "configuration.SchoolDocument": _policy(C.CONFIGURATION, personal="title original_name file uploaded_by",
                                             other="content_type size uploaded_at"),

@@ -33,3 +33,11 @@ class SchoolDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SignInPolicy(models.Model):
+    """How the school's users sign in (one row, absent until a school admin first changes it).
+    School admins always need a second factor; with ``staff_second_factor_required`` teachers do too."""
+
+    staff_second_factor_required = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(auto_now=True)

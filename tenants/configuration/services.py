@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 
 from shared.files import DOCUMENT_TYPES_TEXT, IMAGE_SIGNATURES, document_type, sniff
 from shared.technical.models import ChangeLogEntry
 from shared.technical.services import Actor, change_log_record
-from tenants.configuration.models import Branding, SchoolDocument
+from tenants.configuration.models import Branding, SchoolDocument, SignInPolicy
+from tenants.users.models import User
 
 LOGO_MAX_BYTES = 512 * 1024
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -98,3 +99,20 @@ def document_delete(*, user, document: SchoolDocument) -> None:
                           action=ChangeLogEntry.Action.DELETE)
         document.delete()
         transaction.on_commit(lambda: SchoolDocument.file.field.storage.delete(name))
+
+
+def signin_policy_get() -> SignInPolicy:
+    return SignInPolicy.objects.first() or SignInPolicy()
+
+
+def signin_policy_save(*, user, staff_second_factor_required: bool) -> SignInPolicy:
+    """A school admin requires (or stops requiring) a second factor of every member of staff."""
+    if user.role != User.Role.SCHOOL_ADMIN:
+        raise PermissionDenied("Only a school admin can change how staff sign in.")
+    with transaction.atomic():
+        policy = SignInPolicy.objects.select_for_update().first() or SignInPolicy()
+        policy.staff_second_factor_required = staff_second_factor_required
+        policy.save()
+        change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=policy,
+                          action=ChangeLogEntry.Action.UPDATE, fields=["staff_second_factor_required"])
+    return policy

@@ -51,11 +51,6 @@ def role_required(*roles: str):
     return decorator
 
 
-class SchoolLoginView(auth_views.LoginView):
-    template_name = "portal/login.html"
-    redirect_authenticated_user = True
-
-
 class SchoolLogoutView(auth_views.LogoutView):
     pass
 
@@ -284,14 +279,29 @@ class DocumentForm(forms.Form):
     file = forms.FileField(help_text="PDF, Office or OpenDocument, image, text or CSV; at most 10 MB.")
 
 
+class SignInPolicyForm(forms.Form):
+    staff_second_factor_required = forms.BooleanField(
+        required=False, label="Require two-step sign-in for all staff",
+        help_text="Teachers then set up an authenticator app at their next sign-in. School admins always need one.")
+
+
 @role_required(User.Role.SCHOOL_ADMIN)
 def school_settings(request):
-    """Branding and the school's documents: its configuration files."""
+    """Branding, how staff sign in, and the school's documents (its configuration files)."""
     branding = configuration.branding_get()
     branding_form = BrandingForm(initial={"accent_colour": branding.accent_colour})
     document_form = DocumentForm()
+    policy_form = SignInPolicyForm(initial={
+        "staff_second_factor_required": configuration.signin_policy_get().staff_second_factor_required})
     action = request.POST.get("action")
-    if request.method == "POST" and action == "branding":
+    if request.method == "POST" and action == "signin_policy":
+        policy_form = SignInPolicyForm(request.POST)
+        if policy_form.is_valid():
+            configuration.signin_policy_save(
+                user=request.user, staff_second_factor_required=policy_form.cleaned_data["staff_second_factor_required"])
+            messages.success(request, "Sign-in settings saved.")
+            return redirect("school_settings")
+    elif request.method == "POST" and action == "branding":
         branding_form = BrandingForm(request.POST, request.FILES)
         if branding_form.is_valid():
             try:
@@ -320,7 +330,7 @@ def school_settings(request):
         messages.success(request, f"“{document.title}” deleted.")
         return redirect("school_settings")
     return render(request, "portal/settings.html", {
-        "branding": branding, "branding_form": branding_form, "document_form": document_form,
+        "branding": branding, "branding_form": branding_form, "document_form": document_form, "policy_form": policy_form,
         "documents": SchoolDocument.objects.select_related("uploaded_by"),
     })
 

@@ -8,6 +8,10 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from shared.technical.models import ChangeLogEntry
 from shared.technical.services import Actor, change_log_record
@@ -82,3 +86,88 @@ def retention_grace_set(*, user: User, months: int):
     change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=settings_row,
                       action=ChangeLogEntry.Action.UPDATE, fields=["grace_months"])
     return settings_row
+
+
+# --- Second factor: an authenticator app (TOTP) and recovery codes --------------------------------
+
+RECOVERY_CODE_COUNT = 10
+WRONG_CODE = "That code is wrong or has expired. Codes change every 30 seconds: try the one showing now."
+
+
+def second_factor_secret_new() -> str:
+    """A new authenticator secret (160 bits, hex), held in the session until it is confirmed."""
+    return random_hex(20)
+
+
+def second_factor_secret_url(*, user: User, secret: str) -> str:
+    """The ``otpauth://`` link an authenticator app is set up with (what the QR code holds)."""
+    return TOTPDevice(user=user, key=secret).config_url
+
+
+def _recovery_codes_make(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=device,
+                      action=ChangeLogEntry.Action.CREATE, fields=["token_set"])
+    return codes
+
+
+@transaction.atomic
+def second_factor_enrol(*, user: User, secret: str, code: str) -> tuple[TOTPDevice, list[str]]:
+    """Turn the second factor on with the authenticator app set up from ``secret``, once ``code``
+    shows the app works. Returns the device and the recovery codes, which are shown once. A wrong
+    code changes nothing."""
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise ValidationError("Two-step sign-in is already on for this account.")
+    device = TOTPDevice(user=user, key=secret, name="Authenticator app", confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    code = (code or "").strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == device.digits and totp.verify(int(code), tolerance=device.tolerance)):
+        raise ValidationError({"code": WRONG_CODE})
+    device.last_t = totp.t()  # the code just used cannot sign in again
+    device.drift = totp.drift
+    TOTPDevice.objects.filter(user=user).delete()
+    device.save()
+    codes = _recovery_codes_make(user)
+    change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=device,
+                      action=ChangeLogEntry.Action.CREATE, fields=["key"])
+    return device, codes
+
+
+def second_factor_verify(*, user: User, code: str):
+    """The device that accepts ``code`` now (the authenticator app, or a recovery code, which is
+    used up), or None. Each device throttles its own wrong codes."""
+    code = (code or "").strip().replace(" ", "").lower()
+    if not code:
+        return None
+    with transaction.atomic():
+        for device in (*TOTPDevice.objects.filter(user=user, confirmed=True),
+                       *StaticDevice.objects.filter(user=user, confirmed=True)):
+            if device.verify_token(code):
+                return device
+    return None
+
+
+@transaction.atomic
+def recovery_codes_renew(*, user: User) -> list[str]:
+    """New recovery codes for a user with the second factor on; the old ones stop working."""
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise ValidationError("Turn two-step sign-in on first.")
+    return _recovery_codes_make(user)
+
+
+@transaction.atomic
+def second_factor_remove(*, user: User, code: str) -> None:
+    """Turn the second factor off (a current code proves it is the owner), unless it is required."""
+    from tenants.users.selectors import second_factor_required
+
+    if second_factor_required(user=user):
+        raise ValidationError("Your school requires two-step sign-in for your account: it cannot be turned off.")
+    if second_factor_verify(user=user, code=code) is None:
+        raise ValidationError({"code": WRONG_CODE})
+    for device in (*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)):
+        change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=device,
+                          action=ChangeLogEntry.Action.DELETE)
+        device.delete()

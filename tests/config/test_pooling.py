@@ -32,6 +32,8 @@ from django.db.utils import load_backend
 from django.test import RequestFactory
 from django.utils import timezone
 from django.utils.html import escape
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from ops.benchmarks.fleet_load import free_port
@@ -140,8 +142,10 @@ def staff_sessions(oakfield, riverside):
         schema = school.school.schema_name
         with schema_context(schema):
             head = User.objects.get(email=school.demo.head_email)
+            device = TOTPDevice.objects.get(user=head)  # a school admin's session has passed its code
         data = SessionStore().encode({SESSION_KEY: str(head.pk), HASH_SESSION_KEY: head.get_session_auth_hash(),
-                                      BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend"})
+                                      BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                                      DEVICE_ID_SESSION_KEY: device.persistent_id})
         key = f"pooling{os.urandom(12).hex()}"
         with committed(schema) as cursor:
             cursor.execute("INSERT INTO django_session (session_key, session_data, expire_date) VALUES (%s, %s, %s)",

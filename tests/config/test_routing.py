@@ -186,3 +186,13 @@ def test_request_log_event_carries_request_id_schema_and_user_id(oakfield, passw
     assert event["user_id"] == teacher_id
     assert event["view"] == "home" and event["status"] == 200
     assert oakfield.demo.teacher_email not in repr(event)
+
+
+@pytest.mark.parametrize("prefix", ["www.", "WWW."])
+def test_www_hosts_are_not_served(oakfield, prefix):
+    school = host_client(f"{prefix}{oakfield.hostname}").get("/accounts/login/")
+    vendor = host_client(f"{prefix}{settings.BASE_DOMAIN}").get("/console/login/")
+
+    assert (school.status_code, vendor.status_code) == (404, 404)
+    assert b"There is no school site at this address" in school.content
+    assert b"There is no school site at this address" in vendor.content

@@ -37,13 +37,79 @@ def test_password_alone_is_not_enough():
 
 
 def test_a_wrong_code_is_refused():
-    client = host_client(settings.BASE_DOMAIN)
+    client = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="192.0.2.60")
     right = current_code(ADMIN_EMAIL)
 
     response = login(client, code=f"{(int(right) + 1) % 1_000_000:06d}")
 
-    assert b"That one-time code is wrong or has expired." in response.content
+    assert b"Email, password or code is wrong." in response.content
     assert "_auth_user_id" not in client.session
+
+
+def _new_operator(prefix: str) -> str:
+    from shared.operators.services import operator_create
+
+    email = f"{prefix}-{uuid.uuid4().hex[:8]}@pupiltracking.example"
+    operator_create(email=email, full_name="Olu Operator", role=Operator.Role.SUPPORT, password=DEMO_PASSWORD)
+    return email
+
+
+def test_every_failed_sign_in_gets_the_same_message_and_status(oakfield):
+    # given an operator, a wrong code for them, and a school user's right password (not an operator)
+    email = _new_operator("same")
+    wrong_code = f"{(int(current_code(email)) + 1) % 1_000_000:06d}"
+    client = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="192.0.2.61")
+
+    # when each fails
+    wrong_password = login(client, email=email, password="not-the-password")
+    wrong_code_only = login(client, email=email, code=wrong_code)
+    not_operator = client.post("/console/login/", {"username": oakfield.demo.head_email, "password": DEMO_PASSWORD,
+                                                   "otp_token": "123456"})
+
+    # then nothing tells them apart
+    pages = [wrong_password, wrong_code_only, not_operator]
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    messages = [page.context["form"].non_field_errors() for page in pages]
+    assert messages == [["Email, password or code is wrong."]] * 3
+    assert b"one-time code is wrong" not in b"".join(page.content for page in pages)
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_account_counter_ignores_how_the_host_and_username_are_spelt():
+    # given failures spread over spellings of the host and of the email
+    email = _new_operator("spelt")
+    hosts = [settings.BASE_DOMAIN, settings.BASE_DOMAIN.upper(), f"{settings.BASE_DOMAIN}:1"]
+    spellings = [email, f"  {email.upper()} ", email.title()]
+    for number in range(settings.LOGIN_FAILURES_ALLOWED):
+        client = host_client(hosts[number % 3], REMOTE_ADDR=f"192.0.2.{70 + number}")
+        assert login(client, email=spellings[number % 3], password="wrong-password", code="000000").status_code == 200
+
+    # when the right password and code come from yet another address
+    client = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="192.0.2.99")
+    throttled = login(client, email=email)
+
+    # then the one account counter refuses it
+    assert throttled.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_address_counter_reads_the_forwarded_client_address(monkeypatch):
+    # given one proxy in front, and an address that has used up its failures
+    monkeypatch.setattr(settings, "TRUSTED_PROXY_COUNT", 1)
+    for number in range(settings.LOGIN_FAILURES_ALLOWED * 10):
+        client = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+        assert login(client, email=f"nobody-{number}@pupiltracking.example", password="x", code="000000").status_code == 200
+    refused = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    other = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.8")
+
+    # when an operator signs in through the same proxy from each
+    refused_response = login(refused, email=DEMO_OPERATORS[Operator.Role.BILLING][0])
+    other_response = login(other, email=DEMO_OPERATORS[Operator.Role.BILLING][0])
+
+    # then only the address that failed is refused
+    assert refused_response.status_code == 429
+    assert "_auth_user_id" not in refused.session
+    assert other_response.status_code == 302
 
 
 def test_password_and_code_sign_in():
@@ -67,7 +133,7 @@ def test_sign_in_is_throttled_after_repeated_failures():
     throttled = login(client, email=email)  # now even the right password and code
 
     assert throttled.status_code == 429
-    assert b"Too many failed sign-ins" in throttled.content
+    assert b"Too many failed sign-ins. Try again in " in throttled.content
     assert "_auth_user_id" not in client.session
     other = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="192.0.2.51")
     assert login(other, email=DEMO_OPERATORS[Operator.Role.DPO][0]).status_code == 302  # others unaffected

@@ -22,3 +22,4 @@ class Command(BaseCommand):
                 f"  {s.demo.name:<18} {site_url(s.hostname)}  {s.demo.head_email} (admin), "
                 f"{s.demo.teacher_email} (teacher), {s.demo.parent_email} (parent), {s.demo.pupil_email} (pupil)"
             )
+        self.stdout.write("    the school admin's one-time code:  python manage.py operator_code <email> --school <subdomain>")

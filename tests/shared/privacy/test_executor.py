@@ -261,6 +261,25 @@ def test_operators_can_export_a_cancelled_schools_data_for_return(cancelled_scho
                                          action="export").exists()
 
 
+def test_the_returned_data_holds_no_sign_in_secrets(cancelled_school):
+    import io
+    import zipfile
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.helpers import console_client
+
+    with schema_context(cancelled_school.school.schema_name):
+        device = TOTPDevice.objects.create(user=User.objects.get(role=User.Role.SCHOOL_ADMIN), confirmed=True)
+
+    response = console_client(Operator.Role.DPO).get(f"/console/clients/{cancelled_school.school.pk}/export/")
+
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert [name for name in archive.namelist() if name.startswith("otp_")] == []
+    assert "users_user.csv" in archive.namelist()
+    assert [name for name in archive.namelist() if device.key.encode() in archive.read(name)] == []
+
+
 def test_an_active_schools_data_cannot_be_exported_this_way(oakfield):
     from tests.helpers import console_client
 

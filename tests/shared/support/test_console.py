@@ -13,7 +13,7 @@ from shared import clock
 from shared.operators.models import Operator
 from shared.support import services
 from shared.support.models import SupportAccessLog, SupportAccessRequest
-from tests.helpers import console_client, form_token, host_client
+from tests.helpers import console_client, form_token, host_client, school_client
 from tests.shared.support.helpers import approve, ask, decide, first_pupil, log_rows, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -109,8 +109,7 @@ def test_an_approved_grant_shows_the_pupils_and_the_school_sees_each_page(operat
     assert log_rows() == [(operator.pk, oakfield.school.pk, grant.pk, path, "allowed", "") for path in
                           (pupil_list_url(oakfield), pupil_url(oakfield), pupil_list_url(oakfield))]
 
-    site = host_client(oakfield.hostname)
-    site.post("/accounts/login/", {"username": oakfield.demo.head_email, "password": password})
+    site = school_client(oakfield, oakfield.demo.head_email, password)
     page = site.get("/support/")
 
     assert page.status_code == 200

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from shared.support.models import SupportAccessRequest
-from tests.helpers import host_client
+from tests.helpers import host_client, school_client
 from tests.shared.support.helpers import approve, ask, school_user, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -16,9 +16,7 @@ S = SupportAccessRequest.State
 
 
 def signed_in(seeded, email, password):
-    client = host_client(seeded.hostname)
-    assert client.post("/accounts/login/", {"username": email, "password": password}).status_code == 302
-    return client
+    return school_client(seeded, email, password)
 
 
 def test_the_school_admin_approves_a_request_on_the_support_page(operator, oakfield, password):

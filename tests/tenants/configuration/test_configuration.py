@@ -11,7 +11,7 @@ from tenants.configuration import services
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.configuration.storage import school_folder
 from tenants.users.models import User
-from tests.helpers import host_client
+from tests.helpers import host_client, school_client
 
 pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -24,9 +24,7 @@ def files_in(schema_name: str) -> set[str]:
 
 
 def signed_in(school, email, password):
-    client = host_client(school.hostname)
-    assert client.post("/accounts/login/", {"username": email, "password": password}).status_code == 302
-    return client
+    return school_client(school, email, password)
 
 
 def test_an_admin_brands_the_site_and_uploads_a_document(oakfield, password, django_capture_on_commit_callbacks):

@@ -12,15 +12,13 @@ from django_tenants.utils import schema_context
 from shared.privacy.models import ErasureLedgerEntry
 from tenants.pupils.models import Pupil
 from tenants.rights.models import ExportLink, SchoolRequest
-from tests.helpers import host_client
+from tests.helpers import host_client, school_client
 
 pytestmark = pytest.mark.django_db
 
 
 def signed_in(school, email, password):
-    client = host_client(school.hostname)
-    assert client.post("/accounts/login/", {"username": email, "password": password}).status_code == 302
-    return client
+    return school_client(school, email, password)
 
 
 def recorded(client, kind: str, pupil: Pupil, received_on: str = "") -> int:

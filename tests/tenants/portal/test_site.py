@@ -13,7 +13,7 @@ from shared import clock
 from tenants.assessment.models import Aspect, Grade, Result
 from tenants.pupils.models import Group, Pupil
 from tenants.users.models import User
-from tests.helpers import host_client
+from tests.helpers import host_client, school_client
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +21,7 @@ SITE_PAGES = ["/", "/pupils/", "/analysis/", "/users/", "/import/", "/retention/
 
 
 def signed_in(school, email, password):
-    client = host_client(school.hostname)
-    assert client.post("/accounts/login/", {"username": email, "password": password}).status_code == 302
-    return client
+    return school_client(school, email, password)
 
 
 def ids_in(school):
