@@ -18,7 +18,7 @@ from shared.operators.models import Operator
 from tenants.configuration.models import SchoolDocument
 from tenants.configuration.storage import school_folder
 from tenants.xporter.models import ImportRun
-from tests.helpers import console_client, host_client
+from tests.helpers import console_client, host_client, school_client
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +36,7 @@ def directives(header: str | None) -> dict[str, str] | None:
 
 
 def signed_in(school, email, password):
-    client = host_client(school.hostname)
-    assert client.post("/accounts/login/", {"username": email, "password": password}).status_code == 302
-    return client
+    return school_client(school, email, password)
 
 
 def product_files(suffix: str) -> list[Path]:

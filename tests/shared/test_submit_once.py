@@ -13,11 +13,12 @@ import requests
 from django.contrib.sessions.models import Session
 from django_tenants.utils import schema_context
 
+from shared import clock
 from shared.submit_once import ALREADY_SUBMITTED_MESSAGE, MISSING_TOKEN_MESSAGE
 from shared.technical.models import ChangeLogEntry
 from tenants.pupils.models import Pupil
 from tenants.rights.models import Consent, SchoolRequest
-from tests.helpers import committed, form_token, host_client
+from tests.helpers import committed, current_code, form_token, host_client, school_client
 
 pytestmark = pytest.mark.django_db
 
@@ -41,16 +42,14 @@ def test_every_post_form_in_every_template_carries_the_token():
 
 
 def signed_in_head(school, password):
-    client = host_client(school.hostname)
-    assert client.post("/accounts/login/", {"username": school.demo.head_email, "password": password}).status_code == 302
-    return client
+    return school_client(school, school.demo.head_email, password)
 
 
 def request_data(school) -> dict:
     with schema_context(school.school.schema_name):
         pupil = Pupil.objects.order_by("pk").first()
     return {"kind": "access", "subject": f"pupil:{pupil.pk}", "requester_name": "A Parent",
-            "requester_email": "parent@example.org", "received_on": "2026-11-02", "details": ""}
+            "requester_email": "parent@example.org", "received_on": clock.today().isoformat(), "details": ""}
 
 
 def test_a_school_site_post_without_a_token_is_refused_and_saves_nothing(oakfield, password):
@@ -186,17 +185,20 @@ def test_five_concurrent_copies_of_a_rights_request_and_a_consent_record_one_eac
         oakfield, password, site_server, committed_rows):
     browser = _Browser(site_server, oakfield)
     login = browser.form("/accounts/login/")
-    assert browser.post("/accounts/login/", {**login, "username": oakfield.demo.head_email,
-                                             "password": password}).status_code == 302
+    signed_in = browser.post("/accounts/login/", {**login, "username": oakfield.demo.head_email, "password": password})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"].endswith("/accounts/login/code/")
     with schema_context(oakfield.school.schema_name):
+        code = current_code(oakfield.demo.head_email)
         pupil = Pupil.objects.order_by("pk").first()
+    assert browser.post("/accounts/login/code/", {**browser.form("/accounts/login/code/"), "code": code}).status_code == 302
+    today = clock.today().isoformat()
 
     request_statuses = _post_concurrently(browser, "/rights/", {
         **browser.form("/rights/"), "kind": "objection", "subject": f"pupil:{pupil.pk}",
-        "requester_name": "A Parent", "requester_email": "", "received_on": "2026-11-02", "details": ""})
+        "requester_name": "A Parent", "requester_email": "", "received_on": today, "details": ""})
     consent_statuses = _post_concurrently(browser, "/rights/consents/", {
         **browser.form("/rights/consents/"), "subject": f"pupil:{pupil.pk}", "purpose": "Photographs on reports",
-        "given_on": "2026-11-02"})
+        "given_on": today})
 
     assert request_statuses == [302] * 5 and consent_statuses == [302] * 5  # four of each told "already submitted"
     assert committed_rows(SchoolRequest) == 1
