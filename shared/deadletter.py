@@ -1,0 +1,133 @@
+"""What every buffer and batch job does with a bad item: clean what enters, and set aside what
+still fails, so that one item never stops the rest.
+
+A buffer is a Redis list of JSON items that a periodic job moves into PostgreSQL in batches (the
+visit log is one). Three defences, one place:
+
+- ``text_clean`` at the door: no NUL or other control character, no lone surrogate, a bounded
+  length. PostgreSQL refuses NUL in text, so a single ``/%00`` request used to make every COPY
+  of the batch holding it fail, for good.
+- ``batch_land`` in the job: a batch that fails is split in halves, each half tried in its own
+  savepoint, until the good items have landed and each bad one stands alone.
+- ``buffer_take_done`` after the job's commit: the bad items go to the buffer's dead-letter list
+  (``<buffer key>:deadletter``) and the batch leaves the buffer, in one Redis transaction, so a
+  crash stores a batch twice at worst and never loses an item. Each set-aside item is logged
+  (``<buffer>.item_set_aside``) and counted on the console's dashboard.
+
+The dead-letter list keeps the item as it was (it may hold an IP address, like the buffer), the
+error's class and SQLSTATE, and when; it holds at most ``DEADLETTER_MAX_ITEMS``, the oldest
+dropped first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import structlog
+from django.db import transaction
+
+from shared import clock
+from shared.redis_client import key, redis_client
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+DEADLETTER_MAX_ITEMS = 10_000
+# Every buffer the product keeps, by the name its key is made from (``key(name)``).
+BUFFERS: tuple[str, ...] = ("visits",)
+
+# Control characters, and lone surrogates (from surrogateescape-decoded input: not encodable).
+_UNWANTED = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_REPLACEMENT = "\ufffd"
+
+
+def text_clean(value: object, *, limit: int) -> str:
+    """``value`` as text that PostgreSQL and a log line accept: invalid UTF-8 and lone surrogates
+    become U+FFFD, as does each control character (NUL included), and it is cut to ``limit``
+    characters."""
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", "replace")
+    else:
+        text = str(value)
+    return _UNWANTED.sub(_REPLACEMENT, text[: limit * 4])[:limit]
+
+
+def batch_land(items: Sequence[T], land: Callable[[Sequence[T]], None], *,
+               item_errors: tuple[type[BaseException], ...]) -> tuple[int, list[tuple[T, BaseException]]]:
+    """Land ``items`` with ``land(batch)``, each attempt in its own savepoint. A batch that raises
+    one of ``item_errors`` (errors an item's values cause) is split in halves and each half tried
+    again, so the good items land and every item that fails on its own is returned with its error,
+    the transaction still usable. Any other error (the database gone) propagates: the caller's
+    transaction rolls back and the batch stays for the next run. Returns (landed, bad)."""
+    if not items:
+        return 0, []
+    try:
+        with transaction.atomic():
+            land(items)
+        return len(items), []
+    except item_errors as error:
+        if len(items) == 1:
+            return 0, [(items[0], error)]
+    middle = len(items) // 2
+    landed_left, bad_left = batch_land(items[:middle], land, item_errors=item_errors)
+    landed_right, bad_right = batch_land(items[middle:], land, item_errors=item_errors)
+    return landed_left + landed_right, bad_left + bad_right
+
+
+def buffer_key(buffer: str) -> str:
+    return key(buffer)
+
+
+def deadletter_key(buffer: str) -> str:
+    return key(buffer, "deadletter")
+
+
+def error_summary(error: BaseException) -> dict:
+    """The class of an error and its SQLSTATE, never its text: a database error's text quotes the
+    row it refused."""
+    summary = {"error": type(error).__name__}
+    pgcode = getattr(error, "pgcode", None) or getattr(getattr(error, "__cause__", None), "pgcode", None)
+    if pgcode:
+        summary["pgcode"] = pgcode
+    return summary
+
+
+def buffer_take_done(*, buffer: str, taken: int, bad: Sequence[tuple[bytes | str, BaseException]]) -> None:
+    """Drop the first ``taken`` items of ``buffer`` (done with: landed or bad) and put the bad ones
+    on its dead-letter list, in one Redis transaction. Call it after the batch's commit."""
+    if bad:
+        now = clock.now().isoformat()
+        entries = []
+        for raw, error in bad:
+            item = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+            entries.append(json.dumps({"item": item, "set_aside_at": now, **error_summary(error)}))
+    pipe = redis_client().pipeline(transaction=True)
+    if bad:
+        pipe.rpush(deadletter_key(buffer), *entries)
+        pipe.ltrim(deadletter_key(buffer), -DEADLETTER_MAX_ITEMS, -1)
+    pipe.ltrim(buffer_key(buffer), taken, -1)
+    pipe.execute()
+    for _, error in bad:
+        log.warning(f"{buffer}.item_set_aside", buffer=buffer, **error_summary(error))
+
+
+def deadletter_count(buffer: str) -> int:
+    return redis_client().llen(deadletter_key(buffer))
+
+
+def deadletter_items(buffer: str, *, limit: int = 100) -> list[dict]:
+    """The newest set-aside items of ``buffer``, newest first, without the item itself (it may hold
+    personal data): when, the error's class and SQLSTATE, the item's size."""
+    rows = []
+    for raw in reversed(redis_client().lrange(deadletter_key(buffer), -limit, -1)):
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            entry = {"item": raw.decode("utf-8", "replace"), "error": "unreadable"}
+        rows.append({"buffer": buffer, "set_aside_at": entry.get("set_aside_at"), "error": entry.get("error"),
+                     "pgcode": entry.get("pgcode", ""), "size": len(entry.get("item") or "")})
+    return rows
