@@ -315,6 +315,7 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.ShutdownNotifications",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         "config.broker.SchoolSchemaMiddleware",
+        "config.broker.DeadLetterLogMiddleware",
         "config.recycling.WorkerRecycleMiddleware",
     ],
 }
