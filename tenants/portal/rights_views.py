@@ -4,8 +4,6 @@ objection, consent withdrawal)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +12,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from shared import clock
 from shared.forms import service_errors_to_form
@@ -190,15 +189,23 @@ def _act(request, subject_request: SchoolRequest, action: str, extend_form, corr
     return None
 
 
+@require_safe
 def export_download(request, token: str):
     """For the person the export is about, so no sign-in: the link's 256-bit token is the key, and
-    it opens once, on this school's site only, until it expires."""
+    it opens once, on this school's site only, until it expires. Only the GET that delivers the
+    file uses it: mail scanners and link previews send HEAD first, which is answered without
+    looking the link up."""
+    if request.method == "HEAD":
+        response = HttpResponse(content_type="text/html; charset=utf-8")
+        response["Cache-Control"] = "no-store"
+        response["X-Robots-Tag"] = "noindex"
+        return response
     try:
         link, content = services.export_download(token=token)
     except services.ExportUnavailable as error:
         return render(request, "portal/rights_export_gone.html", {"reason": str(error)}, status=410)
     response = HttpResponse(content, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="access-export-{link.request_id}-{dt.date.today():%Y%m%d}.zip"'
+    response["Content-Disposition"] = f'attachment; filename="access-export-{link.request_id}-{clock.today():%Y%m%d}.zip"'
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
