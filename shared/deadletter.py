@@ -15,12 +15,14 @@ visit log is one). Three defences, one place:
   (``<buffer>.item_set_aside``) and counted on the console's dashboard.
 
 The dead-letter list keeps the item as it was (it may hold an IP address, like the buffer), the
-error's class and SQLSTATE, and when; it holds at most ``DEADLETTER_MAX_ITEMS``, the oldest
-dropped first.
+error's class and SQLSTATE, and when. Like the broker's dead-lettered messages it keeps an item
+``DEADLETTER_MAX_AGE`` (7 days; ``deadletter_purge``, run by the buffer's job) and at most
+``DEADLETTER_MAX_ITEMS``, the oldest dropped first.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -37,6 +39,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 DEADLETTER_MAX_ITEMS = 10_000
+DEADLETTER_MAX_AGE = dt.timedelta(days=7)
 # Every buffer the product keeps, by the name its key is made from (``key(name)``).
 BUFFERS: tuple[str, ...] = ("visits",)
 
@@ -113,6 +116,26 @@ def buffer_take_done(*, buffer: str, taken: int, bad: Sequence[tuple[bytes | str
     pipe.execute()
     for _, error in bad:
         log.warning(f"{buffer}.item_set_aside", buffer=buffer, **error_summary(error))
+
+
+def deadletter_purge(buffer: str) -> int:
+    """Drop the set-aside items of ``buffer`` older than ``DEADLETTER_MAX_AGE`` (they are in the
+    order they were set aside). Returns how many it dropped."""
+    client, name = redis_client(), deadletter_key(buffer)
+    cutoff = clock.now() - DEADLETTER_MAX_AGE
+    dropped = 0
+    while (oldest := client.lindex(name, 0)) is not None:
+        try:
+            set_aside_at = dt.datetime.fromisoformat(json.loads(oldest)["set_aside_at"])
+        except (ValueError, TypeError, KeyError):
+            set_aside_at = None  # unreadable: no use to anyone
+        if set_aside_at is not None and set_aside_at > cutoff:
+            break
+        client.lpop(name)
+        dropped += 1
+    if dropped:
+        log.info(f"{buffer}.set_aside_purged", buffer=buffer, items=dropped)
+    return dropped
 
 
 def deadletter_count(buffer: str) -> int:

@@ -24,7 +24,7 @@ from django_tenants.utils import get_public_schema_name
 
 from shared import clock, locks
 from shared.locks import advisory_lock
-from shared.deadletter import batch_land, buffer_key, buffer_take_done, text_clean
+from shared.deadletter import batch_land, buffer_key, buffer_take_done, deadletter_purge, text_clean
 from shared.redis_client import redis_client
 from shared.technical.models import ChangeLogEntry
 
@@ -184,6 +184,7 @@ def visits_flush(*, batch_size: int = 5000) -> int:
     with advisory_lock(locks.VISITS_FLUSH) as locked:
         if not locked:
             return 0
+        deadletter_purge(VISIT_BUFFER)
         while raw_rows := client.lrange(buffer, 0, batch_size - 1):
             rows, bad = [], []
             for position, raw in enumerate(raw_rows):

@@ -279,3 +279,18 @@ def test_a_database_outage_fails_the_flush_and_leaves_the_buffer_as_it_was(oakfi
 
     assert redis_client().lrange(buffer, 0, -1) == items
     assert set_aside() == []
+
+
+def test_set_aside_visits_are_kept_seven_days(monkeypatch):
+    start = dt.datetime(2031, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
+    monkeypatch.setattr(clock, "now", lambda: start)
+    redis_client().rpush(services.visit_buffer_key(), raw_visit("/\x00", occurred_at=start))
+    services.visits_flush()
+    monkeypatch.setattr(clock, "now", lambda: start + dt.timedelta(days=3))
+    redis_client().rpush(services.visit_buffer_key(), raw_visit("/\x00", occurred_at=start))
+    services.visits_flush()
+
+    monkeypatch.setattr(clock, "now", lambda: start + dt.timedelta(days=7, seconds=1))
+    services.visits_flush()
+
+    assert [entry["set_aside_at"] for entry in set_aside()] == [(start + dt.timedelta(days=3)).isoformat()]
