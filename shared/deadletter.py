@@ -14,6 +14,9 @@ visit log is one). Three defences, one place:
   crash stores a batch twice at worst and never loses an item. Each set-aside item is logged
   (``<buffer>.item_set_aside``) and counted on the console's dashboard.
 
+A job that works through items one by one (each school, say) uses ``each_surviving``: an item that
+fails is set aside the same way (its id only) and the others are done.
+
 The dead-letter list keeps the item as it was (it may hold an IP address, like the buffer), the
 error's class and SQLSTATE, and when. Like the broker's dead-lettered messages it keeps an item
 ``DEADLETTER_MAX_AGE`` (7 days; ``deadletter_purge``, run by the buffer's job) and at most
@@ -25,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 import structlog
@@ -42,6 +45,8 @@ DEADLETTER_MAX_ITEMS = 10_000
 DEADLETTER_MAX_AGE = dt.timedelta(days=7)
 # Every buffer the product keeps, by the name its key is made from (``key(name)``).
 BUFFERS: tuple[str, ...] = ("visits",)
+# Every job that works item by item through ``each_surviving``.
+JOBS: tuple[str, ...] = ("subject_requests_flag",)
 
 # Control characters, and lone surrogates (from surrogateescape-decoded input: not encodable).
 _UNWANTED = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
@@ -99,23 +104,55 @@ def error_summary(error: BaseException) -> dict:
     return summary
 
 
+def _entries(bad: Sequence[tuple[object, BaseException]]) -> list[str]:
+    now = clock.now().isoformat()
+    entries = []
+    for item, error in bad:
+        item = item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item)
+        entries.append(json.dumps({"item": item, "set_aside_at": now, **error_summary(error)}))
+    return entries
+
+
+def _logged(name: str, bad: Sequence[tuple[object, BaseException]], **ids) -> None:
+    for _, error in bad:
+        log.warning(f"{name}.item_set_aside", **ids, **error_summary(error))
+
+
 def buffer_take_done(*, buffer: str, taken: int, bad: Sequence[tuple[bytes | str, BaseException]]) -> None:
     """Drop the first ``taken`` items of ``buffer`` (done with: landed or bad) and put the bad ones
     on its dead-letter list, in one Redis transaction. Call it after the batch's commit."""
-    if bad:
-        now = clock.now().isoformat()
-        entries = []
-        for raw, error in bad:
-            item = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-            entries.append(json.dumps({"item": item, "set_aside_at": now, **error_summary(error)}))
     pipe = redis_client().pipeline(transaction=True)
     if bad:
-        pipe.rpush(deadletter_key(buffer), *entries)
+        pipe.rpush(deadletter_key(buffer), *_entries(bad))
         pipe.ltrim(deadletter_key(buffer), -DEADLETTER_MAX_ITEMS, -1)
     pipe.ltrim(buffer_key(buffer), taken, -1)
     pipe.execute()
-    for _, error in bad:
-        log.warning(f"{buffer}.item_set_aside", buffer=buffer, **error_summary(error))
+    _logged(buffer, bad, buffer=buffer)
+
+
+def each_surviving(items: Iterable[T], work: Callable[[T], None], *, job: str, item_id: Callable[[T], object],
+                   item_errors: tuple[type[BaseException], ...] = (Exception,)) -> list[T]:
+    """Run ``work(item)`` for every item, each in its own savepoint. An item that raises one of
+    ``item_errors`` is set aside on the job's dead-letter list (its id and the error's class, with
+    a ``<job>.item_set_aside`` event) and the rest go on. Returns the items set aside."""
+    if job not in JOBS:
+        raise ValueError(f"unknown job {job!r}: add it to shared.deadletter.JOBS")
+    deadletter_purge(job)
+    bad = []
+    for item in items:
+        try:
+            with transaction.atomic():
+                work(item)
+        except item_errors as error:
+            bad.append((item, error))
+    if bad:
+        pipe = redis_client().pipeline(transaction=True)
+        pipe.rpush(deadletter_key(job), *_entries([(item_id(item), error) for item, error in bad]))
+        pipe.ltrim(deadletter_key(job), -DEADLETTER_MAX_ITEMS, -1)
+        pipe.execute()
+        for item, error in bad:
+            _logged(job, [(item, error)], job=job, item_id=item_id(item))
+    return [item for item, _ in bad]
 
 
 def deadletter_purge(buffer: str) -> int:
@@ -142,15 +179,17 @@ def deadletter_count(buffer: str) -> int:
     return redis_client().llen(deadletter_key(buffer))
 
 
-def deadletter_items(buffer: str, *, limit: int = 100) -> list[dict]:
-    """The newest set-aside items of ``buffer``, newest first, without the item itself (it may hold
-    personal data): when, the error's class and SQLSTATE, the item's size."""
+def deadletter_items(name: str, *, limit: int = 100) -> list[dict]:
+    """The newest set-aside items of buffer or job ``name``, newest first: when, the error's class
+    and SQLSTATE, and a job's item id; a buffer's item only by its size (it may hold personal
+    data)."""
     rows = []
-    for raw in reversed(redis_client().lrange(deadletter_key(buffer), -limit, -1)):
+    for raw in reversed(redis_client().lrange(deadletter_key(name), -limit, -1)):
         try:
             entry = json.loads(raw)
         except ValueError:
             entry = {"item": raw.decode("utf-8", "replace"), "error": "unreadable"}
-        rows.append({"buffer": buffer, "set_aside_at": entry.get("set_aside_at"), "error": entry.get("error"),
-                     "pgcode": entry.get("pgcode", ""), "size": len(entry.get("item") or "")})
+        rows.append({"buffer": name, "set_aside_at": entry.get("set_aside_at"), "error": entry.get("error"),
+                     "pgcode": entry.get("pgcode", ""), "size": len(entry.get("item") or ""),
+                     "item_id": entry.get("item") if name in JOBS else None})
     return rows

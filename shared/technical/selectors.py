@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import dramatiq
 
-from shared.deadletter import BUFFERS, deadletter_count, deadletter_items
+from shared.deadletter import BUFFERS, JOBS, deadletter_count, deadletter_items
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def dead_letters_summary() -> dict:
     only queues and buffers that have some."""
     client = dramatiq.get_broker().client
     messages = {queue: client.zcard(_broker_keys(queue)[0]) for queue in _queues()}
-    items = {buffer: deadletter_count(buffer) for buffer in BUFFERS}
+    items = {name: deadletter_count(name) for name in BUFFERS + JOBS}
     messages = {queue: n for queue, n in messages.items() if n}
     items = {buffer: n for buffer, n in items.items() if n}
     return {"messages": messages, "items": items, "total": sum(messages.values()) + sum(items.values())}
@@ -87,5 +87,5 @@ def _error_class(traceback_text: str) -> str:
 
 
 def set_aside_items(*, limit: int = 100) -> list[dict]:
-    """The newest items each buffer set aside (``shared.deadletter.deadletter_items``)."""
-    return [item for buffer in BUFFERS for item in deadletter_items(buffer, limit=limit)]
+    """The newest items each buffer and job set aside (``shared.deadletter.deadletter_items``)."""
+    return [item for name in BUFFERS + JOBS for item in deadletter_items(name, limit=limit)]

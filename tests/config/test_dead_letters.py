@@ -15,7 +15,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from shared import clock
-from shared.deadletter import BUFFERS, deadletter_key
+from shared.deadletter import BUFFERS, JOBS, deadletter_key
 from shared.redis_client import key, redis_client
 from shared.technical import selectors, services
 from shared.technical.models import Visit
@@ -39,7 +39,7 @@ def succeeds(note: str) -> None:
 
 
 def buffers_empty() -> None:
-    redis_client().delete(*(key(buffer) for buffer in BUFFERS), *(deadletter_key(buffer) for buffer in BUFFERS))
+    redis_client().delete(*(key(buffer) for buffer in BUFFERS), *(deadletter_key(name) for name in BUFFERS + JOBS))
 
 
 @pytest.fixture
@@ -198,3 +198,41 @@ def test_poison_messages_for_every_product_actor_are_dead_lettered_and_the_queue
     assert {letter.actor for letter in letters} == {actor.actor_name for actor in product}
     assert selectors.dead_letters_summary()["messages"] == {queue: sum(a.queue_name == queue for a in product)
                                                             for queue in queues}
+
+
+def test_a_school_whose_requests_cannot_be_read_is_set_aside_and_the_others_are_flagged(broker, oakfield, riverside,
+                                                                                       monkeypatch):
+    from django.db import connection
+
+    from shared.privacy import requests
+    from shared.privacy.tasks import subject_requests_flag
+
+    read = []
+    real = requests.requests_due
+
+    def broken_for_oakfield(**kwargs):
+        if connection.schema_name == oakfield.school.schema_name:
+            raise RuntimeError("this school's table is broken")
+        read.append(connection.schema_name)
+        return real(**kwargs)
+
+    monkeypatch.setattr(requests, "requests_due", broken_for_oakfield)
+    with capture_logs() as events:
+        subject_requests_flag()
+
+    set_aside = [json.loads(raw) for raw in redis_client().lrange(deadletter_key("subject_requests_flag"), 0, -1)]
+    page = console_client("administrator").get("/console/technical/dead-letters/").content.decode()
+    assert riverside.school.schema_name in read and oakfield.school.schema_name not in read
+    assert [(entry["item"], entry["error"]) for entry in set_aside] == [(str(oakfield.school.pk), "RuntimeError")]
+    assert [(e["job"], e["item_id"]) for e in events if e["event"] == "subject_requests_flag.item_set_aside"] == [
+        ("subject_requests_flag", oakfield.school.pk)]
+    assert selectors.dead_letters_summary()["items"] == {"subject_requests_flag": 1}
+    assert f"#{oakfield.school.pk}" in page and "subject_requests_flag" in page
+
+
+def test_every_item_by_item_job_is_registered():
+    from shared.deadletter import each_surviving
+
+    with pytest.raises(ValueError, match="unknown job"):
+        each_surviving([1], lambda item: None, job="not-registered", item_id=str)
+    assert JOBS == ("subject_requests_flag",)
