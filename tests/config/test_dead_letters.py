@@ -5,7 +5,6 @@ real Redis broker and an in-process worker."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 import uuid
