@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import dramatiq
+from django.conf import settings
+from django.utils.module_loading import autodiscover_modules
 
 from shared.deadletter import BUFFERS, JOBS, deadletter_count, deadletter_items
 
@@ -33,6 +35,9 @@ def _broker_keys(queue: str) -> tuple[str, str]:
 
 
 def _queues() -> list[str]:
+    # A web process declares only the actors it has imported: import every task module, as the
+    # worker does, so that every queue is counted.
+    autodiscover_modules(*settings.DRAMATIQ_AUTODISCOVER_MODULES)
     return sorted(dramatiq.get_broker().get_declared_queues())
 
 
