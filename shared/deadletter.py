@@ -189,7 +189,11 @@ def deadletter_items(name: str, *, limit: int = 100) -> list[dict]:
             entry = json.loads(raw)
         except ValueError:
             entry = {"item": raw.decode("utf-8", "replace"), "error": "unreadable"}
-        rows.append({"buffer": name, "set_aside_at": entry.get("set_aside_at"), "error": entry.get("error"),
+        try:
+            set_aside_at = dt.datetime.fromisoformat(entry["set_aside_at"])
+        except (KeyError, TypeError, ValueError):
+            set_aside_at = None
+        rows.append({"buffer": name, "set_aside_at": set_aside_at, "error": entry.get("error"),
                      "pgcode": entry.get("pgcode", ""), "size": len(entry.get("item") or ""),
                      "item_id": entry.get("item") if name in JOBS else None})
     return rows

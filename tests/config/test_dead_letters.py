@@ -97,6 +97,7 @@ def test_an_actor_that_always_fails_ends_in_the_dead_letter_queue_logged_and_on_
         failing.message_id, "always_fails", QUEUE, 2, "RuntimeError")
     assert '<strong>1</strong><span>dead letters</span>' in dashboard
     assert failing.message_id in page and "always_fails" in page and "RuntimeError" in page
+    assert page.count(failing.message_id) == 1  # in its row, and nowhere else (no flash message)
     assert "secret-note-of-jane" not in page and "secret-note-of-jane" not in repr(events)
 
 

@@ -38,6 +38,6 @@ def visit_log(request):
 def dead_letters(request):
     return render(request, "console/dead_letters.html", {
         "summary": selectors.dead_letters_summary(),
-        "messages": selectors.dead_letter_messages(limit=100),
+        "jobs": selectors.dead_letter_messages(limit=100),  # not "messages": the base template's flashes
         "items": selectors.set_aside_items(limit=100),
     })
