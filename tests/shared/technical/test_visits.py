@@ -244,7 +244,7 @@ def test_a_failing_batch_is_split_so_only_its_bad_rows_are_set_aside(oakfield):
     buffer = services.visit_buffer_key()
     good = [raw_visit(f"/good/{n}/") for n in range(9)]
     poison = [raw_visit("/bad-ip/", ip="not-an-ip"), raw_visit("/bad-status/", status=70_000), "{not json",
-              json.dumps(["2031-01-01"]), raw_visit("/no-offset/", occurred_at=dt.datetime(2031, 1, 1))]
+              json.dumps(["2031-01-01"]), json.dumps(["not-a-time", "h", "/no-time/", "GET", 200, None, None, "public"])]
     items = good[:2] + poison[:1] + good[2:5] + poison[1:3] + good[5:8] + poison[3:] + good[8:]
     redis_client().rpush(buffer, *items)
 
