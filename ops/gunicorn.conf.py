@@ -17,5 +17,7 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "1000"))
 max_requests_jitter = int(os.environ.get("WEB_MAX_REQUESTS_JITTER", "100"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
-# The request log is the product's own (config.middleware.RequestLogContextMiddleware).
+# The request log is the product's own (config.middleware.RequestLogContextMiddleware), which logs
+# the view's name and never the path; should an access log be turned on, its records pass through
+# config.redaction like every other record in the worker processes.
 accesslog = None

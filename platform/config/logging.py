@@ -2,6 +2,7 @@
 
 Context (``request_id``, ``schema``, ``user_id``) is bound with ``structlog.contextvars`` by the
 web middleware and the dramatiq middleware, so every event carries it. Log ids, never names.
+Secret-bearing paths (one-time links) are redacted from every record (``config.redaction``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import logging
 import sys
 
 import structlog
+
+from config.redaction import install_record_redaction, redact_event
 
 
 def configure_logging(*, json_output: bool, level: str = "INFO") -> None:
@@ -28,6 +31,7 @@ def configure_logging(*, json_output: bool, level: str = "INFO") -> None:
         processors=[
             *shared_processors,
             structlog.processors.StackInfoRenderer(),
+            redact_event,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -38,9 +42,11 @@ def configure_logging(*, json_output: bool, level: str = "INFO") -> None:
     final_processors = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if json_output:  # the console renderer prints tracebacks itself
         final_processors.append(structlog.processors.format_exc_info)
+    final_processors.append(redact_event)  # the rendered traceback too
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared_processors, processors=[*final_processors, renderer]
     )
+    install_record_redaction()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()

@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from config.redaction import path_redact
 from shared import clock
 from shared.schools.models import School, public_tenant
 from shared.technical.services import visit_push
@@ -137,7 +138,7 @@ class NoStoreMiddleware:
 class RequestLogContextMiddleware:
     """Binds ``request_id``, ``schema`` and ``user_id`` for every log event of the request and
     writes one ``http.request`` event. It logs the view's name, not the path: paths can carry
-    tokens (set-password links)."""
+    tokens (set-password and export links; see ``config.redaction``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -167,10 +168,6 @@ class RequestLogContextMiddleware:
         return response
 
 
-# Views whose URLs carry secrets (set-password tokens): the visit log keeps their route instead.
-_REDACTED_VIEWS = {"set_password"}
-
-
 class VisitLogMiddleware:
     """Queues one visit-log row per request (IP address, user id, host, path, time) for the
     ``visits_flush`` actor: one Redis RPUSH, no database write on the request's path."""
@@ -183,9 +180,8 @@ class VisitLogMiddleware:
         response = self.get_response(request)
         if self.enabled:
             match = getattr(request, "resolver_match", None)
-            path = request.path
-            if match is not None and match.url_name in _REDACTED_VIEWS:
-                path = "/" + match.route
+            # A secret-bearing URL (config.redaction) is kept as its route, matched or not.
+            path = path_redact(request.path, match.url_name if match is not None else None)
             user = getattr(request, "user", None)
             visit_push(
                 occurred_at=clock.now(),

@@ -374,6 +374,7 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.ShutdownNotifications",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         "config.broker.SchoolSchemaMiddleware",
+        "config.broker.DeadLetterLogMiddleware",
         "config.recycling.WorkerRecycleMiddleware",
     ],
 }

@@ -40,6 +40,7 @@ urlpatterns = [
     path("console/prospects/<int:prospect_id>/object/", marketing.prospect_object, name="prospect_object"),
     path("console/technical/changes/", technical.change_log, name="change_log"),
     path("console/technical/visits/", technical.visit_log, name="visit_log"),
+    path("console/technical/dead-letters/", technical.dead_letters, name="dead_letters"),
     path("console/retention/", retention.retention_overview, name="retention"),
     path("console/requests/", requests.request_list, name="subject_requests"),
     path("console/requests/<int:request_id>/", requests.request_detail, name="subject_request"),

@@ -47,6 +47,7 @@ def subject_requests_flag() -> None:
     import structlog
     from django_tenants.utils import schema_context
 
+    from shared.deadletter import each_surviving
     from shared.privacy.requests import requests_due
     from shared.schools.models import School
     from tenants.rights.models import SchoolRequest
@@ -57,10 +58,15 @@ def subject_requests_flag() -> None:
         log.warning("subject_request.overdue", request_id=request.pk, deadline=deadline.isoformat())
     for request, deadline in near:
         log.info("subject_request.near_due", request_id=request.pk, deadline=deadline.isoformat())
-    for school in School.objects.filter(schema_dropped_at=None, status=School.Status.ACTIVE).order_by("pk"):
+
+    def flag(school) -> None:
         with schema_context(school.schema_name):
             overdue, near = requests_due(requests=SchoolRequest.objects.all())
         for request, deadline in overdue:
             log.warning("school_request.overdue", school_id=school.pk, request_id=request.pk, deadline=deadline.isoformat())
         for request, deadline in near:
             log.info("school_request.near_due", school_id=school.pk, request_id=request.pk, deadline=deadline.isoformat())
+
+    # One school whose requests cannot be read is set aside; the others are still flagged.
+    each_surviving(School.objects.filter(schema_dropped_at=None, status=School.Status.ACTIVE).order_by("pk"), flag,
+                   job="subject_requests_flag", item_id=lambda school: school.pk)

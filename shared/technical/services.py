@@ -11,18 +11,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import ipaddress
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import psycopg2
 import structlog
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django_tenants.utils import get_public_schema_name
 
 from shared import clock, locks
 from shared.locks import advisory_lock
-from shared.redis_client import key, redis_client
+from shared.deadletter import batch_land, buffer_key, buffer_take_done, deadletter_purge, text_clean
+from shared.redis_client import redis_client
 from shared.technical.models import ChangeLogEntry
 
 log = structlog.get_logger(__name__)
@@ -89,15 +92,45 @@ def change_log_record_many(*, actor: Actor, object_type: str, changes: Iterable[
 # --- The visit log ------------------------------------------------------------------------------
 
 
+VISIT_BUFFER = "visits"
+# The visit table's column lengths.
+_HOST_MAX, _PATH_MAX, _METHOD_MAX, _SCHEMA_MAX = 253, 2000, 10, 63
+
+
 def visit_buffer_key() -> str:
-    return key("visits")
+    return buffer_key(VISIT_BUFFER)
 
 
 def visit_push(*, occurred_at: dt.datetime, host: str, path: str, method: str, status: int | None,
                ip: str | None, user_id: int | None, schema_name: str) -> None:
-    """Queue one visit for the next flush (one RPUSH)."""
-    row = [occurred_at.isoformat(), host, path[:2000], method[:10], status, ip, user_id, schema_name]
+    """Queue one visit for the next flush (one RPUSH), cleaned first (``visit_clean``)."""
+    row = visit_clean(occurred_at=occurred_at, host=host, path=path, method=method, status=status, ip=ip,
+                      user_id=user_id, schema_name=schema_name)
     redis_client().rpush(visit_buffer_key(), json.dumps(row, separators=(",", ":")))
+
+
+def visit_clean(*, occurred_at: dt.datetime, host: str, path: str, method: str, status: int | None,
+                ip: str | None, user_id: int | None, schema_name: str) -> list:
+    """A visit as a row the visit table accepts whatever the request held: text without NUL,
+    control characters or lone surrogates and within its column's length, an IP address or none,
+    a status and a user id in range or none."""
+    return [
+        occurred_at.isoformat(),
+        text_clean(host, limit=_HOST_MAX),
+        text_clean(path, limit=_PATH_MAX),
+        text_clean(method, limit=_METHOD_MAX),
+        status if isinstance(status, int) and 100 <= status <= 999 else None,
+        _ip_or_none(ip),
+        user_id if isinstance(user_id, int) and 0 < user_id < 2**63 else None,
+        text_clean(schema_name, limit=_SCHEMA_MAX),
+    ]
+
+
+def _ip_or_none(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _month_start(day: dt.date) -> dt.date:
@@ -140,40 +173,71 @@ def visit_partitions_ensure(*, months_ahead: int = 2, as_of: dt.date | None = No
 
 def visits_flush(*, batch_size: int = 5000) -> int:
     """Move buffered visits into the partitioned table, batch by batch, and bring each school's
-    contract "last used" date forward. At-least-once: a crash between COPY and trimming the
-    buffer can store a batch twice, never lose one. Returns how many visits it stored."""
-    from shared.clients.services import contracts_last_used_bump
-
+    contract "last used" date forward. At-least-once: a crash between the commit and trimming the
+    buffer can store a batch twice, never lose one. A visit that the table refuses is set aside on
+    the buffer's dead-letter list (``shared.deadletter``) and the rest of its batch lands. Returns
+    how many visits it stored."""
     client = redis_client()
     buffer = visit_buffer_key()
     stored = 0
-    public = get_public_schema_name()
     connection.set_schema_to_public()
     with advisory_lock(locks.VISITS_FLUSH) as locked:
         if not locked:
             return 0
+        deadletter_purge(VISIT_BUFFER)
         while raw_rows := client.lrange(buffer, 0, batch_size - 1):
-            rows = [json.loads(raw) for raw in raw_rows]
-            last_used: dict[str, dt.date] = {}
-            per_partition: Counter[str] = Counter()
-            months: set[dt.date] = set()
-            for occurred_at, _, _, _, _, _, user_id, schema_name in rows:
-                day = dt.date.fromisoformat(occurred_at[:10])
-                month = day.replace(day=1)
-                months.add(month)
-                per_partition[visit_partition_name(month)] += 1
-                if user_id is not None and schema_name != public:
-                    last_used[schema_name] = max(day, last_used.get(schema_name, day))
+            rows, bad = [], []
+            for position, raw in enumerate(raw_rows):
+                try:
+                    rows.append((position, _visit_row_parse(raw)))
+                except (ValueError, TypeError) as error:
+                    bad.append((position, error))
             with transaction.atomic():
-                visit_partitions_ensure(months_ahead=0, months=months)
-                _copy_visits(rows)
-                visit_partition_rows_add(per_partition)
-                contracts_last_used_bump(last_used)
-            client.ltrim(buffer, len(raw_rows), -1)
-            stored += len(rows)
+                landed, refused = batch_land(rows, _visits_land, item_errors=_VISIT_ITEM_ERRORS)
+            bad += [(position, error) for (position, _), error in refused]
+            buffer_take_done(buffer=VISIT_BUFFER, taken=len(raw_rows),
+                             bad=[(raw_rows[position], error) for position, error in sorted(bad, key=lambda b: b[0])])
+            stored += landed
     if stored:
         log.info("visits.flushed", visits=stored)
     return stored
+
+
+# Errors that one visit's values cause (as opposed to the database being unavailable, which must
+# fail the whole flush and leave the buffer for the next run).
+_VISIT_ITEM_ERRORS = (ValueError, TypeError, DataError, IntegrityError, psycopg2.DataError, psycopg2.IntegrityError)
+
+
+def _visit_row_parse(raw: bytes) -> list:
+    row = json.loads(raw)
+    if not isinstance(row, list) or len(row) != len(_VISIT_COLUMNS) or not isinstance(row[0], str):
+        raise ValueError("a visit has eight fields, its time first")
+    return row
+
+
+def _visits_land(items: Sequence[tuple[int, list]]) -> None:
+    """COPY one batch of visits and update what is kept from them: the partitions' row counts and
+    the contracts' last-used dates."""
+    from shared.clients.services import contracts_last_used_bump
+
+    public = get_public_schema_name()
+    rows = [row for _, row in items]
+    last_used: dict[str, dt.date] = {}
+    per_partition: Counter[str] = Counter()
+    months: set[dt.date] = set()
+    for occurred_at, _, _, _, _, _, user_id, schema_name in rows:
+        # Pushed in UTC, so its first ten characters are its day (a time that is not lands in no
+        # partition, and COPY refuses it like any other bad value).
+        day = dt.date.fromisoformat(occurred_at[:10])
+        month = day.replace(day=1)
+        months.add(month)
+        per_partition[visit_partition_name(month)] += 1
+        if user_id is not None and schema_name != public:
+            last_used[schema_name] = max(day, last_used.get(schema_name, day))
+    visit_partitions_ensure(months_ahead=0, months=months)
+    _copy_visits(rows)
+    visit_partition_rows_add(per_partition)
+    contracts_last_used_bump(last_used)
 
 
 def visit_partition_rows_add(counts: dict[str, int]) -> None:

@@ -4,7 +4,6 @@ objection, consent withdrawal)."""
 
 from __future__ import annotations
 
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from shared import clock, dates
 from shared.dates import DATE_INPUT, PastDateField
@@ -192,9 +192,17 @@ def _act(request, subject_request: SchoolRequest, action: str, extend_form, corr
     return None
 
 
+@require_safe
 def export_download(request, token: str):
     """For the person the export is about, so no sign-in: the link's 256-bit token is the key, and
-    it opens once, on this school's site only, until it expires."""
+    it opens once, on this school's site only, until it expires. Only the GET that delivers the
+    file uses it: mail scanners and link previews send HEAD first, which is answered without
+    looking the link up."""
+    if request.method == "HEAD":
+        response = HttpResponse(content_type="text/html; charset=utf-8")
+        response["Cache-Control"] = "no-store"
+        response["X-Robots-Tag"] = "noindex"
+        return response
     try:
         link, content = services.export_download(token=token)
     except services.ExportUnavailable as error:

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from console import forms as f
-from console.access import console_view
+from console.access import can, console_view
 from console.views import page_of, saved
 from console.views.support import support_panel
 from shared.billing.selectors import invoice_list
@@ -27,6 +27,7 @@ def dashboard(request):
     from shared.billing.selectors import invoices_overdue
     from shared.compliance.selectors import breaches_due
     from shared.privacy.requests import requests_due
+    from shared.technical.selectors import dead_letters_summary
 
     requests_overdue, requests_near = requests_due()
     return render(request, "console/dashboard.html", {
@@ -36,6 +37,7 @@ def dashboard(request):
         "breaches_due": breaches_due(),
         "requests_due": [(r, d, True) for r, d in requests_overdue] + [(r, d, False) for r, d in requests_near],
         "migration_failed": schools_migration_failed()[:50],
+        "dead_letters": dead_letters_summary() if can(request.operator, "technical") else None,
     })
 
 

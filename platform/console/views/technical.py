@@ -1,4 +1,4 @@
-"""Technical information: the change log and the visit log."""
+"""Technical information: the change log, the visit log, and what the workers set aside."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.shortcuts import render
 from console.access import console_view
 from console.views import page_of
 from shared.query import id_param
+from shared.technical import selectors
 from shared.technical.models import ChangeLogEntry, Visit
 
 
@@ -32,3 +33,12 @@ def visit_log(request):
     if host:
         queryset = queryset.filter(host=host)
     return render(request, "console/visit_log.html", {"page": page_of(request, queryset, per_page=50), "host": host})
+
+
+@console_view("technical")
+def dead_letters(request):
+    return render(request, "console/dead_letters.html", {
+        "summary": selectors.dead_letters_summary(),
+        "jobs": selectors.dead_letter_messages(limit=100),  # not "messages": the base template's flashes
+        "items": selectors.set_aside_items(limit=100),
+    })

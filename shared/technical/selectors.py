@@ -1,0 +1,96 @@
+"""Reads of technical information: what the workers gave up on.
+
+Two kinds of dead letter, one view: the dramatiq messages the Redis broker dead-lettered (retries
+exhausted, aborted or too old; kept in ``<namespace>:<queue>.XQ`` for the broker's
+``dead_message_ttl``) and the buffer items a batch job set aside (``shared.deadletter``). Neither
+shows a message's arguments or an item's values, which may hold personal data: ids, names of
+actors, when, and the error's class.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import dramatiq
+from django.conf import settings
+from django.utils.module_loading import autodiscover_modules
+
+from shared.deadletter import BUFFERS, JOBS, deadletter_count, deadletter_items
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    queue: str
+    actor: str
+    message_id: str
+    dead_lettered_at: dt.datetime
+    retries: int
+    error: str
+
+
+def _broker_keys(queue: str) -> tuple[str, str]:
+    namespace = dramatiq.get_broker().namespace
+    return f"{namespace}:{queue}.XQ", f"{namespace}:{queue}.XQ.msgs"
+
+
+def _queues() -> list[str]:
+    # A web process declares only the actors it has imported: import every task module, as the
+    # worker does, so that every queue is counted.
+    autodiscover_modules(*settings.DRAMATIQ_AUTODISCOVER_MODULES)
+    return sorted(dramatiq.get_broker().get_declared_queues())
+
+
+def dead_letters_summary() -> dict:
+    """How many dead letters there are: ``{"messages": {queue: n}, "items": {buffer: n}, "total": n}``,
+    only queues and buffers that have some."""
+    client = dramatiq.get_broker().client
+    messages = {queue: client.zcard(_broker_keys(queue)[0]) for queue in _queues()}
+    items = {name: deadletter_count(name) for name in BUFFERS + JOBS}
+    messages = {queue: n for queue, n in messages.items() if n}
+    items = {buffer: n for buffer, n in items.items() if n}
+    return {"messages": messages, "items": items, "total": sum(messages.values()) + sum(items.values())}
+
+
+def dead_letter_messages(*, limit: int = 100) -> list[DeadLetter]:
+    """The newest dead-lettered messages of every queue, newest first. The error is the class the
+    last retry recorded in the message's traceback, when it kept one (an actor without retries
+    keeps none; the ``dramatiq.message_dead_lettered`` log event names it)."""
+    client = dramatiq.get_broker().client
+    found = []
+    for queue in _queues():
+        ids_key, messages_key = _broker_keys(queue)
+        newest = client.zrevrange(ids_key, 0, limit - 1, withscores=True)
+        if not newest:
+            continue
+        bodies = client.hmget(messages_key, [message_id for message_id, _ in newest])
+        for (redis_id, score), body in zip(newest, bodies):
+            # The set holds the broker's own id of the copy; the message's id is in its body.
+            actor, message_id, retries, error = "?", redis_id.decode(), 0, ""
+            if body is not None:
+                try:
+                    message = dramatiq.Message.decode(body)
+                    actor, message_id = message.actor_name, message.message_id
+                    retries = message.options.get("retries", 0)
+                    error = _error_class(message.options.get("traceback", ""))
+                except Exception:  # noqa: BLE001 - an undecodable message is still shown by id
+                    actor = "undecodable"
+            found.append(DeadLetter(queue=queue, actor=actor, message_id=message_id, retries=retries,
+                                    error=error,
+                                    dead_lettered_at=dt.datetime.fromtimestamp(score / 1000, tz=dt.timezone.utc)))
+    found.sort(key=lambda letter: letter.dead_lettered_at, reverse=True)
+    return found[:limit]
+
+
+def _error_class(traceback_text: str) -> str:
+    """``RuntimeError`` from a traceback's last line ``RuntimeError: text``: the class, not the
+    text, which may quote data."""
+    lines = [line for line in traceback_text.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return lines[-1].split(":", 1)[0].strip()[:100]
+
+
+def set_aside_items(*, limit: int = 100) -> list[dict]:
+    """The newest items each buffer and job set aside (``shared.deadletter.deadletter_items``)."""
+    return [item for name in BUFFERS + JOBS for item in deadletter_items(name, limit=limit)]
