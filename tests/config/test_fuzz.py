@@ -20,14 +20,13 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
-from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from ops.demo import DEMO_OPERATORS
-from tests.helpers import console_client, host_client, rows_written
-from tenants.users.models import User
+from shared.support.models import SupportAccessLog
+from tests.helpers import console_client, host_client, rows_written, school_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
@@ -104,6 +103,10 @@ SCHOOL_ROUTES = _routes(settings.ROOT_URLCONF)
 CONSOLE_ROUTES = _routes(settings.PUBLIC_SCHEMA_URLCONF)
 
 
+# A refusal that is meant to leave a record: the support guard logs every refused attempt.
+REFUSAL_RECORDS = (SupportAccessLog._meta.db_table,)
+
+
 def send(client, method: str, path: str, body: dict | None = None):
     """One request inside a savepoint rolled back afterwards; fails on a 5xx, and on a refusal that
     wrote anything. The client's cookies (its signed-in session) are kept as they were."""
@@ -111,9 +114,9 @@ def send(client, method: str, path: str, body: dict | None = None):
     client.cookies = type(cookies)(cookies)
     savepoint = transaction.savepoint()
     try:
-        before = rows_written()
+        before = rows_written(besides=REFUSAL_RECORDS)
         response = client.post(path, body or {}) if method == "POST" else client.get(path)
-        written = rows_written() - before
+        written = rows_written(besides=REFUSAL_RECORDS) - before
     finally:
         transaction.savepoint_rollback(savepoint)
         connection.set_schema_to_public()
@@ -124,18 +127,14 @@ def send(client, method: str, path: str, body: dict | None = None):
     return response
 
 
-def school_client(school, role: str):
-    client = host_client(school.hostname)
-    if role != "anonymous":
-        with schema_context(school.school.schema_name):
-            user = User.objects.filter(role=role, is_active=True).order_by("pk").first()
-            client.force_login(user)
-    return client
-
-
 def role_client(site: str, role: str, oakfield):
     if site == "school":
-        return school_client(oakfield, role)
+        if role == "anonymous":
+            return host_client(oakfield.hostname)
+        demo = oakfield.demo
+        email = {"school_admin": demo.head_email, "teacher": demo.teacher_email, "parent": demo.parent_email,
+                 "pupil": demo.pupil_email}[role]
+        return school_client(oakfield, email)
     return host_client(settings.BASE_DOMAIN) if role == "anonymous" else console_client(role)
 
 
