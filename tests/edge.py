@@ -14,7 +14,6 @@ import http.client
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -32,6 +31,7 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 
 from ops.benchmarks.fleet_load import free_port
+from tests.helpers import process_stop
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = REPO_ROOT / "ops" / "nginx" / "pupiltrack.conf"
@@ -124,12 +124,7 @@ def nginx_edge(*, upstream: str, names: list[str]):
             _wait_listening(process, edge, folder)
             yield edge
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process_stop(process)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

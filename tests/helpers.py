@@ -103,3 +103,16 @@ def rows_written(*, besides: tuple[str, ...] = ()) -> int:
         cursor.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables "
                        "WHERE NOT (relname = ANY(%s))", [list(besides)])
         return int(cursor.fetchone()[0])
+
+
+def process_stop(process, *, timeout: float = 10) -> None:
+    """Stops a server a test started: SIGTERM, then SIGKILL if it has not gone within ``timeout``."""
+    import signal
+    import subprocess
+
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

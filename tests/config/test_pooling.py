@@ -14,7 +14,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from django_tenants.utils import schema_context
 from ops.benchmarks.fleet_load import free_port
 from tenants.pupils.models import Pupil
 from tenants.users.models import User
-from tests.helpers import committed
+from tests.helpers import committed, process_stop
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PGBOUNCER = shutil.which("pgbouncer") or next((p for p in ("/usr/sbin/pgbouncer",) if os.path.exists(p)), None)
@@ -97,12 +96,7 @@ def pgbouncer(*, pool_mode: str, pool_size: int = 1):
                 time.sleep(0.05)
         yield port
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process_stop(process)
         shutil.rmtree(folder, ignore_errors=True)
 
 

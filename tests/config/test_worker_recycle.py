@@ -5,7 +5,6 @@ against the test database; its messages are ``visits_flush`` on an empty visit b
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from django.db import connection
 from dramatiq.brokers.redis import RedisBroker
 
 from ops.benchmarks.fleet_load import database_url
+from tests.helpers import process_stop
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,12 +66,7 @@ def test_worker_process_is_replaced_after_its_message_limit():
         assert master.poll() is None  # the pool was reloaded, not stopped
         assert first.isdisjoint(second) and len(second) == 1
     finally:
-        master.send_signal(signal.SIGTERM)
-        try:
-            master.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            master.kill()
-            master.wait()
+        process_stop(master, timeout=30)
         keys = list(broker.client.scan_iter(f"{namespace}*"))
         if keys:
             broker.client.delete(*keys)

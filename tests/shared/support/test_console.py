@@ -13,7 +13,7 @@ from shared import clock
 from shared.operators.models import Operator
 from shared.support import services
 from shared.support.models import SupportAccessLog, SupportAccessRequest
-from tests.helpers import console_client, form_token, host_client, school_client
+from tests.helpers import console_client, form_token, school_client
 from tests.shared.support.helpers import approve, ask, decide, first_pupil, log_rows, snapshot
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from tenants.configuration import services
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.configuration.storage import school_folder
 from tenants.users.models import User
-from tests.helpers import host_client, school_client
+from tests.helpers import school_client
 
 pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
