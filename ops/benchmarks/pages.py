@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from ops.benchmarks import QueryCounter
+from ops.benchmarks import QueryCounter, school_sign_in
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
 from shared.schools import pool
 from shared.schools.services import school_provision
@@ -43,7 +43,7 @@ def _school(size: int, base_url: str, fake: FakeSchool) -> tuple[Client, int]:
         head.save()
         pupil = Pupil.objects.order_by("pk").first().pk
     client = Client(HTTP_HOST=provisioned.hostname)
-    assert client.post("/accounts/login/", {"username": head.email, "password": PASSWORD}).status_code == 302
+    school_sign_in(client, email=head.email, password=PASSWORD)
     return client, pupil
 
 
