@@ -56,16 +56,20 @@ def render(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 
+VALID_FROM = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+VALID_UNTIL = dt.datetime(2099, 12, 31, tzinfo=dt.timezone.utc)
+
+
 def throwaway_certificate(folder: Path, names: list[str]) -> tuple[Path, Path]:
-    """A self-signed certificate for ``names``, and its key. Its dates are the machine's (which is
-    what TLS checks them against), not the product's clock."""
+    """A self-signed certificate for ``names``, and its key. TLS checks its dates against the
+    machine's own clock (OpenSSL's, which the suite's ``--on-day`` does not move), so it is valid
+    for a span that holds any day the suite may stand on or run on."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    now = dt.datetime.now(dt.timezone.utc)
     certificate = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(VALID_FROM).not_valid_after(VALID_UNTIL)
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())

@@ -1,0 +1,97 @@
+"""What the request hardening costs a school page: the middleware that refuses or marks requests.
+
+A signed-in school admin requests the pupil list (GET) and saves the consents form (POST, with its
+submit-once token) in-process (the WSGI stack, middleware, database, Redis), once with the product's
+middleware and once, as the baseline, without the hardening layers: the Content-Security-Policy,
+the request-size limit, the NUL refusal, no-store, submit-once and the second-factor check. Requests
+alternate between the two so machine noise hits both alike; the table gives each median and the
+ratio to the baseline.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from typing import TextIO
+
+from django.conf import settings
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from ops.benchmarks import school_sign_in
+from ops.demo import DEMO_PASSWORD, demo_seed
+from shared import clock
+from tenants.pupils.models import Pupil
+
+HARDENING = ["csp.middleware.CSPMiddleware", "config.middleware.RequestSizeLimitMiddleware",
+             "config.middleware.RefuseNulMiddleware", "config.middleware.NoStoreMiddleware",
+             "shared.submit_once.SubmitOnceMiddleware", "tenants.portal.middleware.SecondFactorMiddleware"]
+_TOKEN = re.compile(r'name="form_token" value="([0-9a-f]{32})"')
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--requests", type=int, default=300, help="requests per page and variant (default 300)")
+
+
+def _client(hostname: str, email: str, middleware: list[str]) -> Client:
+    settings.MIDDLEWARE = middleware
+    client = Client(HTTP_HOST=hostname)
+    school_sign_in(client, email=email, password=DEMO_PASSWORD)
+    client.get("/")  # builds this client's middleware chain with the list above
+    return client
+
+
+def _consent(client: Client, pupil: int, n: int):
+    """One consent saved through the form, with a fresh token from the form's page."""
+    page = client.get("/rights/consents/")
+    token = _TOKEN.search(page.content.decode())
+    data = {"subject": f"pupil:{pupil}", "purpose": f"Benchmark consent {n}", "given_on": clock.today().isoformat()}
+    if token:
+        data["form_token"] = token.group(1)
+    return client.post("/rights/consents/", data)
+
+
+def run(args, *, out: TextIO) -> dict:
+    out.write(__doc__.splitlines()[0] + "\n")
+    school = demo_seed()[0]
+    with schema_context(school.school.schema_name):
+        pupil = Pupil.objects.order_by("pk").first().pk
+    original = settings.MIDDLEWARE
+    missing = [name for name in HARDENING if name not in original]
+    assert not missing, f"not in MIDDLEWARE: {missing}"
+    try:
+        variants = {
+            "hardened (the product)": _client(school.hostname, school.demo.head_email, list(original)),
+            "baseline: without it": _client(school.hostname, school.demo.head_email,
+                                            [name for name in original if name not in HARDENING]),
+        }
+    finally:
+        settings.MIDDLEWARE = original
+    timings = {(page, name): [] for page in ("GET pupil list", "POST consent") for name in variants}
+    for n in range(args.requests):
+        for name, client in variants.items():
+            started = time.perf_counter()
+            response = client.get("/pupils/")
+            timings[("GET pupil list", name)].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.status_code
+            started = time.perf_counter()
+            response = _consent(client, pupil, n)
+            timings[("POST consent", name)].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 302, response.status_code
+        if (n + 1) % 50 == 0:
+            out.write(f"\r  rounds: {n + 1}/{args.requests}")
+            out.flush()
+    out.write("\n\n")
+    header = f"{'request':<16} | {'variant':<24} | {'median ms':>9} | {'ratio':>5}"
+    out.write(header + "\n" + "-" * len(header) + "\n")
+    figures: dict[str, dict] = {}
+    for page in ("GET pupil list", "POST consent"):
+        base = statistics.median(timings[(page, "baseline: without it")])
+        figures[page] = {}
+        for name in variants:
+            median = statistics.median(timings[(page, name)])
+            figures[page][name] = {"median_ms": round(median, 3), "ratio": round(median / base, 3)}
+            out.write(f"{page:<16} | {name:<24} | {median:>9.2f} | {median / base:>5.2f}\n")
+    out.write("The POST is the form's page and its submission (a fresh token each time).\n")
+    return {"requests": args.requests, "pages": figures}
