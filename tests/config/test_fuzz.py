@@ -5,7 +5,7 @@ Two passes: a sweep that sends every pattern a fixed set of hostile values (so e
 every run), then hypothesis drawing at random on top. Each request runs in a savepoint rolled back
 afterwards, so one request's writes never shape the next; "changes nothing" is read from PostgreSQL's
 own per-transaction counters of inserted, updated and deleted rows, across every schema.
-``FUZZ_EXAMPLES`` sets hypothesis's examples per role (default 40, about a minute for the whole file).
+``FUZZ_EXAMPLES`` sets hypothesis's examples per role (default 30; the whole file takes about a minute).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from shared.support.models import SupportAccessLog
 from tests.helpers import console_client, host_client, rows_written, school_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 SCHOOL_ROLES = ["anonymous", "school_admin", "teacher", "parent", "pupil"]
 CONSOLE_ROLES = ["anonymous", *[str(role) for role in DEMO_OPERATORS]]
 
@@ -146,14 +146,13 @@ def sweep_requests(routes: list[Route]):
     body = {name: value for i, name in enumerate(FIELD_NAMES) if "\x00" not in (value := BODY_VALUES[i % len(BODY_VALUES)])}
     for route in routes:
         generic_admin = route.parts[1:2] == ("console/raw/",)
-        for value in ["1"] if generic_admin else ["1", "99999999999999999999999", "%ff%fe", "x" * 300]:
+        for value in ["1"] if generic_admin else ["1", "99999999999999999999999", "%ff%fe" + "x" * 300]:
             path = route.path([value] * route.holes)
             yield "GET", f"{path}?{query}", None
-            if value in {"1", "99999999999999999999999"}:
+            if value == "1":
                 yield "POST", path, body
         if not generic_admin:
             yield "GET", route.path(["%00"] * route.holes) + "?q=a%00b", None
-            yield "POST", route.path(["1"] * route.holes), {"name": "a\x00b"}
 
 
 SITES = [("school", role) for role in SCHOOL_ROLES] + [("console", role) for role in CONSOLE_ROLES]
