@@ -297,7 +297,8 @@ if PRODUCTION:
 # Content-Security-Policy (django-csp) on every response of both sites: scripts, styles and images
 # from the site's own origin only; no inline script or style anywhere (templates keep to the static
 # files: tests/config/test_web_security.py scans them), no plugins, no framing, forms post only to
-# the site itself. The Django admin's raw data view needs no exception (its scripts are files).
+# the site itself. No exception for the raw-data admin: its scripts are files, and the few inline
+# styles of django-tenants' admin index are blocked (cosmetic only).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
