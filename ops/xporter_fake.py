@@ -107,6 +107,10 @@ class FakeSchool:
                 self._put("Groups", {"Id": f"G-T{year}{reg}M", "Name": f"{year}{reg} Maths", "GroupType": "TeachingGroup",
                                      "MemberIds": reg_members, "StaffEmails": [e for e in [next(teachers, None)] if e]})
         result_id = 0
+        # One term's results every 91 days, the latest a week before today: a school's MIS holds no
+        # result dated in the future (the import refuses one).
+        terms = -(-self.results_per_pupil // len(SUBJECTS))
+        first_term = dt.date.today() - dt.timedelta(days=91 * (terms - 1) + 7)
         for sid in self.tables["Students"]:
             level = rnd.randint(2, 5)
             for r in range(self.results_per_pupil):
@@ -116,7 +120,7 @@ class FakeSchool:
                 grade = GRADES[min(len(GRADES) - 1, max(0, level + term // 3 + rnd.randint(-1, 1)))][0]
                 self._put("AssessmentResults", {
                     "Id": f"R{result_id:07d}", "StudentId": sid, "AspectId": f"A-{subject}", "Result": grade,
-                    "Date": (dt.date(2024, 9, 2) + dt.timedelta(days=91 * term + (r % 4))).isoformat(), "IsTarget": 0})
+                    "Date": (first_term + dt.timedelta(days=91 * term + (r % 4))).isoformat(), "IsTarget": 0})
             for subject in SUBJECTS:
                 result_id += 1
                 self._put("AssessmentResults", {
