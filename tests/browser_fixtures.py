@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 from django.conf import settings
-from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+from tests.helpers import product_served_in_thread
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -20,15 +21,8 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None,
 
 @pytest.fixture
 def site_server(django_db_blocker):
-    with django_db_blocker.unblock():
-        thread = LiveServerThread("127.0.0.1", static_handler=_StaticFilesHandler, port=0)
-        thread.daemon = True
-        thread.start()
-        thread.is_ready.wait()
-        if thread.error:
-            raise thread.error
-        yield f"{settings.BASE_DOMAIN}:{thread.port}"
-        thread.terminate()
+    with django_db_blocker.unblock(), product_served_in_thread() as port:
+        yield f"{settings.BASE_DOMAIN}:{port}"
 
 
 @pytest.fixture

@@ -116,3 +116,21 @@ def process_stop(process, *, timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextlib.contextmanager
+def product_served_in_thread():
+    """The product served by a thread of this process on a free loopback port (static files too);
+    yields the port. Its database connections see what the tests committed."""
+    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+    thread = LiveServerThread("127.0.0.1", static_handler=_StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield thread.port
+    finally:
+        thread.terminate()

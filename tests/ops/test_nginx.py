@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.test import override_settings
-from django.test.testcases import LiveServerThread, _StaticFilesHandler
 
 from shared.redis_client import redis_client
 from shared.technical.services import visit_buffer_key
 from tests.edge import LoopbackHTTP, LoopbackHTTPS, client_context, needs_nginx, nginx_edge
+from tests.helpers import product_served_in_thread
 
 pytestmark = [pytest.mark.django_db, needs_nginx]
 
@@ -38,20 +38,11 @@ AS_IN_PRODUCTION = override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_
 @pytest.fixture(scope="module")
 def edge(django_db_blocker, django_db_setup):
     """nginx in front of a live server of the product set up as in production, for the whole module."""
-    with django_db_blocker.unblock(), AS_IN_PRODUCTION:
-        thread = LiveServerThread("127.0.0.1", static_handler=_StaticFilesHandler, port=0)
-        thread.daemon = True
-        thread.start()
-        thread.is_ready.wait()
-        if thread.error:
-            raise thread.error
-        try:
-            names = [settings.BASE_DOMAIN, f"*.{settings.BASE_DOMAIN}",
-                     *(school.hostname for school in settings.TEST_SCHOOLS.values())]
-            with nginx_edge(upstream=f"127.0.0.1:{thread.port}", names=names) as running:
-                yield running
-        finally:
-            thread.terminate()
+    with django_db_blocker.unblock(), AS_IN_PRODUCTION, product_served_in_thread() as port:
+        names = [settings.BASE_DOMAIN, f"*.{settings.BASE_DOMAIN}",
+                 *(school.hostname for school in settings.TEST_SCHOOLS.values())]
+        with nginx_edge(upstream=f"127.0.0.1:{port}", names=names) as running:
+            yield running
 
 
 @pytest.fixture
