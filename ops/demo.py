@@ -18,14 +18,15 @@ from django_tenants.utils import schema_context
 from shared import clock
 from shared.billing.services import LineInput, invoice_issue
 from shared.clients.models import Complaint, Correspondence
-from shared.clients.services import client_onboard, complaint_record, correspondence_record
+from orchestration.provisioning import client_onboard
+from shared.clients.services import complaint_record, correspondence_record
 from shared.marketing.models import Prospect
 from shared.marketing.services import prospect_create, prospect_object
 from shared.operators.models import Operator
 from shared.operators.services import operator_create
 from shared.schools.models import Domain, School
 from shared.schools.selectors import school_hostname
-from shared.technical.services import Actor
+from shared.changes import Actor
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.users.models import User

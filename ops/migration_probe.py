@@ -41,7 +41,7 @@ class MigrationProbe:
     migration_name: str
 
     def activate(self) -> None:
-        from shared.schools import pool
+        from orchestration import pool
 
         if self.folder not in sys.path:
             sys.path.insert(0, self.folder)
@@ -49,7 +49,7 @@ class MigrationProbe:
         pool.migration_fingerprint.cache_clear()
 
     def deactivate(self) -> None:
-        from shared.schools import pool
+        from orchestration import pool
 
         settings.MIGRATION_MODULES = {k: v for k, v in settings.MIGRATION_MODULES.items() if v != self.package}
         with contextlib.suppress(ValueError):

@@ -14,7 +14,7 @@ from django.db import connection
 
 from ops.demo import DEMO_PASSWORD, SeededSchool, demo_seed
 from shared.redis_client import redis_client
-from shared.schools import pool
+from orchestration import pool
 from shared.technical.services import visit_buffer_key
 
 SPARES_FOR_TESTS = 3

@@ -27,9 +27,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from ops.migration_probe import extra_migration
-from shared.schools import fleet, pool
+from orchestration import fleet, pool
 from shared.schools.models import School, SpareSchema
-from shared.schools.services import school_provision
+from orchestration.provisioning import school_provision
 
 TARGET_NOTHING_TO_DO_SECONDS = 10.0
 TARGET_SPEEDUP = 10.0

@@ -51,9 +51,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from shared import clock
-from shared.schools import pool
+from orchestration import pool
 from shared.schools.models import School
-from shared.schools.services import school_provision
+from orchestration.provisioning import school_provision
 from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject, Target
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent
 from tenants.users.models import User

@@ -27,7 +27,7 @@ from tenants.pupils.models import Pupil
 
 HARDENING = ["csp.middleware.CSPMiddleware", "config.middleware.RequestSizeLimitMiddleware",
              "config.middleware.RefuseNulMiddleware", "config.middleware.NoStoreMiddleware",
-             "shared.submit_once.SubmitOnceMiddleware", "tenants.portal.middleware.SecondFactorMiddleware"]
+             "shared.submit_once.SubmitOnceMiddleware", "portal.middleware.SecondFactorMiddleware"]
 _TOKEN = re.compile(r'name="form_token" value="([0-9a-f]{32})"')
 
 

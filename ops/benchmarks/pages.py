@@ -18,8 +18,8 @@ from django_tenants.utils import schema_context
 
 from ops.benchmarks import QueryCounter, school_sign_in
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
-from shared.schools import pool
-from shared.schools.services import school_provision
+from orchestration import pool
+from orchestration.provisioning import school_provision
 from tenants.pupils.models import Pupil
 from tenants.users.models import User
 from tenants.xporter.models import XporterConnection

@@ -16,10 +16,10 @@ from typing import TextIO
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
-from shared.schools import pool
+from orchestration import pool
 from shared.schools.models import Domain, School, SpareSchema
 from shared.schools.selectors import school_hostname
-from shared.schools.services import school_provision
+from orchestration.provisioning import school_provision
 from tenants.users.models import User
 from tenants.users.services import user_create, user_set_password_token
 

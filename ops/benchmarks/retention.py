@@ -17,12 +17,12 @@ from django.db import connection, transaction
 
 from shared import clock
 from shared.clients.models import Contract
-from shared.privacy.executor import retention_run
+from orchestration.retention import retention_run
 from shared.privacy.models import DeletionRecord
-from shared.schools import pool
+from orchestration import pool
 from shared.schools.models import School
-from shared.schools.services import school_provision
-from shared.privacy.executor import DELETERS
+from orchestration.provisioning import school_provision
+from orchestration.retention import DELETERS
 from shared.technical.services import VISIT_TABLE, visit_partition_name, visit_partition_rows_add, visit_partitions_ensure
 
 TARGET_NOTHING_DUE_SECONDS = 10.0

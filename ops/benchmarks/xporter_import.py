@@ -15,8 +15,8 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
-from shared.schools import pool
-from shared.schools.services import school_provision
+from orchestration import pool
+from orchestration.provisioning import school_provision
 from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject
 from tenants.pupils.models import Pupil
 from tenants.xporter.client import XporterClient

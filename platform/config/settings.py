@@ -180,6 +180,7 @@ SHARED_APPS = [
     "dramatiq_crontab",
     "ops",
     "console",
+    "orchestration",
 ]
 TENANT_APPS = [
     "django.contrib.auth",
@@ -194,7 +195,7 @@ TENANT_APPS = [
     "tenants.xporter",
     "tenants.configuration",
     "tenants.rights",
-    "tenants.portal",
+    "portal",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -224,7 +225,7 @@ MIDDLEWARE = [
     "shared.submit_once.SubmitOnceMiddleware",  # every POST spends its form's token once
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "tenants.portal.middleware.SecondFactorMiddleware",
+    "portal.middleware.SecondFactorMiddleware",
     "config.middleware.RequestLogContextMiddleware",
 ]
 
@@ -384,9 +385,9 @@ WORKER_MAX_MESSAGES = int(os.environ.get("WORKER_MAX_MESSAGES", "1000"))
 WORKER_MAX_MESSAGES_JITTER = int(os.environ.get("WORKER_MAX_MESSAGES_JITTER", "100"))
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 # The scheduler holds a Redis lock, so a second scheduler started by mistake waits as a standby
-# (blocking forever) instead of firing jobs too; ops.scheduling also fires each period only once.
+# (blocking forever) instead of firing jobs too; shared.scheduling also fires each period only once.
 DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL, "LOCK_BLOCKING_TIMEOUT": None}
 
 # Spare school schemas kept migrated, so that signing a school up claims one instead of
-# migrating a new schema (see shared.schools.pool).
+# migrating a new schema (see orchestration.pool).
 SCHOOL_POOL_SIZE = int(os.environ.get("SCHOOL_POOL_SIZE", "5"))

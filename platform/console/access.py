@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 
 from shared.operators.models import Operator
 from shared.operators.selectors import operator_for_user
-from shared.technical.services import Actor
+from shared.changes import Actor
 
 R = Operator.Role
 ALL_ROLES = frozenset(R.values)

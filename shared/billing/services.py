@@ -16,10 +16,10 @@ from shared.dates import PAST, PLANNED
 from shared.billing.models import ZERO, CreditNote, Invoice, InvoiceLine, Payment
 from shared.billing.selectors import invoice_totals
 from shared.schools.models import School
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record
 
-CREATE, UPDATE = ChangeLogEntry.Action.CREATE, ChangeLogEntry.Action.UPDATE
+CREATE, UPDATE = Action.CREATE, Action.UPDATE
 
 
 @dataclass(frozen=True)

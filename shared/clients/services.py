@@ -27,11 +27,10 @@ from shared.clients.models import (
 from shared.files import DOCUMENT_TYPES_TEXT, document_type
 from shared.dates import PLANNED
 from shared.schools.models import School
-from shared.schools.services import ProvisionedSchool, ProvisioningRefused, school_provision
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record
 
-CREATE, UPDATE = ChangeLogEntry.Action.CREATE, ChangeLogEntry.Action.UPDATE
+CREATE, UPDATE = Action.CREATE, Action.UPDATE
 CONFIG_FILES_KEPT_MONTHS = 3
 SCHEMA_KEPT_MONTHS = 6
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -49,30 +48,28 @@ def _fields_of(data: Mapping) -> list[str]:
 # --- Onboarding ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def client_onboard(*, actor: Actor, name: str, subdomain: str, admin_email: str, contract_starts_on: dt.date,
-                   contract_ends_on: dt.date | None = None, contact_name: str = "", contact_role: str = "",
-                   contact_email: str = "", contact_phone: str = "") -> ProvisionedSchool:
-    """Sign a school up: provision its site and schema, and record its contract, its main contact
-    and its first log-in account, all or nothing."""
-    PLANNED.check(contract_starts_on, field="contract_starts_on")
-    PLANNED.check(contract_ends_on, field="contract_ends_on")
-    _dates_check(contract_starts_on, contract_ends_on)
-    try:
-        provisioned = school_provision(name=name, subdomain=subdomain, admin_email=admin_email)
-    except ProvisioningRefused as refusal:
-        raise ValidationError({refusal.field: str(refusal)[0].upper() + str(refusal)[1:] + "."}) from None
-    school = provisioned.school
+def client_contract_dates_check(*, starts_on: dt.date, ends_on: dt.date | None) -> None:
+    """A new contract's dates, or ValidationError naming the field."""
+    PLANNED.check(starts_on, field="contract_starts_on")
+    PLANNED.check(ends_on, field="contract_ends_on")
+    _dates_check(starts_on, ends_on)
+
+
+def client_records_create(*, actor: Actor, school: School, admin_email: str, contract_starts_on: dt.date,
+                          contract_ends_on: dt.date | None = None, contact_name: str = "", contact_role: str = "",
+                          contact_email: str = "", contact_phone: str = "") -> Contract:
+    """The vendor's records of a school just provisioned (``orchestration.provisioning.client_onboard``):
+    the school's change-log entry, its contract, its first log-in account and its main contact."""
     change_log_record(actor=actor, instance=school, action=CREATE, fields=["name", "schema_name", "status"])
     contract = Contract.objects.create(school=school, starts_on=contract_starts_on, ends_on=contract_ends_on,
                                        status=Contract.Status.ACTIVE)
     change_log_record(actor=actor, instance=contract, action=CREATE, fields=["school", "starts_on", "ends_on", "status"])
-    account = ClientAccount.objects.create(school=school, email=provisioned.admin_email)
+    account = ClientAccount.objects.create(school=school, email=admin_email)
     change_log_record(actor=actor, instance=account, action=CREATE, fields=["school", "email"])
     if contact_name:
         contact_create(actor=actor, school=school, full_name=contact_name, role=contact_role,
                        email=contact_email, phone=contact_phone, is_primary=True)
-    return provisioned
+    return contract
 
 
 # --- Contracts -----------------------------------------------------------------------------------

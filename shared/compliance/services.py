@@ -24,10 +24,10 @@ from shared.compliance.models import (
 from shared.dates import PAST, PLANNED
 from shared.privacy.registry import Category
 from shared.schools.models import School
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record
 
-CREATE, UPDATE = ChangeLogEntry.Action.CREATE, ChangeLogEntry.Action.UPDATE
+CREATE, UPDATE = Action.CREATE, Action.UPDATE
 CATEGORY_VALUES = frozenset(category.value for category in Category)
 
 # What an operator may edit on an open breach as the assessment develops.

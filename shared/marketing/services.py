@@ -8,10 +8,10 @@ from django.db import transaction
 
 from shared import clock
 from shared.marketing.models import Prospect, ProspectInteraction
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record
 
-CREATE, UPDATE = ChangeLogEntry.Action.CREATE, ChangeLogEntry.Action.UPDATE
+CREATE, UPDATE = Action.CREATE, Action.UPDATE
 
 
 class MarketingObjection(ValidationError):

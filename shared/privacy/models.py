@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 
 from shared import clock
+from shared.privacy.request_base import SubjectRequestBase
 from shared.privacy.registry import Category
 from shared.schools.models import School
 
@@ -65,54 +66,6 @@ class DeletionRecord(models.Model):
     class Meta:
         ordering = ["-executed_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["kind", "unit"], name="privacy_deletion_once")]
-
-
-class SubjectRequestBase(models.Model):
-    """A request from a data subject under one of the seven rights, answered within the ICO's time
-    limit: its kind, its state and its clock. The vendor's requests (``SubjectRequest``, in public)
-    and each school's (``tenants.rights.SchoolRequest``, in its schema) share it, and the state
-    machine in ``shared.privacy.requests`` serves both."""
-
-    class Kind(models.TextChoices):
-        ACCESS = "access", "Access"
-        CORRECTION = "correction", "Correction"
-        ERASURE = "erasure", "Erasure"
-        RESTRICTION = "restriction", "Restriction"
-        PORTABILITY = "portability", "Portability"
-        OBJECTION = "objection", "Objection"
-        CONSENT_WITHDRAWAL = "consent_withdrawal", "Withdrawal of consent"
-
-    class State(models.TextChoices):
-        RECEIVED = "received", "Received"
-        AWAITING_IDENTITY = "awaiting_identity", "Awaiting identity or clarification"
-        IN_PROGRESS = "in_progress", "In progress"
-        EXTENDED = "extended", "Extended"
-        COMPLETED = "completed", "Completed"
-        REFUSED = "refused", "Refused"
-        FORWARDED = "forwarded", "Forwarded to the school"
-
-    OPEN_STATES = (State.RECEIVED, State.AWAITING_IDENTITY, State.IN_PROGRESS, State.EXTENDED)
-
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
-    received_on = models.DateField(default=clock.today)
-    requester_name = models.CharField(max_length=200)
-    requester_email = models.EmailField(blank=True)
-    details = models.TextField(blank=True)
-    paused_days = models.PositiveIntegerField(default=0)
-    paused_since = models.DateField(null=True, blank=True)
-    extension_months = models.PositiveSmallIntegerField(default=0)
-    extension_reason = models.CharField(max_length=300, blank=True)
-    extension_told_on = models.DateField(null=True, blank=True)
-    refusal_reason = models.TextField(blank=True, help_text="Shown to the person")
-    closed_on = models.DateField(null=True, blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["received_on", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} request #{self.pk}"
 
 
 class SubjectRequest(SubjectRequestBase):

@@ -1,5 +1,5 @@
-"""Data subjects' requests: their states, their ICO deadlines, and the vendor's hand-over of
-requests about a school's data to that school. Every change is change-logged."""
+"""Data subjects' requests: their states and their ICO deadlines. Every change is change-logged.
+Handing a request about a school's data over to that school is ``orchestration.requests``."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from shared.dates import PAST
 from shared.privacy.deadlines import MAX_EXTENSION_MONTHS, response_deadline
 from shared.privacy.models import SubjectRequest
 from shared.schools.models import School
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record
 
 S = SubjectRequest.State
 NEAR_DUE_DAYS = 7
@@ -51,7 +51,7 @@ def _move(actor: Actor, request: SubjectRequest, state: str, fields: list[str], 
         request.closed_on = today
         fields.append("closed_on")
     request.save(update_fields=["state", *fields])
-    change_log_record(actor=actor, instance=request, action=ChangeLogEntry.Action.UPDATE, fields=["state", *fields])
+    change_log_record(actor=actor, instance=request, action=Action.UPDATE, fields=["state", *fields])
     return request
 
 
@@ -65,7 +65,7 @@ def request_receive(*, actor: Actor, kind: str, requester_name: str, requester_e
                              details=details.strip(), received_on=received_on or clock.today())
     request.full_clean()
     request.save()
-    change_log_record(actor=actor, instance=request, action=ChangeLogEntry.Action.CREATE,
+    change_log_record(actor=actor, instance=request, action=Action.CREATE,
                       fields=["kind", "requester_name", "received_on"] + (["requester_email"] if requester_email else []))
     return request
 
@@ -110,24 +110,11 @@ def request_refuse(*, actor: Actor, request: SubjectRequest, reason: str, today:
     return _move(actor, request, S.REFUSED, ["refusal_reason"], today or clock.today())
 
 
-@transaction.atomic
-def request_forward_to_school(*, actor: Actor, request: SubjectRequest, school: School,
-                              today: dt.date | None = None) -> SubjectRequest:
-    """A request about pupil, parent or school-user data is the school's to answer: hand it over."""
-    from django_tenants.utils import schema_context
-
-    from tenants.rights.models import SchoolRequest
-
-    today = today or clock.today()
+def request_mark_forwarded(*, actor: Actor, request: SubjectRequest, school: School, today: dt.date) -> SubjectRequest:
+    """The vendor's side of handing a request over to ``school`` (``orchestration.requests`` writes the
+    school's side in the same transaction)."""
     request.school, request.forwarded_on = school, today
-    _move(actor, request, S.FORWARDED, ["school", "forwarded_on"], today)
-    with schema_context(school.schema_name):
-        # The school's clock runs from the day the vendor received it: the person waits no longer.
-        SchoolRequest.objects.create(kind=request.kind, requester_name=request.requester_name,
-                                     requester_email=request.requester_email, details=request.details,
-                                     received_on=request.received_on, vendor_request_id=request.pk,
-                                     subject_label="(to be identified by the school)")
-    return request
+    return _move(actor, request, S.FORWARDED, ["school", "forwarded_on"], today)
 
 
 def requests_due(*, requests: QuerySet | None = None, today: dt.date | None = None,

@@ -12,8 +12,8 @@ from shared.dates import PLANNED
 from shared.privacy.models import LegalHold, RetentionShortening
 from shared.privacy.registry import Category
 from shared.schools.models import School
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record
 
 CATEGORIES = frozenset(c.value for c in Category)
 
@@ -34,7 +34,7 @@ def legal_hold_place(*, actor: Actor, reason: str, owner: str, starts_on: dt.dat
         raise ValidationError("A hold needs a reason and an owner.")
     hold = LegalHold.objects.create(reason=reason.strip(), owner=owner.strip(), starts_on=starts_on, ends_on=ends_on,
                                     school=school, person=person.strip(), category=category)
-    change_log_record(actor=actor, instance=hold, action=ChangeLogEntry.Action.CREATE,
+    change_log_record(actor=actor, instance=hold, action=Action.CREATE,
                       fields=[f for f in ("reason", "owner", "starts_on", "ends_on", "school", "person", "category")
                               if getattr(hold, f) not in (None, "")])
     return hold
@@ -46,7 +46,7 @@ def legal_hold_lift(*, actor: Actor, hold: LegalHold, on: dt.date | None = None)
     on = on or clock.today()
     hold.ends_on = max(hold.starts_on, on - dt.timedelta(days=1))
     hold.save(update_fields=["ends_on"])
-    change_log_record(actor=actor, instance=hold, action=ChangeLogEntry.Action.UPDATE, fields=["ends_on"])
+    change_log_record(actor=actor, instance=hold, action=Action.UPDATE, fields=["ends_on"])
     return hold
 
 
@@ -55,6 +55,6 @@ def retention_shorten(*, actor: Actor, school: School, category: str, months: in
     if category not in CATEGORIES or not reason.strip() or months < 0:
         raise ValidationError("Give a category, a number of months and the reason.")
     shortening = RetentionShortening.objects.create(school=school, category=category, months=months, reason=reason.strip())
-    change_log_record(actor=actor, instance=shortening, action=ChangeLogEntry.Action.CREATE,
+    change_log_record(actor=actor, instance=shortening, action=Action.CREATE,
                       fields=["school", "category", "months", "reason"])
     return shortening

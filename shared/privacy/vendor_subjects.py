@@ -11,6 +11,7 @@ from django.db import models
 from shared import clock
 from shared.privacy.registry import policy_for
 from shared.privacy.subject_export import export_zip, records_about, registered_models
+from shared.technical.selectors import account_activity
 
 
 def _public_models() -> list[type[models.Model]]:
@@ -33,12 +34,10 @@ def vendor_people(email: str) -> list[models.Model]:
 
 
 def vendor_subject_records(email: str) -> dict[str, list[dict]]:
-    from tenants.rights.export import technical_records
-
     people = vendor_people(email)
     records = records_about(people, _public_models()) if people else {}
     accounts = [p.pk for p in people if p._meta.label == settings.AUTH_USER_MODEL]
-    return records | technical_records("public", accounts)
+    return records | account_activity(schema_name="public", user_ids=accounts)
 
 
 def vendor_subject_export(email: str) -> bytes:

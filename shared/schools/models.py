@@ -28,7 +28,7 @@ class School(TenantMixin):
     signed_up_at = models.DateTimeField(default=clock.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     schema_dropped_at = models.DateTimeField(null=True, blank=True, help_text="Set by retention when the schema goes.")
-    # Fleet migrations (shared.schools.fleet): the migration state the schema is known to be at, so
+    # Fleet migrations (orchestration.fleet): the migration state the schema is known to be at, so
     # that a deploy finds the schools behind with one query instead of opening every schema.
     migration_fingerprint = models.CharField(
         max_length=64, blank=True, default="",
@@ -37,7 +37,7 @@ class School(TenantMixin):
     migration_error = models.TextField(
         blank=True, default="", help_text="Why the last migration failed: the migration and the error's first line.")
 
-    # Schemas come from the spare pool (shared.schools.pool), not from migrating at save time;
+    # Schemas come from the spare pool (orchestration.pool), not from migrating at save time;
     # and only the retention engine drops a school's schema, leaving a record.
     auto_create_schema = False
     auto_drop_schema = False

@@ -53,3 +53,18 @@ def schools_behind(*, fingerprint: str) -> list[tuple[int, str]]:
 def schools_migration_failed() -> QuerySet[School]:
     """Schools whose last migration failed and was rolled back: their sites show the maintenance page."""
     return School.objects.filter(migration_state=School.MigrationState.FAILED, schema_dropped_at__isnull=True)
+
+
+def live_school_ids() -> list[int]:
+    """Every school whose schema has not been dropped (retention still has work in it)."""
+    return list(School.objects.filter(schema_dropped_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+
+
+def open_schools() -> QuerySet[School]:
+    """Schools whose site is open (active, schema in place), by id."""
+    return School.objects.filter(schema_dropped_at=None, status=School.Status.ACTIVE).order_by("pk")
+
+
+def active_school_schemas() -> list[str]:
+    """The schema of every active school (the nightly jobs that enter each one)."""
+    return list(School.objects.filter(status=School.Status.ACTIVE).values_list("schema_name", flat=True))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 import structlog
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -18,9 +20,8 @@ from shared import clock
 from shared.operators.models import Operator
 from shared.schools.models import School
 from shared.support.models import MAX_HOURS, MIN_HOURS, SupportAccessLog, SupportAccessRequest
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record
-from tenants.users.models import User
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record
 
 log = structlog.get_logger(__name__)
 S = SupportAccessRequest.State
@@ -57,19 +58,19 @@ def support_request_create(*, operator: Operator, school: School, ticket_referen
                                           write_allowed=write_allowed, requested_at=now)
     access_request.full_clean()
     access_request.save()
-    change_log_record(actor=Actor.operator(operator.user), instance=access_request, action=ChangeLogEntry.Action.CREATE,
+    change_log_record(actor=Actor.operator(operator.user), instance=access_request, action=Action.CREATE,
                       fields=["operator", "school", "ticket_reference", "reason", "duration_hours", "write_allowed",
                               "state", "requested_at"])
     log.info("support.requested", request_id=access_request.pk, operator_id=operator.pk, school_id=school.pk)
     return access_request
 
 
-def _decide(*, user: User, access_request: SupportAccessRequest, allowed_from: set[str], apply, fields: list[str],
+def _decide(*, user: AbstractBaseUser, access_request: SupportAccessRequest, allowed_from: set[str], apply, fields: list[str],
             event: str) -> SupportAccessRequest:
     """The shared shape of the school admin's decisions: the user must be an admin of the school the
     request is for (the current schema), the request in a state the decision applies to; the row is
     locked, changed and change-logged from ``public``."""
-    if getattr(user, "role", None) != User.Role.SCHOOL_ADMIN:
+    if getattr(user, "role", None) != get_user_model().Role.SCHOOL_ADMIN:
         raise PermissionDenied("Only the school's admin decides on support access.")
     school_schema = connection.schema_name
     if access_request.school.schema_name != school_schema:
@@ -82,13 +83,13 @@ def _decide(*, user: User, access_request: SupportAccessRequest, allowed_from: s
             raise ValidationError(f"This request is {locked.current_state_label().lower()}: nothing was changed.")
         apply(locked, now)
         locked.save(update_fields=fields)
-        change_log_record(actor=actor, instance=locked, action=ChangeLogEntry.Action.UPDATE, fields=fields)
+        change_log_record(actor=actor, instance=locked, action=Action.UPDATE, fields=fields)
     log.info(event, request_id=locked.pk, school_id=locked.school_id)
     return locked
 
 
 @transaction.atomic
-def support_request_approve(*, user: User, access_request: SupportAccessRequest) -> SupportAccessRequest:
+def support_request_approve(*, user: AbstractBaseUser, access_request: SupportAccessRequest) -> SupportAccessRequest:
     """The school's admin approves a pending request: access runs from now for the hours asked,
     read-only unless the request asked for writing."""
 
@@ -103,7 +104,7 @@ def support_request_approve(*, user: User, access_request: SupportAccessRequest)
 
 
 @transaction.atomic
-def support_request_refuse(*, user: User, access_request: SupportAccessRequest, reason: str = "") -> SupportAccessRequest:
+def support_request_refuse(*, user: AbstractBaseUser, access_request: SupportAccessRequest, reason: str = "") -> SupportAccessRequest:
     """The school's admin refuses a pending request, optionally saying why (the operator sees it)."""
     if len(reason.strip()) > SupportAccessRequest._meta.get_field("refusal_reason").max_length:
         raise ValidationError({"refusal_reason": "Keep the reason under 500 characters."})
@@ -119,7 +120,7 @@ def support_request_refuse(*, user: User, access_request: SupportAccessRequest, 
 
 
 @transaction.atomic
-def support_grant_revoke(*, user: User, access_request: SupportAccessRequest) -> SupportAccessRequest:
+def support_grant_revoke(*, user: AbstractBaseUser, access_request: SupportAccessRequest) -> SupportAccessRequest:
     """The school's admin ends an approved grant before its expiry: the next page the operator
     opens is refused."""
 

@@ -4,6 +4,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from shared import clock
+from shared.changes import Action, ActorKind
 
 
 class Visit(models.Model):
@@ -30,16 +31,8 @@ class Visit(models.Model):
 class ChangeLogEntry(models.Model):
     """Who added, edited or deleted which object, and which fields: never the values."""
 
-    class Action(models.TextChoices):
-        CREATE = "create", "Added"
-        UPDATE = "update", "Edited"
-        DELETE = "delete", "Deleted"
-        EXPORT = "export", "Exported"
-
-    class ActorKind(models.TextChoices):
-        OPERATOR = "operator", "Operator"
-        SCHOOL_USER = "school_user", "School user"
-        SYSTEM = "system", "System"
+    Action = Action
+    ActorKind = ActorKind
 
     occurred_at = models.DateTimeField(default=clock.now, db_index=True)
     actor_kind = models.CharField(max_length=12, choices=ActorKind.choices)

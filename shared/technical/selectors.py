@@ -1,4 +1,5 @@
-"""Reads of technical information: what the workers gave up on.
+"""Reads of technical information: an account's activity (its visits and the changes it made), and
+what the workers gave up on.
 
 Two kinds of dead letter, one view: the dramatiq messages the Redis broker dead-lettered (retries
 exhausted, aborted or too old; kept in ``<namespace>:<queue>.XQ`` for the broker's
@@ -17,6 +18,27 @@ from django.conf import settings
 from django.utils.module_loading import autodiscover_modules
 
 from shared.deadletter import BUFFERS, JOBS, deadletter_count, deadletter_items
+from shared.technical.models import ChangeLogEntry, Visit
+
+
+_VISIT_FIELDS = ["occurred_at", "host", "path", "method", "status", "ip", "user_id"]
+
+
+def account_activity(*, schema_name: str, user_ids: list[int]) -> dict[str, list[dict]]:
+    """The vendor's technical records of accounts in one schema (a school's, or ``public`` for the
+    vendor's own accounts): their visits and the changes they made, as access exports show them."""
+    if not user_ids:
+        return {"technical.Visit": [], "technical.ChangeLogEntry": []}
+    visits = (Visit.objects.filter(schema_name=schema_name, user_id__in=user_ids).order_by("occurred_at")
+              .values_list(*_VISIT_FIELDS))
+    changes = (ChangeLogEntry.objects.filter(actor_schema=schema_name, actor_id__in=user_ids).order_by("occurred_at")
+               .values("occurred_at", "actor_id", "object_type", "object_id", "action", "fields"))
+    return {"technical.Visit": [{k: _plain(v) for k, v in zip(_VISIT_FIELDS, row)} for row in visits],
+            "technical.ChangeLogEntry": [{k: _plain(v) for k, v in row.items()} for row in changes]}
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
 @dataclass(frozen=True)

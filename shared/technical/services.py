@@ -2,7 +2,7 @@
 
 A request never writes a visit row itself. The middleware appends the visit to a Redis list (one
 RPUSH); the ``visits_flush`` actor moves the list into PostgreSQL in batches with COPY, and from
-the same batch keeps each school's "last used" date current. So a page pays microseconds, not a
+the same batch keeps each school's "last used" date current (through the clients app's hook). So a page pays microseconds, not a
 database round trip, and the contract is written at most once per school per flush.
 """
 
@@ -14,8 +14,7 @@ import io
 import ipaddress
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 
 import psycopg2
 import structlog
@@ -26,6 +25,7 @@ from shared import clock, locks
 from shared.locks import advisory_lock
 from shared.deadletter import batch_land, buffer_key, buffer_take_done, deadletter_purge, text_clean
 from shared.redis_client import redis_client
+from shared.changes import Actor
 from shared.technical.models import ChangeLogEntry
 
 log = structlog.get_logger(__name__)
@@ -35,27 +35,6 @@ _VISIT_COLUMNS = ("occurred_at", "host", "path", "method", "status", "ip", "user
 
 
 # --- The change log -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did something: an operator, a school's user, or the system (a scheduled worker)."""
-
-    kind: str
-    user_id: int | None
-    schema: str
-
-    @classmethod
-    def system(cls) -> "Actor":
-        return cls(kind=ChangeLogEntry.ActorKind.SYSTEM, user_id=None, schema=get_public_schema_name())
-
-    @classmethod
-    def operator(cls, user) -> "Actor":
-        return cls(kind=ChangeLogEntry.ActorKind.OPERATOR, user_id=user.pk, schema=get_public_schema_name())
-
-    @classmethod
-    def school_user(cls, user, schema: str) -> "Actor":
-        return cls(kind=ChangeLogEntry.ActorKind.SCHOOL_USER, user_id=user.pk, schema=schema)
 
 
 def change_log_record(*, actor: Actor, instance, action: str, fields: Iterable[str] = ()) -> ChangeLogEntry:
@@ -171,9 +150,10 @@ def visit_partitions_ensure(*, months_ahead: int = 2, as_of: dt.date | None = No
     return created
 
 
-def visits_flush(*, batch_size: int = 5000) -> int:
-    """Move buffered visits into the partitioned table, batch by batch, and bring each school's
-    contract "last used" date forward. At-least-once: a crash between the commit and trimming the
+def visits_flush(*, batch_size: int = 5000, on_batch: Callable[[dict[str, dt.date]], object] | None = None) -> int:
+    """Move buffered visits into the partitioned table, batch by batch, calling ``on_batch`` in each
+    batch's transaction with the last day each school schema was used by a signed-in user (the
+    clients app brings contracts' "last used" dates forward with it: ``shared.clients.last_use``). At-least-once: a crash between the commit and trimming the
     buffer can store a batch twice, never lose one. A visit that the table refuses is set aside on
     the buffer's dead-letter list (``shared.deadletter``) and the rest of its batch lands. Returns
     how many visits it stored."""
@@ -193,7 +173,8 @@ def visits_flush(*, batch_size: int = 5000) -> int:
                 except (ValueError, TypeError) as error:
                     bad.append((position, error))
             with transaction.atomic():
-                landed, refused = batch_land(rows, _visits_land, item_errors=_VISIT_ITEM_ERRORS)
+                landed, refused = batch_land(rows, lambda items: _visits_land(items, on_batch),
+                                             item_errors=_VISIT_ITEM_ERRORS)
             bad += [(position, error) for (position, _), error in refused]
             buffer_take_done(buffer=VISIT_BUFFER, taken=len(raw_rows),
                              bad=[(raw_rows[position], error) for position, error in sorted(bad, key=lambda b: b[0])])
@@ -215,11 +196,9 @@ def _visit_row_parse(raw: bytes) -> list:
     return row
 
 
-def _visits_land(items: Sequence[tuple[int, list]]) -> None:
-    """COPY one batch of visits and update what is kept from them: the partitions' row counts and
-    the contracts' last-used dates."""
-    from shared.clients.services import contracts_last_used_bump
-
+def _visits_land(items: Sequence[tuple[int, list]], on_batch) -> None:
+    """COPY one batch of visits and update what is kept from them: the partitions' row counts, and
+    (through ``on_batch``) the contracts' last-used dates."""
     public = get_public_schema_name()
     rows = [row for _, row in items]
     last_used: dict[str, dt.date] = {}
@@ -237,7 +216,8 @@ def _visits_land(items: Sequence[tuple[int, list]]) -> None:
     visit_partitions_ensure(months_ahead=0, months=months)
     _copy_visits(rows)
     visit_partition_rows_add(per_partition)
-    contracts_last_used_bump(last_used)
+    if on_batch is not None:
+        on_batch(last_used)
 
 
 def visit_partition_rows_add(counts: dict[str, int]) -> None:
@@ -262,3 +242,13 @@ def _copy_visits(rows: list[list]) -> None:
         cursor.cursor.copy_expert(
             f"COPY public.{VISIT_TABLE} ({', '.join(_VISIT_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '')", data
         )
+
+
+def account_activity_anonymise(*, schema_name: str, user_id: int) -> int:
+    """An erased account's visits and changes keep their rows (security, 365 days) without the
+    account: no user id, no IP address. Returns the rows anonymised."""
+    from shared.technical.models import Visit
+
+    visits = Visit.objects.filter(schema_name=schema_name, user_id=user_id).update(user_id=None, ip=None)
+    changes = ChangeLogEntry.objects.filter(actor_schema=schema_name, actor_id=user_id).update(actor_id=None)
+    return visits + changes

@@ -1,18 +1,12 @@
-"""Actors of the technical-information app."""
+"""Actors of the technical-information app. The visit log's flush is ``shared.clients.tasks.visits_flush``:
+it also keeps contracts' last use."""
 
 from __future__ import annotations
 
 import dramatiq
 
-from ops.scheduling import periodic
+from shared.scheduling import periodic
 from shared.technical import services
-
-
-@periodic("* * * * *")
-@dramatiq.actor(max_retries=5, time_limit=10 * 60 * 1000)
-def visits_flush() -> None:
-    """Move buffered visits into the partitioned visit log (every minute)."""
-    services.visits_flush()
 
 
 @periodic("15 3 * * *")

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from shared.dates import PAST
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record_many
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record_many
 from tenants.assessment.models import Aspect, Result
 from tenants.pupils.models import Group
 from tenants.users.models import User
@@ -43,7 +43,7 @@ def marksheet_save(*, user: User, group: Group, aspect: Aspect, recorded_on: dt.
     )
     change_log_record_many(
         actor=Actor.school_user(user, connection.schema_name), object_type="assessment.result",
-        changes=[(r.pk, ChangeLogEntry.Action.UPDATE, ["grade", "recorded_on", "recorded_by"]) for r in saved]
-        + [(pk, ChangeLogEntry.Action.DELETE, []) for pk in cleared_ids],
+        changes=[(r.pk, Action.UPDATE, ["grade", "recorded_on", "recorded_by"]) for r in saved]
+        + [(pk, Action.DELETE, []) for pk in cleared_ids],
     )
     return len(saved) + len(cleared_ids)

@@ -10,12 +10,16 @@ import re
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from shared.changes import Action, Actor
 from shared.files import DOCUMENT_TYPES_TEXT, IMAGE_SIGNATURES, document_type, sniff
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record
+from shared.technical.services import change_log_record
 from tenants.configuration.models import Branding, SchoolDocument, SignInPolicy
+from tenants.configuration.selectors import second_factor_required
 from tenants.users.models import User
+from tenants.users.services import WRONG_CODE, second_factor_verify
 
 LOGO_MAX_BYTES = 512 * 1024
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -54,7 +58,7 @@ def branding_save(*, user, accent_colour: str, logo: UploadedFile | None = None,
         try:
             branding.save()
             change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=branding,
-                              action=ChangeLogEntry.Action.UPDATE, fields=fields)
+                              action=Action.UPDATE, fields=fields)
         except Exception:
             if logo is not None:
                 branding.logo.storage.delete(branding.logo.name)
@@ -85,7 +89,7 @@ def document_upload(*, user, title: str, upload: UploadedFile) -> SchoolDocument
         with transaction.atomic():
             document.save()
             change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=document,
-                              action=ChangeLogEntry.Action.CREATE, fields=["title", "file"])
+                              action=Action.CREATE, fields=["title", "file"])
     except Exception:
         document.file.storage.delete(document.file.name)
         raise
@@ -96,7 +100,7 @@ def document_delete(*, user, document: SchoolDocument) -> None:
     name = document.file.name
     with transaction.atomic():
         change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=document,
-                          action=ChangeLogEntry.Action.DELETE)
+                          action=Action.DELETE)
         document.delete()
         transaction.on_commit(lambda: SchoolDocument.file.field.storage.delete(name))
 
@@ -114,5 +118,19 @@ def signin_policy_save(*, user, staff_second_factor_required: bool) -> SignInPol
         policy.staff_second_factor_required = staff_second_factor_required
         policy.save()
         change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=policy,
-                          action=ChangeLogEntry.Action.UPDATE, fields=["staff_second_factor_required"])
+                          action=Action.UPDATE, fields=["staff_second_factor_required"])
     return policy
+
+
+@transaction.atomic
+def second_factor_remove(*, user: User, code: str) -> None:
+    """Turn the second factor off (a current code proves it is the owner), unless the school's sign-in
+    policy requires it for this account."""
+    if second_factor_required(user=user):
+        raise ValidationError("Your school requires two-step sign-in for your account: it cannot be turned off.")
+    if second_factor_verify(user=user, code=code) is None:
+        raise ValidationError({"code": WRONG_CODE})
+    for device in (*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)):
+        change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=device,
+                          action=Action.DELETE)
+        device.delete()

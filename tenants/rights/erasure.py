@@ -4,25 +4,18 @@ write the erasure ledger first, so a restore followed by ``erasure_replay`` eras
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from typing import TYPE_CHECKING
 
-from shared.schools.models import School
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import VISIT_TABLE, Actor, change_log_record
+from django.db import transaction
+
+from shared.privacy.ledger import ledger_record
+from shared.technical.services import account_activity_anonymise, change_log_record
+from shared.changes import Action, Actor
 from tenants.pupils.models import ParentCarer, Pupil
-from tenants.rights.ledger import ledger_record
 from tenants.users.models import User
 
-
-def technical_anonymise(schema_name: str, user_id: int) -> int:
-    """The vendor's visit log and change log keep their rows (security, 365 days) without the
-    account: no user id, no IP address."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE public.{VISIT_TABLE} SET user_id = NULL, ip = NULL WHERE schema_name = %s AND user_id = %s",
-                       [schema_name, user_id])
-        visits = cursor.rowcount
-    changes = ChangeLogEntry.objects.filter(actor_schema=schema_name, actor_id=user_id).update(actor_id=None)
-    return visits + changes
+if TYPE_CHECKING:
+    from shared.schools.models import School
 
 
 @transaction.atomic
@@ -35,10 +28,10 @@ def erase(*, actor: Actor, school: School, subject: Pupil | ParentCarer | User, 
     records = [subject] + ([account] if account is not None and account is not subject else [])
     for record in records:
         ledger_record(school=school, instance=record, request_ref=request_ref)
-        change_log_record(actor=actor, instance=record, action=ChangeLogEntry.Action.DELETE)
+        change_log_record(actor=actor, instance=record, action=Action.DELETE)
     counts: dict[str, int] = {}
     if account is not None:
-        counts["technical"] = technical_anonymise(school.schema_name, account.pk)
+        counts["technical"] = account_activity_anonymise(schema_name=school.schema_name, user_id=account.pk)
     for record in records:
         for label, n in record.delete()[1].items():
             counts[label] = counts.get(label, 0) + n

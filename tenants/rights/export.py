@@ -9,9 +9,8 @@ from django.conf import settings
 from django.db import connection
 
 from shared import clock
-from shared.privacy.subject_export import export_zip, json_value, records_about, registered_models
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import VISIT_TABLE
+from shared.privacy.subject_export import export_zip, records_about, registered_models
+from shared.technical.selectors import account_activity
 
 
 def _account(subject):
@@ -26,24 +25,10 @@ def subject_records(subject) -> dict[str, list[dict]]:
     return records_about(people, registered_models(settings.TENANT_APPS))
 
 
-def technical_records(schema_name: str, user_ids: list[int]) -> dict[str, list[dict]]:
-    """The vendor's technical records of accounts in one schema: their visits and the changes they made."""
-    if not user_ids:
-        return {"technical.Visit": [], "technical.ChangeLogEntry": []}
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT occurred_at, host, path, method, status, host(ip), user_id FROM public.{VISIT_TABLE} "
-                       "WHERE schema_name = %s AND user_id = ANY(%s) ORDER BY occurred_at", [schema_name, user_ids])
-        visits = [dict(zip(["occurred_at", "host", "path", "method", "status", "ip", "user_id"], row))
-                  for row in cursor.fetchall()]
-    changes = list(ChangeLogEntry.objects.filter(actor_schema=schema_name, actor_id__in=user_ids).order_by("occurred_at")
-                   .values("occurred_at", "actor_id", "object_type", "object_id", "action", "fields"))
-    return {"technical.Visit": [{k: json_value(v) for k, v in row.items()} for row in visits],
-            "technical.ChangeLogEntry": [{k: json_value(v) for k, v in row.items()} for row in changes]}
-
-
 def subject_export(subject, *, school_name: str) -> bytes:
     account = _account(subject)
-    records = subject_records(subject) | technical_records(connection.schema_name, [account.pk] if account else [])
+    records = subject_records(subject) | account_activity(schema_name=connection.schema_name,
+                                                          user_ids=[account.pk] if account else [])
     generated = clock.now().isoformat()
     document = {"school": school_name, "generated_at": generated,
                 "subject": {"type": subject._meta.label, "id": subject.pk}, "records": records}

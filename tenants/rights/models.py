@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from shared import clock
-from shared.privacy.models import SubjectRequestBase
+from shared.privacy.request_base import SubjectRequestBase
 from tenants.pupils.models import ParentCarer, Pupil
 
 

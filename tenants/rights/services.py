@@ -16,8 +16,8 @@ from shared import clock
 from shared.dates import BIRTH, PAST
 from shared.privacy.requests import request_complete, request_start
 from shared.schools.selectors import school_current
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record
 from tenants.configuration.storage import school_files
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.rights.erasure import erase
@@ -70,7 +70,7 @@ def school_request_receive(*, user: User, kind: str, requester_name: str, subjec
     request.full_clean()
     request.save()
     if user is not None:
-        change_log_record(actor=_actor(user), instance=request, action=ChangeLogEntry.Action.CREATE,
+        change_log_record(actor=_actor(user), instance=request, action=Action.CREATE,
                           fields=["kind", "requester_name", "received_on"])
     return request
 
@@ -84,7 +84,7 @@ def subject_identify(*, user: User, request: SchoolRequest, subject) -> SchoolRe
     setattr(request, {Pupil: "pupil", ParentCarer: "parent", User: "user"}[type(subject)], subject)
     request.subject_label = str(subject)[:120]
     request.save(update_fields=["pupil", "parent", "user", "subject_label"])
-    change_log_record(actor=_actor(user), instance=request, action=ChangeLogEntry.Action.UPDATE,
+    change_log_record(actor=_actor(user), instance=request, action=Action.UPDATE,
                       fields=["pupil", "parent", "user", "subject_label"])
     return request
 
@@ -100,7 +100,7 @@ def export_build(*, user: User, request: SchoolRequest) -> tuple[ExportLink, str
     try:
         link = ExportLink.objects.create(request=request, token_digest=_token_digest(token), file=name, size=len(content),
                                          expires_at=clock.now() + dt.timedelta(days=settings.EXPORT_LINK_DAYS))
-        change_log_record(actor=_actor(user), instance=link, action=ChangeLogEntry.Action.CREATE, fields=["file"])
+        change_log_record(actor=_actor(user), instance=link, action=Action.CREATE, fields=["file"])
     except Exception:
         school_files.delete(name)
         raise
@@ -147,7 +147,7 @@ def subject_correct(*, user: User, request: SchoolRequest, changes: dict) -> lis
     subject.full_clean()
     if changed:
         subject.save(update_fields=changed)
-        change_log_record(actor=_actor(user), instance=subject, action=ChangeLogEntry.Action.UPDATE, fields=changed)
+        change_log_record(actor=_actor(user), instance=subject, action=Action.UPDATE, fields=changed)
     return changed
 
 
@@ -171,7 +171,7 @@ def subject_flag(*, user: User, request: SchoolRequest, on: bool = True) -> None
     field = "processing_restricted" if request.kind == K.RESTRICTION else "processing_objected"
     setattr(subject, field, on)
     subject.save(update_fields=[field])
-    change_log_record(actor=_actor(user), instance=subject, action=ChangeLogEntry.Action.UPDATE, fields=[field])
+    change_log_record(actor=_actor(user), instance=subject, action=Action.UPDATE, fields=[field])
 
 
 @transaction.atomic
@@ -184,7 +184,7 @@ def consent_record(*, user: User, purpose: str, pupil: Pupil | None = None, pare
     PAST.check(given_on, field="given_on")
     consent = Consent.objects.create(pupil=pupil, parent=parent, purpose=purpose.strip(),
                                      given_on=given_on or clock.today(), recorded_by=user)
-    change_log_record(actor=_actor(user), instance=consent, action=ChangeLogEntry.Action.CREATE,
+    change_log_record(actor=_actor(user), instance=consent, action=Action.CREATE,
                       fields=["purpose", "given_on"])
     return consent
 
@@ -195,7 +195,7 @@ def consent_withdraw(*, user: User, consent: Consent, on: dt.date | None = None)
         raise ValidationError("This consent is withdrawn already.")
     consent.withdrawn_on = on or clock.today()
     consent.save(update_fields=["withdrawn_on"])
-    change_log_record(actor=_actor(user), instance=consent, action=ChangeLogEntry.Action.UPDATE, fields=["withdrawn_on"])
+    change_log_record(actor=_actor(user), instance=consent, action=Action.UPDATE, fields=["withdrawn_on"])
     return consent
 
 

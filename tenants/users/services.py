@@ -13,8 +13,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor, change_log_record
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record
 from tenants.users.models import User
 
 
@@ -53,12 +53,12 @@ def user_invite(*, inviter: User, email: str, full_name: str, role: str, parent_
             raise ValidationError({field: "That record already has an account."})
     user = user_create(email=email, full_name=full_name.strip(), role=role)
     actor = Actor.school_user(inviter, connection.schema_name)
-    change_log_record(actor=actor, instance=user, action=ChangeLogEntry.Action.CREATE, fields=["email", "full_name", "role"])
+    change_log_record(actor=actor, instance=user, action=Action.CREATE, fields=["email", "full_name", "role"])
     for record in (parent_carer, pupil):
         if record is not None and role in (User.Role.PARENT, User.Role.PUPIL):
             record.user = user
             record.save(update_fields=["user"])
-            change_log_record(actor=actor, instance=record, action=ChangeLogEntry.Action.UPDATE, fields=["user"])
+            change_log_record(actor=actor, instance=record, action=Action.UPDATE, fields=["user"])
     return user
 
 
@@ -69,23 +69,8 @@ def user_set_active(*, admin: User, user: User, active: bool) -> User:
     user.is_active = active
     user.save(update_fields=["is_active"])
     change_log_record(actor=Actor.school_user(admin, connection.schema_name), instance=user,
-                      action=ChangeLogEntry.Action.UPDATE, fields=["is_active"])
+                      action=Action.UPDATE, fields=["is_active"])
     return user
-
-
-@transaction.atomic
-def retention_grace_set(*, user: User, months: int):
-    """The school admin sets how long after leaving a pupil's records are kept."""
-    from tenants.pupils.models import RetentionSettings
-
-    if months < 0:
-        raise ValidationError({"grace_months": "Give 0 or more months."})
-    settings_row = RetentionSettings.objects.first() or RetentionSettings()
-    settings_row.grace_months = months
-    settings_row.save()
-    change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=settings_row,
-                      action=ChangeLogEntry.Action.UPDATE, fields=["grace_months"])
-    return settings_row
 
 
 # --- Second factor: an authenticator app (TOTP) and recovery codes --------------------------------
@@ -110,7 +95,7 @@ def _recovery_codes_make(user: User) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=device,
-                      action=ChangeLogEntry.Action.CREATE, fields=["token_set"])
+                      action=Action.CREATE, fields=["token_set"])
     return codes
 
 
@@ -132,7 +117,7 @@ def second_factor_enrol(*, user: User, secret: str, code: str) -> tuple[TOTPDevi
     device.save()
     codes = _recovery_codes_make(user)
     change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=device,
-                      action=ChangeLogEntry.Action.CREATE, fields=["key"])
+                      action=Action.CREATE, fields=["key"])
     return device, codes
 
 
@@ -156,18 +141,3 @@ def recovery_codes_renew(*, user: User) -> list[str]:
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         raise ValidationError("Turn two-step sign-in on first.")
     return _recovery_codes_make(user)
-
-
-@transaction.atomic
-def second_factor_remove(*, user: User, code: str) -> None:
-    """Turn the second factor off (a current code proves it is the owner), unless it is required."""
-    from tenants.users.selectors import second_factor_required
-
-    if second_factor_required(user=user):
-        raise ValidationError("Your school requires two-step sign-in for your account: it cannot be turned off.")
-    if second_factor_verify(user=user, code=code) is None:
-        raise ValidationError({"code": WRONG_CODE})
-    for device in (*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)):
-        change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=device,
-                          action=ChangeLogEntry.Action.DELETE)
-        device.delete()

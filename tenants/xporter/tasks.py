@@ -1,14 +1,12 @@
 """Actors of the Xporter import. ``xporter_sync_school`` runs in the school's schema (the broker
-middleware enters the schema the message was sent from); ``xporter_sync_all`` sends it for every
-active school each night."""
+middleware enters the schema the message was sent from); ``orchestration.tasks.xporter_sync_all``
+sends it for every active school each night."""
 
 from __future__ import annotations
 
 import dramatiq
 import structlog
-from django_tenants.utils import schema_context
 
-from ops.scheduling import periodic
 from tenants.xporter import services
 from tenants.xporter.client import XporterError
 from tenants.xporter.importer import ImportRejected
@@ -26,13 +24,3 @@ def xporter_sync_school() -> None:
         pass  # recorded as a failed ImportRun; retrying the same data fails the same way
     except XporterError:
         raise  # the service may be down: let dramatiq retry later
-
-
-@periodic("30 1 * * *")
-@dramatiq.actor(max_retries=0)
-def xporter_sync_all() -> None:
-    from shared.schools.models import School
-
-    for schema_name in School.objects.filter(status=School.Status.ACTIVE).values_list("schema_name", flat=True):
-        with schema_context(schema_name):
-            xporter_sync_school.send()

@@ -14,9 +14,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from shared import clock
+from shared.clients import last_use
 from shared.deadletter import BUFFERS, JOBS, deadletter_key
 from shared.redis_client import key, redis_client
-from shared.technical import selectors, services
+from shared.technical import selectors
 from shared.technical.models import Visit
 from tests.helpers import console_client
 
@@ -114,7 +115,7 @@ def product_actors(broker) -> list:
 
     autodiscover_modules("tasks")
     return [broker.get_actor(name) for name in sorted(broker.get_declared_actors())
-            if broker.get_actor(name).fn.__module__.split(".")[0] in {"shared", "tenants"}]
+            if broker.get_actor(name).fn.__module__.split(".")[0] in {"shared", "tenants", "orchestration"}]
 
 
 def test_every_product_actor_has_bounded_retries():
@@ -146,7 +147,7 @@ def good_visit(n: int) -> str:
 
 # Every buffer the product keeps: how to make a good item, and the job that empties it.
 BUFFER_CASES = {
-    "visits": (good_visit, lambda: services.visits_flush(batch_size=3)),
+    "visits": (good_visit, lambda: last_use.visits_flush(batch_size=3)),
 }
 POISON = ["\x00", "{not json", "\udcff".encode("utf-8", "surrogatepass"), "x" * 100_000,
           json.dumps([clock.now().isoformat(), "h", "/\x00", "GET", 200, None, None, "public"])]
@@ -204,8 +205,8 @@ def test_a_school_whose_requests_cannot_be_read_is_set_aside_and_the_others_are_
                                                                                        monkeypatch):
     from django.db import connection
 
-    from shared.privacy import requests
-    from shared.privacy.tasks import subject_requests_flag
+    from orchestration import requests
+    from orchestration.tasks import subject_requests_flag
 
     read = []
     real = requests.requests_due

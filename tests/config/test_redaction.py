@@ -12,10 +12,11 @@ from django_tenants.utils import schema_context
 
 from config.redaction import SECRET_ROUTES, path_redact, secrets_redact
 from shared import clock
+from shared.clients import last_use
 from shared.privacy.requests import request_start
 from shared.redis_client import redis_client
 from shared.technical import services as technical
-from shared.technical.services import Actor
+from shared.changes import Actor
 from tenants.pupils.models import Pupil
 from tenants.rights import services
 from tenants.rights.models import ExportLink, SchoolRequest
@@ -77,7 +78,7 @@ def test_an_export_link_leaves_its_token_in_no_log_and_no_visit(oakfield, caplog
     logging.getLogger("django.server").info('"%s %s HTTP/1.1" %s', "GET", f"/rights/exports/{token}/", 200)
     logging.getLogger("django.request").error("Internal Server Error: %s", f"/rights/exports/{token}/")
     buffered = b"".join(redis_client().lrange(technical.visit_buffer_key(), 0, -1)).decode()
-    technical.visits_flush()
+    last_use.visits_flush()
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT path FROM public.technical_visit WHERE host = %s ORDER BY occurred_at DESC LIMIT 3",

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from shared.schools.services import school_provision
+from orchestration.provisioning import school_provision
 from tenants.users.models import User
 from tests.helpers import current_code, host_client, school_client
 

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from ops.benchmarks import fleet_load
-from shared.schools import pool
+from orchestration import pool
 from tests.conftest import SPARES_FOR_TESTS
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def in_thread(work):
 @pytest.fixture
 def load_schools(monkeypatch):
     # Provisioning asks the worker to refill the pool; no worker here: the fixture refills it.
-    monkeypatch.setattr("shared.schools.services._pool_refill_later", lambda: None)
+    monkeypatch.setattr("orchestration.provisioning._pool_refill_later", lambda: None)
     schools = in_thread(lambda: fleet_load.schools_ensure(5, pupils=8, prefix="smoke"))
     yield schools
     in_thread(lambda: fleet_load.schools_drop(schools))

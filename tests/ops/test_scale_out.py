@@ -12,7 +12,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from ops.benchmarks import QueryCounter
-from shared.scale_out import COORDINATOR_LOGS, REFERENCE_TABLES, citus_setup_sql
+from orchestration.scale_out import COORDINATOR_LOGS, REFERENCE_TABLES, citus_setup_sql
 from tenants.assessment.models import Aspect
 from tenants.pupils.models import Group, Pupil
 from tests.helpers import school_client

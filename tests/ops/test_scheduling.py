@@ -15,7 +15,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from ops.scheduling import enqueue_once, period_key
+from shared.scheduling import enqueue_once, period_key
 
 QUEUE = f"test-sched-{uuid.uuid4().hex[:8]}"
 REPO_ROOT = Path(__file__).resolve().parents[2]

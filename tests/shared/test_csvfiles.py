@@ -13,10 +13,10 @@ from django_tenants.utils import schema_context
 
 from shared.compliance import processing
 from shared.csvfiles import SafeDictWriter, csv_safe, csv_writer
-from shared.privacy.export import school_export
+from orchestration.school_export import school_export
 from shared.privacy.subject_export import export_zip
 from shared.schools.models import School
-from shared.technical.services import Actor
+from shared.changes import Actor
 
 DANGEROUS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"]
 NEUTRALISED = ['\'=HYPERLINK("http://x")', "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx"]

@@ -16,7 +16,7 @@ from shared.compliance.models import Breach
 from shared.operators.models import Operator
 from shared.privacy.models import LegalHold
 from shared.privacy.services import legal_hold_place
-from shared.technical.services import Actor
+from shared.changes import Actor
 from tests.helpers import console_client, form_token
 
 NOW = dt.datetime(2030, 12, 31, 12, 0, tzinfo=dt.timezone.utc)

@@ -13,6 +13,7 @@ from console import forms as f
 from console.access import can, console_view
 from console.views import page_of, saved
 from console.views.support import support_panel
+from orchestration import provisioning
 from shared.billing.selectors import invoice_list
 from shared.clients import selectors, services
 from shared.clients.models import Complaint
@@ -55,7 +56,7 @@ def client_list(request):
 @console_view("client_onboard")
 def client_onboard(request):
     form = f.OnboardForm(request.POST or None)
-    provisioned = saved(request, form, lambda data: services.client_onboard(actor=request.actor, **data),
+    provisioned = saved(request, form, lambda data: provisioning.client_onboard(actor=request.actor, **data),
                         lambda done: f"{done.school.name} is set up. Send the school admin this set-password link "
                                      f"(shown once): {done.set_password_url}")
     if provisioned:

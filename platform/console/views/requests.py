@@ -14,12 +14,13 @@ from console.access import console_view
 from console.views import page_of, saved
 from shared import clock
 from shared.dates import PastDateField
+from orchestration import requests as handover
 from shared.privacy import requests as states
 from shared.privacy.deadlines import MAX_EXTENSION_MONTHS
 from shared.privacy.models import SubjectRequest
 from shared.privacy.vendor_subjects import vendor_subject_export, vendor_subject_records
 from shared.schools.models import School
-from shared.technical.models import ChangeLogEntry
+from shared.changes import Action
 from shared.technical.services import change_log_record
 
 
@@ -84,7 +85,7 @@ def request_detail(request, request_id: int):
             elif action == "refuse":
                 states.request_refuse(actor=actor, request=subject_request, reason=data["reason"])
             else:
-                states.request_forward_to_school(actor=actor, request=subject_request, school=data["school"])
+                handover.request_forward_to_school(actor=actor, request=subject_request, school=data["school"])
                 messages.success(request, f"Handed over to {data['school'].name}: it appears in their list of requests.")
             return redirect("subject_request", request_id=subject_request.pk)
     except ValidationError as error:
@@ -124,7 +125,7 @@ def request_export(request, request_id: int):
         messages.error(request, "Confirm the person's identity and start the request before exporting their data.")
         return redirect("subject_request", request_id=subject_request.pk)
     content = vendor_subject_export(subject_request.requester_email)
-    change_log_record(actor=request.actor, instance=subject_request, action=ChangeLogEntry.Action.EXPORT)
+    change_log_record(actor=request.actor, instance=subject_request, action=Action.EXPORT)
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="request-{subject_request.pk}-export.zip"'
     response["Cache-Control"] = "no-store"

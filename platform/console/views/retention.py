@@ -11,7 +11,7 @@ from console.views import page_of, saved
 from shared import clock
 from shared.dates import PlannedDateField
 from shared.privacy import services
-from shared.privacy.executor import collect, collect_school, holds_and_shortenings
+from orchestration.retention import collect, collect_school, holds_and_shortenings
 from shared.privacy.models import DeletionRecord, LegalHold
 from shared.privacy.registry import Category
 from shared.privacy.retention import unplannable, upcoming
@@ -71,7 +71,7 @@ def school_data_export(request, school_id: int):
     """Hand a cancelled school its data back: a zip of CSV files, one per table."""
     from django.http import HttpResponse
 
-    from shared.privacy.export import school_export
+    from orchestration.school_export import school_export
 
     school = get_object_or_404(School, pk=school_id, status=School.Status.CANCELLED, schema_dropped_at__isnull=True)
     data = school_export(actor=request.actor, school=school)

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from console.access import can, console_view
 from console.views import page_of, saved
 from shared.clients.selectors import access_school
+from orchestration import support as school_reads
 from shared.support import selectors, services
 from shared.support.models import MAX_HOURS, MIN_HOURS
 
@@ -67,7 +68,7 @@ def support_pupil_list(request, school_id: int):
     school = access_school(school_id)
     grant = services.support_grant_require(operator=request.operator, school=school, path=request.path)
     search = request.GET.get("q", "").strip()[:100]
-    pupils = selectors.support_pupil_list(grant=grant, search=search)
+    pupils = school_reads.support_pupil_list(grant=grant, search=search)
     return render(request, "console/support_pupil_list.html", {
         "school": school, "grant": grant, "q": search,
         "page": Paginator(pupils, PUPILS_PER_PAGE).get_page(request.GET.get("page")),
@@ -78,7 +79,7 @@ def support_pupil_list(request, school_id: int):
 def support_pupil_detail(request, school_id: int, pupil_id: int):
     school = access_school(school_id)
     grant = services.support_grant_require(operator=request.operator, school=school, path=request.path)
-    page = selectors.support_pupil_detail(grant=grant, pupil_id=pupil_id)
+    page = school_reads.support_pupil_detail(grant=grant, pupil_id=pupil_id)
     return render(request, "console/support_pupil_detail.html", {
         "school": school, "grant": grant, "pupil": page.pupil, "progress": page.progress, "groups": page.groups,
     })

@@ -35,15 +35,18 @@ from django_tenants.utils import schema_context
 from ops.xporter_fake import FakeSchool
 from shared.backups.crypto import BackupCorrupt
 from shared.backups.models import SchoolDataKey
-from shared.backups.services import BackupKeyDestroyed, BackupRefused, backup_check, backup_write
+from orchestration.backup import backup_check, backup_write
+from shared.backups.keys import BackupKeyDestroyed, BackupRefused
 from shared.clients.selectors import current_contract
-from shared.clients.services import client_onboard, contract_cancel
+from orchestration.provisioning import client_onboard
+from shared.clients.services import contract_cancel
 from shared.operators.models import Operator
-from shared.privacy.executor import retention_run
+from orchestration.retention import retention_run
 from shared.privacy.models import DeletionRecord
 from shared.privacy.requests import request_start
 from shared.schools.models import School
-from shared.technical.services import Actor
+from shared.changes import Actor
+from shared.changes import Actor
 from tenants.assessment.models import Result
 from tenants.pupils.models import Pupil
 from tenants.rights.services import school_request_receive, subject_erase

@@ -18,15 +18,16 @@ from django.db import IntegrityError, transaction
 from shared.backups import crypto
 from shared.backups.crypto import BackupCorrupt, Header, MasterKeyMissing
 from shared.backups.models import SchoolDataKey
-from shared.backups.services import (BackupKeyDestroyed, BackupRefused, backup_check, backup_open, backup_write,
-                                     data_key_for_backup, data_keys_rewrap)
+from orchestration.backup import backup_check, backup_open, backup_write
+from shared.backups.keys import BackupKeyDestroyed, BackupRefused, data_key_for_backup, data_keys_rewrap
 from shared.clients.selectors import current_contract
-from shared.clients.services import client_onboard, contract_cancel
+from orchestration.provisioning import client_onboard
+from shared.clients.services import contract_cancel
 from shared.operators.models import Operator
-from shared.privacy.executor import retention_run
+from orchestration.retention import retention_run
 from shared.privacy.models import DeletionRecord
 from shared.schools.models import School
-from shared.technical.services import Actor
+from shared.changes import Actor
 
 pytestmark = pytest.mark.django_db
 CANCELLED_ON = dt.date(2026, 12, 31)

@@ -12,7 +12,7 @@ from shared import clock
 from shared.billing import selectors, services
 from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
 from shared.operators.models import Operator
-from shared.technical.services import Actor
+from shared.changes import Actor
 
 pytestmark = pytest.mark.django_db
 LINE = services.LineInput("Subscription", Decimal("1"), Decimal("1000.00"))

@@ -13,11 +13,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shared.clients.models import Correspondence, CorrespondenceAttachment
 from shared.clients.selectors import current_contract
-from shared.clients.services import client_onboard, contract_cancel, correspondence_record
+from orchestration.provisioning import client_onboard
+from shared.clients.services import contract_cancel, correspondence_record
 from shared.operators.models import Operator
-from shared.privacy.executor import retention_run
+from orchestration.retention import retention_run
 from shared.privacy.models import DeletionRecord
-from shared.technical.services import Actor
+from shared.changes import Actor
 from tests.helpers import console_client, host_client
 
 pytestmark = pytest.mark.django_db

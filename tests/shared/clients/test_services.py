@@ -9,13 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from shared import clock
+from orchestration import provisioning
 from shared.clients import services
 from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
 from shared.clients.selectors import current_contract
 from shared.operators.models import Operator
 from shared.schools.models import School
 from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor
+from shared.changes import Actor
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def onboard(actor, **overrides):
     data = dict(name="Elm Tree Infants", subdomain="elmtree", admin_email="head@elmtree.example",
                 contract_starts_on=dt.date(2026, 9, 1), contact_name="Ruth Ade", contact_role="Office manager",
                 contact_email="Office@ElmTree.example", contact_phone="01632 960111")
-    return services.client_onboard(actor=actor, **{**data, **overrides})
+    return provisioning.client_onboard(actor=actor, **{**data, **overrides})
 
 
 def test_onboarding_records_school_contract_contact_and_account(actor):

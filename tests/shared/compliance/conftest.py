@@ -10,7 +10,7 @@ from shared import clock
 from shared.compliance import services
 from shared.compliance.models import Breach
 from shared.operators.models import Operator
-from shared.technical.services import Actor
+from shared.changes import Actor
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from shared.marketing import services
 from shared.marketing.models import Prospect, ProspectInteraction
 from shared.operators.models import Operator
-from shared.technical.services import Actor
+from shared.changes import Actor
 
 pytestmark = pytest.mark.django_db
 

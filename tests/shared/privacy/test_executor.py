@@ -12,12 +12,13 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from shared.clients.selectors import current_contract
-from shared.clients.services import client_onboard, contract_cancel
+from orchestration.provisioning import client_onboard
+from shared.clients.services import contract_cancel
 from shared.operators.models import Operator
-from shared.privacy.executor import retention_plan, retention_run
+from orchestration.retention import retention_plan, retention_run
 from shared.privacy.models import DeletionRecord, LegalHold
 from shared.schools.models import Domain, School
-from shared.technical.services import Actor
+from shared.changes import Actor
 from tenants.configuration import services as configuration
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.configuration.storage import school_folder, school_folder_destroy
@@ -199,7 +200,7 @@ def test_a_hold_on_one_pupil_keeps_only_that_pupil(oakfield):
 
 
 def test_the_daily_job_sends_one_public_job_and_one_per_school(monkeypatch):
-    from shared.privacy import tasks
+    from orchestration import tasks
 
     sent = []
     monkeypatch.setattr(tasks.retention_public, "send", lambda day: sent.append(("public", day)))

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.marketing.models import Prospect
-from shared.privacy.executor import retention_run
+from orchestration.retention import retention_run
 from shared.privacy.models import LegalHold
 from shared.privacy.registry import Category
 from shared.privacy.retention import Hold, Record, due_on

@@ -10,10 +10,11 @@ from django.core.exceptions import ValidationError
 
 from shared import clock
 from shared.operators.models import Operator
+from orchestration import requests as handover
 from shared.privacy import requests as r
 from shared.privacy.models import SubjectRequest
 from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor
+from shared.changes import Actor
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -80,7 +81,7 @@ def test_a_refusal_needs_a_reason_and_a_refused_request_stays_refused(actor, acc
 
 
 def test_a_request_about_pupil_data_is_handed_over_to_the_school(actor, access_request, oakfield):
-    r.request_forward_to_school(actor=actor, request=access_request, school=oakfield.school, today=D(2027, 2, 2))
+    handover.request_forward_to_school(actor=actor, request=access_request, school=oakfield.school, today=D(2027, 2, 2))
 
     access_request.refresh_from_db()
     assert (access_request.state, access_request.school_id, access_request.forwarded_on) == (

@@ -14,12 +14,12 @@ from shared.billing.models import Invoice, Payment
 from shared.billing.services import payment_record
 from shared.marketing.models import Prospect
 from shared.operators.models import Operator
-from shared.privacy import tasks
-from shared.privacy.executor import retention_plan, retention_unplannable
+from orchestration import tasks
+from orchestration.retention import retention_plan, retention_unplannable
 from shared.privacy.models import DeletionRecord
 from shared.privacy.registry import Category
 from shared.privacy.retention import Period, Record, Shortening, plan, unplannable
-from shared.technical.services import Actor
+from shared.changes import Actor
 from tests.helpers import console_client
 
 FAR = dt.date(9999, 12, 31)
@@ -114,7 +114,7 @@ def test_the_school_retention_page_lists_a_leaver_it_cannot_plan(oakfield, passw
     from django_tenants.utils import schema_context
 
     from tenants.pupils.models import Pupil
-    from tests.tenants.portal.test_site import signed_in
+    from tests.portal.test_site import signed_in
 
     with schema_context(oakfield.school.schema_name):
         pupil = Pupil.objects.order_by("pk").first()

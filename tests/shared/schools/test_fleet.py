@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from ops.migration_probe import extra_migration
-from shared.schools import fleet, pool
+from orchestration import fleet, pool
 from shared.schools.models import School, SpareSchema
 from tests.helpers import committed, console_client, host_client
 

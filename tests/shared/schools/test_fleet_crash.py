@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 
 from ops.migration_probe import probe_write
-from shared.schools import pool
+from orchestration import pool
 from tests.helpers import committed
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -35,7 +35,8 @@ import os, sys, django
 django.setup()
 from django.db import connection
 connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-from shared.schools import pool, services
+from orchestration import pool
+from orchestration import provisioning as services
 services._pool_refill_later = lambda: None  # no job for the session's workers
 pool.pool_top_up(size=int(sys.argv[2]))
 for n in range(int(sys.argv[1])):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from shared.schools import pool
+from orchestration import pool
 from shared.schools.models import SchemaRecipe, SpareSchema
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,10 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import schema_context
 
-from shared.schools import pool, services
+from orchestration import pool
+from orchestration import provisioning as services
 from shared.schools.models import Domain, School, SpareSchema
-from shared.schools.services import ProvisioningRefused, school_provision
+from orchestration.provisioning import ProvisioningRefused, school_provision
 from tenants.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,7 @@ def test_provisioning_builds_a_schema_when_the_pool_is_empty():
 
 def test_sign_up_asks_the_worker_to_refill_the_pool(django_capture_on_commit_callbacks, monkeypatch):
     sent = []
-    from shared.schools import tasks
+    from orchestration import tasks
 
     monkeypatch.setattr(tasks.pool_top_up, "send", lambda *a, **k: sent.append(a))
     with django_capture_on_commit_callbacks(execute=True):

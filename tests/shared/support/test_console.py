@@ -177,7 +177,7 @@ def test_the_console_reads_a_schools_data_only_through_the_guarded_support_views
     from django.conf import settings
 
     from console.views import support
-    from shared.support import selectors
+    from orchestration import support as selectors
 
     console = settings.BASE_DIR / "platform" / "console"
     words = ("schema_context", "tenant_context", "set_schema", "tenants.pupils", "tenants.assessment")

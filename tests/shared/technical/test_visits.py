@@ -12,6 +12,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from shared import clock
+from shared.clients import last_use
 from shared.clients.selectors import current_contract
 from shared.deadletter import deadletter_key
 from shared.redis_client import redis_client
@@ -57,7 +58,7 @@ def test_a_school_visit_lands_in_the_current_months_partition_with_ip_and_user_i
     with schema_context(oakfield.school.schema_name):
         teacher_id = User.objects.get(email=oakfield.demo.teacher_email).pk
 
-    stored = services.visits_flush()
+    stored = last_use.visits_flush()
 
     rows = partition_rows(clock.now().date().replace(day=1))
     assert stored == 2
@@ -69,7 +70,7 @@ def test_a_school_visit_lands_in_the_current_months_partition_with_ip_and_user_i
 def test_console_visits_are_logged_too():
     host_client(settings.BASE_DOMAIN, REMOTE_ADDR="198.51.100.2").get("/console/login/")
 
-    services.visits_flush()
+    last_use.visits_flush()
 
     rows = partition_rows(clock.now().date().replace(day=1))
     assert rows[-1] == (settings.BASE_DOMAIN, "/console/login/", "GET", 200, "198.51.100.2", None, "public")
@@ -78,7 +79,7 @@ def test_console_visits_are_logged_too():
 def test_set_password_tokens_never_reach_the_visit_log(oakfield):
     host_client(oakfield.hostname).get("/accounts/set-password/MQ/abc123-secrettoken/")
 
-    services.visits_flush()
+    last_use.visits_flush()
 
     path = partition_rows(clock.now().date().replace(day=1))[-1][1]
     assert "secrettoken" not in path and path == "/accounts/set-password/<uidb64>/<token>/"
@@ -94,7 +95,7 @@ def test_visits_bring_the_schools_last_used_date_forward_never_back(oakfield):
     services.visit_push(occurred_at=day - dt.timedelta(days=400), host=oakfield.hostname, path="/", method="GET",
                         status=200, ip="192.0.2.1", user_id=1, schema_name=oakfield.school.schema_name)
 
-    services.visits_flush()
+    last_use.visits_flush()
 
     contract.refresh_from_db()
     assert contract.last_used_on == dt.date(2031, 5, 17)
@@ -106,7 +107,7 @@ def test_anonymous_visits_do_not_count_as_use(riverside):
     before = contract.last_used_on
     host_client(riverside.hostname).get("/accounts/login/")
 
-    services.visits_flush()
+    last_use.visits_flush()
 
     contract.refresh_from_db()
     assert contract.last_used_on == before
@@ -140,7 +141,7 @@ def test_the_scheduled_actor_creates_partitions_ahead_of_the_current_month():
 def test_the_change_log_names_fields_but_never_holds_values(oakfield):
     from shared.clients.services import contact_update
     from shared.operators.models import Operator
-    from shared.technical.services import Actor
+    from shared.changes import Actor
 
     operator = Operator.objects.get(role=Operator.Role.SUPPORT)
     contact = oakfield.school.contacts.first()
@@ -156,7 +157,7 @@ def test_the_change_log_names_fields_but_never_holds_values(oakfield):
 
 
 def test_the_flush_keeps_each_partitions_row_count_for_the_partition_drop(oakfield):
-    from shared.privacy.executor import DELETERS
+    from orchestration.retention import DELETERS
     from shared.technical.models import VisitPartitionRows
 
     month = dt.date(2032, 3, 1)
@@ -164,7 +165,7 @@ def test_the_flush_keeps_each_partitions_row_count_for_the_partition_drop(oakfie
         services.visit_push(occurred_at=dt.datetime(2032, 3, 1 + n, tzinfo=dt.timezone.utc), host=oakfield.hostname,
                             path="/", method="GET", status=200, ip=None, user_id=None, schema_name="public")
 
-    services.visits_flush()
+    last_use.visits_flush()
     counted = VisitPartitionRows.objects.get(partition=services.visit_partition_name(month)).rows
     dropped = DELETERS["visit_partition"](services.visit_partition_name(month), dt.date(2033, 4, 1))
 
@@ -178,7 +179,7 @@ def test_a_nul_request_is_cleaned_at_the_door_and_lands_with_every_other_visit(o
     client.get("/%00")
     client.get("/accounts/login/")
 
-    stored = services.visits_flush()
+    stored = last_use.visits_flush()
 
     paths = [row[1] for row in partition_rows(clock.now().date().replace(day=1))[-3:]]
     assert stored == 3
@@ -193,7 +194,7 @@ def test_push_cleans_nul_control_characters_surrogates_and_absurd_lengths():
                         ip="not-an-ip", user_id=-5, schema_name="pub\x00lic" * 20)
 
     row = json.loads(redis_client().lindex(services.visit_buffer_key(), 0))
-    stored = services.visits_flush()
+    stored = last_use.visits_flush()
 
     assert len(row[1]) == 253 and row[1].startswith("oak\ufffdfield.localhost")
     assert len(row[2]) == 2000 and row[2].startswith("/a\ufffdb\ufffd\ufffdxxx")
@@ -223,7 +224,7 @@ def test_a_nul_visit_already_in_the_buffer_is_set_aside_and_the_others_land(oakf
     from shared.technical.models import VisitPartitionRows
     counted_before = VisitPartitionRows.objects.filter(partition=month).values_list("rows", flat=True).first() or 0
 
-    stored = services.visits_flush()
+    stored = last_use.visits_flush()
 
     contract.refresh_from_db()
     paths = [row[1] for row in partition_rows(today.date().replace(day=1))]
@@ -235,7 +236,7 @@ def test_a_nul_visit_already_in_the_buffer_is_set_aside_and_the_others_land(oakf
     assert (entry["error"], entry["pgcode"]) == ("CharacterNotInRepertoire", "22021")
     assert VisitPartitionRows.objects.get(partition=month).rows == counted_before + 2
     assert contract.last_used_on == today.date()
-    assert services.visits_flush() == 0 and len(set_aside()) == 1
+    assert last_use.visits_flush() == 0 and len(set_aside()) == 1
 
 
 def test_a_failing_batch_is_split_so_only_its_bad_rows_are_set_aside(oakfield):
@@ -249,7 +250,7 @@ def test_a_failing_batch_is_split_so_only_its_bad_rows_are_set_aside(oakfield):
     redis_client().rpush(buffer, *items)
 
     with capture_logs() as events:
-        stored = services.visits_flush(batch_size=4)
+        stored = last_use.visits_flush(batch_size=4)
 
     paths = [row[1] for row in partition_rows(clock.now().date().replace(day=1))]
     assert stored == 9
@@ -275,7 +276,7 @@ def test_a_database_outage_fails_the_flush_and_leaves_the_buffer_as_it_was(oakfi
 
     monkeypatch.setattr(services, "_copy_visits", down)
     with pytest.raises(OperationalError):
-        services.visits_flush()
+        last_use.visits_flush()
 
     assert redis_client().lrange(buffer, 0, -1) == items
     assert set_aside() == []
@@ -285,12 +286,12 @@ def test_set_aside_visits_are_kept_seven_days(monkeypatch):
     start = dt.datetime(2031, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
     monkeypatch.setattr(clock, "now", lambda: start)
     redis_client().rpush(services.visit_buffer_key(), raw_visit("/\x00", occurred_at=start))
-    services.visits_flush()
+    last_use.visits_flush()
     monkeypatch.setattr(clock, "now", lambda: start + dt.timedelta(days=3))
     redis_client().rpush(services.visit_buffer_key(), raw_visit("/\x00", occurred_at=start))
-    services.visits_flush()
+    last_use.visits_flush()
 
     monkeypatch.setattr(clock, "now", lambda: start + dt.timedelta(days=7, seconds=1))
-    services.visits_flush()
+    last_use.visits_flush()
 
     assert [entry["set_aside_at"] for entry in set_aside()] == [(start + dt.timedelta(days=3)).isoformat()]

@@ -27,8 +27,9 @@ connection.settings_dict["NAME"] = sys.argv[1]
 from django.core.management import call_command
 from django_tenants.utils import schema_context
 from shared.privacy.requests import request_start
-from shared.schools.services import school_provision
-from shared.technical.services import Actor
+from orchestration.provisioning import school_provision
+from shared.changes import Actor
+from shared.changes import Actor
 from tenants.pupils.models import Pupil
 from tenants.rights.services import school_request_receive, subject_erase
 from tenants.users.models import User

@@ -19,7 +19,7 @@ from shared.privacy.models import ErasureLedgerEntry
 from shared.privacy.registry import policy_for
 from shared.privacy.requests import request_start
 from shared.technical.models import ChangeLogEntry
-from shared.technical.services import Actor
+from shared.changes import Actor
 from tenants.assessment.models import Result, Subject, Target
 from tenants.assessment.selectors import cohort_analysis
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent
@@ -186,7 +186,8 @@ def test_consent_is_recorded_and_withdrawn_once(oakfield):
 
 def test_a_request_forwarded_by_the_vendor_appears_in_the_schools_list(oakfield):
     from shared.operators.models import Operator
-    from shared.privacy.requests import request_forward_to_school, request_receive
+    from orchestration.requests import request_forward_to_school
+    from shared.privacy.requests import request_receive
 
     actor = Actor.operator(Operator.objects.get(role=Operator.Role.DPO).user)
     vendor = request_receive(actor=actor, kind="access", requester_name="A Parent", details="About my son at Oakfield")
@@ -200,7 +201,7 @@ def test_a_request_forwarded_by_the_vendor_appears_in_the_schools_list(oakfield)
 def test_the_weekday_actor_flags_a_schools_overdue_request(oakfield):
     from structlog.testing import capture_logs
 
-    from shared.privacy.tasks import subject_requests_flag
+    from orchestration.tasks import subject_requests_flag
 
     with schema_context(oakfield.school.schema_name):
         late = services.school_request_receive(user=head_of(oakfield), kind="access", requester_name="A Parent",

@@ -34,7 +34,7 @@ def fake():
 @pytest.fixture
 def in_school(django_db_setup):
     """A new, empty school (provisioned inside the test's transaction, so it goes with it)."""
-    from shared.schools.services import school_provision
+    from orchestration.provisioning import school_provision
 
     school = school_provision(name="Import Test School", subdomain="importtest", admin_email="head@importtest.example").school
     with schema_context(school.schema_name):
@@ -201,11 +201,12 @@ def test_a_school_that_stops_using_xporter_keeps_its_last_import(connected):
 
 
 def test_the_nightly_actor_runs_in_each_schools_schema(connected, monkeypatch):
+    from orchestration.tasks import xporter_sync_all
     from tenants.xporter import tasks
 
     seen = []
     monkeypatch.setattr(tasks.xporter_sync_school, "send", lambda: seen.append(connection.schema_name))
 
-    tasks.xporter_sync_all.fn()
+    xporter_sync_all.fn()
 
     assert len(seen) >= 2 and all(s.startswith("school_") for s in seen)

@@ -17,7 +17,7 @@ from tenants.xporter import services
 from tenants.xporter.client import XporterError
 from tenants.xporter.importer import ImportRejected
 from tenants.xporter.models import ImportRun, XporterConnection
-from tests.tenants.portal.test_site import signed_in
+from tests.portal.test_site import signed_in
 from tests.tenants.xporter.test_import import connected, fake, in_school  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,32 @@
+"""Erase again, after a database or school restore, everyone the erasure ledger names."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import schema_context
+
+from shared.privacy.models import ErasureLedgerEntry
+from shared.schools.models import School
+from shared.schools.selectors import school_hostname
+from orchestration.erasure_replay import ledger_replay
+
+
+class Command(BaseCommand):
+    help = "Re-apply the erasure ledger to every school (or one): run it after restoring a backup."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--school", metavar="SUBDOMAIN", help="Only this school (its subdomain)")
+
+    def handle(self, *args, school=None, **options):
+        schools = School.objects.filter(schema_dropped_at=None, pk__in=ErasureLedgerEntry.objects.values("school"))
+        if school:
+            hostname = school_hostname(subdomain=school)
+            if not School.objects.filter(domains__domain=hostname).exists():
+                raise CommandError(f"No school with the subdomain {school!r}.")
+            schools = schools.filter(domains__domain=hostname)
+        total = 0
+        for n, each in enumerate(schools.distinct().order_by("pk"), start=1):
+            with schema_context(each.schema_name):
+                removed = ledger_replay(each)
+            total += sum(removed.values())
+            detail = ", ".join(f"{label} {count}" for label, count in sorted(removed.items())) or "nothing to erase again"
+            self.stdout.write(f"[{n}] {each.schema_name}: {detail}")
+        self.stdout.write(self.style.SUCCESS(f"Ledger replayed: {total} record(s) erased again."))

@@ -1,0 +1,28 @@
+"""python manage.py top_up_pool [--size N]"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from orchestration import pool
+
+
+class Command(BaseCommand):
+    help = "Rebuild a stale school template and fill the spare-schema pool (what the worker does every 5 minutes)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--size", type=int, default=settings.SCHOOL_POOL_SIZE,
+                            help="How many spare schemas to keep (default: SCHOOL_POOL_SIZE).")
+
+    def handle(self, *args, size, **options):
+        if size < 0:
+            self.stderr.write("--size must be 0 or more")
+            raise SystemExit(2)
+
+        def progress(done: int, total: int) -> None:
+            self.stdout.write(f"\r  spare schemas: {done}/{total}", ending="")
+            self.stdout.flush()
+
+        made = pool.pool_top_up(size=size, progress=progress)
+        if made:
+            self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Spare pool: {pool.spare_count()} ready ({made} made now)."))

@@ -1,0 +1,253 @@
+"""The school admin's subject requests: the list with deadlines, recording a request, moving it
+through its states, and the tools that answer it (export, correction, erasure, restriction,
+objection, consent withdrawal)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from shared import clock, dates
+from shared.dates import DATE_INPUT, PastDateField
+from shared.forms import service_errors_to_form
+from shared.query import id_param
+from shared.privacy import requests as states
+from shared.privacy.deadlines import MAX_EXTENSION_MONTHS
+from shared.changes import Actor
+from portal.views import role_required
+from tenants.pupils.models import ParentCarer, Pupil
+from tenants.rights import services
+from tenants.rights.models import Consent, SchoolRequest
+from tenants.users.models import User
+
+ADMIN = User.Role.SCHOOL_ADMIN
+SUBJECT_TYPES = {"pupil": Pupil, "parent": ParentCarer, "user": User}
+
+
+def _subject_choices():
+    return ([("", "— choose —")]
+            + [(f"pupil:{pk}", f"Pupil: {forename} {surname}") for pk, forename, surname
+               in Pupil.objects.values_list("pk", "forename", "surname")]
+            + [(f"parent:{pk}", f"Parent/carer: {forename} {surname}") for pk, forename, surname
+               in ParentCarer.objects.values_list("pk", "forename", "surname")]
+            + [(f"user:{pk}", f"Site user: {email}") for pk, email in User.objects.values_list("pk", "email")])
+
+
+def _subject(value: str):
+    kind, _, pk = (value or "").partition(":")
+    model = SUBJECT_TYPES.get(kind)
+    return model.objects.filter(pk=pk).first() if model and pk.isdigit() else None
+
+
+class RequestForm(forms.Form):
+    kind = forms.ChoiceField(choices=SchoolRequest.Kind.choices, label="Right")
+    subject = forms.ChoiceField(label="About")
+    requester_name = forms.CharField(max_length=200, label="Asked by")
+    requester_email = forms.EmailField(required=False, label="Their email")
+    received_on = PastDateField(initial=clock.today)
+    details = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].choices = _subject_choices()
+
+
+class ExtendForm(forms.Form):
+    months = forms.IntegerField(min_value=1, max_value=MAX_EXTENSION_MONTHS)
+    reason = forms.CharField(max_length=300)
+    told_on = PastDateField(label="Person told on")
+
+
+class CorrectionForm(forms.Form):
+    def __init__(self, subject, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in services.CORRECTABLE[type(subject)]:
+            field = type(subject)._meta.get_field(name).formfield()
+            if isinstance(field, forms.DateField):
+                field.widget = DATE_INPUT
+                field.validators.append(dates.BIRTH if name == "date_of_birth" else dates.PLANNED)
+            field.initial = getattr(subject, name)
+            self.fields[name] = field
+
+
+def _actor(request) -> Actor:
+    return Actor.school_user(request.user, connection.schema_name)
+
+
+@role_required(ADMIN)
+def request_list(request):
+    form = RequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = services.school_request_receive(
+                user=request.user, kind=data["kind"], requester_name=data["requester_name"],
+                requester_email=data["requester_email"], details=data["details"], received_on=data["received_on"],
+                subject=_subject(data["subject"]))
+        except ValidationError as error:
+            service_errors_to_form(form, error)
+        else:
+            messages.success(request, f"{created} recorded.")
+            return redirect("rights_request", request_id=created.pk)
+    today = clock.today()
+    rows = [(r, states.request_deadline(r, today=today)) for r in SchoolRequest.objects.order_by("-received_on", "-pk")[:200]]
+    overdue, near = states.requests_due(requests=SchoolRequest.objects.all(), today=today)
+    return render(request, "portal/rights_list.html", {"rows": rows, "form": form, "today": today,
+                                                       "overdue": overdue, "near": near})
+
+
+@role_required(ADMIN)
+def request_detail(request, request_id: int):
+    subject_request = get_object_or_404(SchoolRequest, pk=request_id)
+    subject = subject_request.subject()
+    action = request.POST.get("action") if request.method == "POST" else None
+    extend_form = ExtendForm(request.POST if action == "extend" else None)
+    correction_form = CorrectionForm(subject, request.POST if action == "correct" else None) \
+        if subject is not None and subject_request.kind == SchoolRequest.Kind.CORRECTION else None
+    token = None
+    if action:
+        try:
+            token = _act(request, subject_request, action, extend_form, correction_form)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))  # nothing was changed
+            return redirect("rights_request", request_id=subject_request.pk)
+        except _FormInvalid:
+            pass  # shown again, with its errors
+        else:
+            if token is None:
+                return redirect("rights_request", request_id=subject_request.pk)
+            subject_request.refresh_from_db()
+    if isinstance(subject, Pupil):
+        consents = Consent.objects.filter(pupil=subject)
+    elif isinstance(subject, ParentCarer):
+        consents = Consent.objects.filter(parent=subject)
+    else:
+        consents = Consent.objects.none()
+    return render(request, "portal/rights_detail.html", {
+        "r": subject_request, "subject": subject, "is_open": subject_request.state in SchoolRequest.OPEN_STATES, "deadline": states.request_deadline(subject_request),
+        "extend_form": extend_form, "correction_form": correction_form, "consents": consents,
+        "subject_choices": _subject_choices() if subject is None and subject_request.state in SchoolRequest.OPEN_STATES else None,
+        "download_url": request.build_absolute_uri(reverse("rights_export", kwargs={"token": token})) if token else None,
+        "exports": subject_request.exports.order_by("-created_at"),
+    })
+
+
+class _FormInvalid(Exception):
+    pass
+
+
+def _act(request, subject_request: SchoolRequest, action: str, extend_form, correction_form) -> str | None:
+    """Apply one action; returns an export's token when one was built (shown once)."""
+    actor, user, post = _actor(request), request.user, request.POST
+    if action == "start":
+        states.request_start(actor=actor, request=subject_request)
+    elif action == "await_identity":
+        states.request_await_identity(actor=actor, request=subject_request)
+    elif action == "extend":
+        if not extend_form.is_valid():
+            raise _FormInvalid
+        data = extend_form.cleaned_data
+        states.request_extend(actor=actor, request=subject_request, months=data["months"], reason=data["reason"],
+                              told_on=data["told_on"])
+    elif action == "refuse":
+        states.request_refuse(actor=actor, request=subject_request, reason=post.get("reason", ""))
+    elif action == "complete":
+        states.request_complete(actor=actor, request=subject_request)
+    elif action == "identify":
+        services.subject_identify(user=user, request=subject_request, subject=_subject(post.get("subject", "")))
+    elif action == "export":
+        _, token = services.export_build(user=user, request=subject_request)
+        messages.success(request, "Export built. Copy the link below now: it is shown once, works once, "
+                                  f"and expires in {settings.EXPORT_LINK_DAYS} days.")
+        return token
+    elif action == "correct":
+        if correction_form is None:
+            raise ValidationError("This request is not about correcting a record.")
+        if not correction_form.is_valid():
+            raise _FormInvalid
+        changed = services.subject_correct(user=user, request=subject_request, changes=correction_form.cleaned_data)
+        messages.success(request, f"Corrected: {', '.join(changed) or 'nothing changed'}.")
+    elif action == "erase":
+        if post.get("confirm") != subject_request.subject_label:
+            raise ValidationError("Type the person's name exactly as shown to confirm the erasure.")
+        counts = services.subject_erase(user=user, request=subject_request)
+        messages.success(request, f"Erased: {sum(counts.values())} records deleted or anonymised. The request is completed.")
+    elif action in ("flag", "unflag"):
+        services.subject_flag(user=user, request=subject_request, on=action == "flag")
+        messages.success(request, "Saved: automated processing (imports, analysis) now "
+                                  f"{'leaves this record alone' if action == 'flag' else 'includes this record again'}.")
+    elif action == "withdraw":
+        consent = get_object_or_404(Consent, pk=post.get("consent", "0") or 0)
+        services.consent_withdraw(user=user, consent=consent)
+        messages.success(request, f"Consent to “{consent.purpose}” withdrawn.")
+    else:
+        raise ValidationError("Unknown action.")
+    return None
+
+
+@require_safe
+def export_download(request, token: str):
+    """For the person the export is about, so no sign-in: the link's 256-bit token is the key, and
+    it opens once, on this school's site only, until it expires. Only the GET that delivers the
+    file uses it: mail scanners and link previews send HEAD first, which is answered without
+    looking the link up."""
+    if request.method == "HEAD":
+        response = HttpResponse(content_type="text/html; charset=utf-8")
+        response["Cache-Control"] = "no-store"
+        response["X-Robots-Tag"] = "noindex"
+        return response
+    try:
+        link, content = services.export_download(token=token)
+    except services.ExportUnavailable as error:
+        return render(request, "portal/rights_export_gone.html", {"reason": str(error)}, status=410)
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="access-export-{link.request_id}-{clock.today():%Y%m%d}.zip"'
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+class ConsentForm(forms.Form):
+    subject = forms.ChoiceField(label="Given by")
+    purpose = forms.CharField(max_length=200, help_text="What it is for, e.g. photographs on reports")
+    given_on = PastDateField(initial=clock.today)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].choices = [c for c in _subject_choices() if not c[0].startswith("user:")]
+
+
+@role_required(ADMIN)
+def consents(request):
+    """What pupils and parents have consented to, and when they withdrew it."""
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "withdraw":
+        consent = get_object_or_404(Consent, pk=id_param(request.POST, "consent", default=0))
+        try:
+            services.consent_withdraw(user=request.user, consent=consent)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Consent to “{consent.purpose}” withdrawn.")
+        return redirect("consents")
+    if request.method == "POST" and form.is_valid():
+        subject = _subject(form.cleaned_data["subject"])
+        try:
+            services.consent_record(user=request.user, purpose=form.cleaned_data["purpose"],
+                                    given_on=form.cleaned_data["given_on"],
+                                    pupil=subject if isinstance(subject, Pupil) else None,
+                                    parent=subject if isinstance(subject, ParentCarer) else None)
+        except ValidationError as error:
+            service_errors_to_form(form, error)
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect("consents")
+    return render(request, "portal/consents.html", {
+        "form": form, "consents": Consent.objects.select_related("pupil", "parent")[:500]})

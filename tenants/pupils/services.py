@@ -1,0 +1,24 @@
+"""Writes on pupils' records that the school's staff make on its site (the records themselves
+arrive from the MIS through ``tenants.xporter``)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from shared.changes import Action, Actor
+from shared.technical.services import change_log_record
+from tenants.pupils.models import RetentionSettings
+
+
+@transaction.atomic
+def retention_grace_set(*, user, months: int) -> RetentionSettings:
+    """The school admin sets how long after leaving a pupil's records are kept."""
+    if months < 0:
+        raise ValidationError({"grace_months": "Give 0 or more months."})
+    settings_row = RetentionSettings.objects.first() or RetentionSettings()
+    settings_row.grace_months = months
+    settings_row.save()
+    change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=settings_row,
+                      action=Action.UPDATE, fields=["grace_months"])
+    return settings_row
