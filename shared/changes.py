@@ -1,6 +1,6 @@
 """Who changed what, as every layer names it: the ``Actor`` behind a change (an operator, a school's
 user, or the system) and the kinds of change the change log records. The log itself is
-``shared.technical`` (``change_log_record``); this small core module lets every layer say who acts
+``shared.audit`` (``change_log_record``); this small core module lets every layer say who acts
 without depending on the log's tables."""
 
 from __future__ import annotations

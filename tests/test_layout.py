@@ -1,4 +1,5 @@
-"""`platform/` must stay a plain folder: a package there shadows the standard library."""
+"""The layout: `platform/` stays a plain folder (a package there shadows the standard library), and
+the import contract in pyproject.toml holds, and fails when broken."""
 
 import subprocess
 import sys
@@ -27,3 +28,75 @@ def test_config_and_console_come_from_the_platform_folder():
 
     assert Path(config.__file__).parent == REPO_ROOT / "platform" / "config"
     assert Path(console.__file__).parent == REPO_ROOT / "platform" / "console"
+
+
+def test_portal_and_orchestration_come_from_the_platform_folder():
+    import orchestration
+    import portal
+
+    assert Path(orchestration.__file__).parent == REPO_ROOT / "platform" / "orchestration"
+    assert Path(portal.__file__).parent == REPO_ROOT / "platform" / "portal"
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess:
+    # The linter reads the contracts from pyproject.toml in its working folder and finds the
+    # packages on the path, as `.ci/run` runs it.
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())",
+         "--no-cache"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+        env={"PYTHONPATH": f"{root / 'platform'}:{root}", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_the_import_contract_is_kept():
+    result = _lint_imports(REPO_ROOT)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 4 kept, 0 broken." in result.stdout
+
+
+def _copy_of_the_code(tmp_path: Path) -> Path:
+    import shutil
+
+    root = tmp_path / "copy"
+    ignore = shutil.ignore_patterns("__pycache__", "templates", "static", "migrations", "*.html", "*.css", "*.js")
+    for folder in ("platform", "shared", "tenants", "ops"):
+        shutil.copytree(REPO_ROOT / folder, root / folder, ignore=ignore)
+    shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+def test_the_import_contract_fails_on_a_public_app_importing_a_school_app(tmp_path):
+    root = _copy_of_the_code(tmp_path)
+    with open(root / "shared" / "clients" / "selectors.py", "a") as module:
+        module.write("\nfrom tenants.pupils.models import Pupil  # noqa: E402,F401\n")
+
+    result = _lint_imports(root)
+
+    assert result.returncode == 1
+    assert "shared is not allowed to import tenants" in result.stdout
+    assert "shared.clients.selectors -> tenants.pupils.models" in result.stdout
+
+
+def test_the_import_contract_fails_on_a_cycle_hidden_inside_a_function(tmp_path):
+    root = _copy_of_the_code(tmp_path)
+    with open(root / "shared" / "schools" / "selectors.py", "a") as module:
+        module.write("\n\ndef _contract():\n    from shared.clients.selectors import current_contract  # noqa: F401\n")
+
+    result = _lint_imports(root)
+
+    assert result.returncode == 1
+    assert "No cycles are allowed in shared." in result.stdout
+    assert ".schools -> .clients" in result.stdout
+
+
+def test_the_import_contract_fails_on_a_school_app_reading_a_public_model(tmp_path):
+    root = _copy_of_the_code(tmp_path)
+    with open(root / "tenants" / "pupils" / "selectors.py", "a") as module:
+        module.write("\nfrom shared.schools.models import School  # noqa: E402,F401\n")
+
+    result = _lint_imports(root)
+
+    assert result.returncode == 1
+    assert "tenants is not allowed to import shared.schools.models" in result.stdout

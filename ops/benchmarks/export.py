@@ -19,10 +19,10 @@ from django_tenants.utils import schema_context
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
 from shared import clock
 from orchestration.school_export import school_export
-from shared.privacy.requests import request_start
+from shared.privacy.requests.services import request_start
 from orchestration import pool
 from orchestration.provisioning import school_provision
-from shared.technical.services import VISIT_TABLE, visit_partitions_ensure
+from shared.audit.services import VISIT_TABLE, visit_partitions_ensure
 from shared.changes import Actor
 from tenants.pupils.models import Pupil
 from tenants.rights import services

@@ -23,7 +23,7 @@ from orchestration import pool
 from shared.schools.models import School
 from orchestration.provisioning import school_provision
 from orchestration.retention import DELETERS
-from shared.technical.services import VISIT_TABLE, visit_partition_name, visit_partition_rows_add, visit_partitions_ensure
+from shared.audit.services import VISIT_TABLE, visit_partition_name, visit_partition_rows_add, visit_partitions_ensure
 
 TARGET_NOTHING_DUE_SECONDS = 10.0
 TARGET_RATIO = 50.0

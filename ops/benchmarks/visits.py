@@ -28,7 +28,7 @@ from ops.demo import DEMO_PASSWORD, demo_seed
 from shared import clock
 from shared.clients import last_use
 from shared.redis_client import redis_client
-from shared.technical import services
+from shared.audit import services
 
 TARGET_RATIO = 1.10
 

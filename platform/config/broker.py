@@ -8,7 +8,7 @@ returned, raised or was skipped, so the next message on that thread never starts
 A message whose retries are exhausted (or that was aborted, or too old) is moved by the Redis
 broker to its queue's dead-letter set (``<namespace>:<queue>.XQ``, kept ``dead_message_ttl``, 7
 days); ``DeadLetterLogMiddleware`` logs it, and the console's dashboard counts them
-(``shared.technical.selectors.dead_letters_summary``).
+(``shared.audit.selectors.dead_letters_summary``).
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ from django_tenants.middleware.main import TenantMainMiddleware
 
 from config.redaction import path_redact
 from shared import clock
+from shared.client_address import client_ip
 from shared.schools.models import School, public_tenant
-from shared.technical.services import visit_push
+from shared.audit.services import visit_push
 
 log = structlog.get_logger("web")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -194,14 +195,3 @@ class VisitLogMiddleware:
                 schema_name=connection.schema_name,
             )
         return response
-
-
-def client_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or with TRUSTED_PROXY_COUNT proxies in front, the
-    address the outermost trusted proxy saw (X-Forwarded-For is otherwise forgeable)."""
-    if settings.TRUSTED_PROXY_COUNT:
-        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
-        if len(forwarded) >= settings.TRUSTED_PROXY_COUNT:
-            return forwarded[-settings.TRUSTED_PROXY_COUNT]
-    return request.META.get("REMOTE_ADDR") or None
-

@@ -160,7 +160,7 @@ SHARED_APPS = [
     "shared.clients",
     "shared.billing",
     "shared.marketing",
-    "shared.technical",
+    "shared.audit",
     "shared.privacy",
     "shared.compliance",
     "shared.support",
@@ -356,7 +356,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Operator console -----------------------------------------------------------------------------
 
 # Failed sign-ins allowed per account (and, ten times that, per client address) in the window, on the
-# console and on each school site (config.signin).
+# console and on each school site (shared.signin).
 LOGIN_FAILURES_ALLOWED = int(os.environ.get("LOGIN_FAILURES_ALLOWED", "5"))
 LOGIN_FAILURE_WINDOW = "15m"
 OTP_TOTP_ISSUER = "Pupil Tracking"

@@ -15,31 +15,31 @@ from shared.operators.models import Operator
 from shared.operators.selectors import operator_for_user
 from shared.changes import Actor
 
-R = Operator.Role
-ALL_ROLES = frozenset(R.values)
+Role = Operator.Role
+ALL_ROLES = frozenset(Role.values)
 SCREENS: dict[str, frozenset[str]] = {
     "dashboard": ALL_ROLES,
     "clients": ALL_ROLES,
-    "client_onboard": frozenset({R.ADMINISTRATOR}),
-    "contract_cancel": frozenset({R.ADMINISTRATOR, R.BILLING}),
-    "contacts": frozenset({R.ADMINISTRATOR, R.SUPPORT}),
+    "client_onboard": frozenset({Role.ADMINISTRATOR}),
+    "contract_cancel": frozenset({Role.ADMINISTRATOR, Role.BILLING}),
+    "contacts": frozenset({Role.ADMINISTRATOR, Role.SUPPORT}),
     "correspondence": ALL_ROLES,
-    "complaints": frozenset({R.ADMINISTRATOR, R.SUPPORT, R.DPO}),
-    "billing": frozenset({R.ADMINISTRATOR, R.BILLING}),
-    "prospects": frozenset({R.ADMINISTRATOR, R.SUPPORT}),
-    "technical": frozenset({R.ADMINISTRATOR, R.DPO}),
-    "retention": frozenset({R.ADMINISTRATOR, R.DPO}),
-    "subject_requests": frozenset({R.ADMINISTRATOR, R.DPO}),
-    "school_export": frozenset({R.ADMINISTRATOR, R.DPO}),
+    "complaints": frozenset({Role.ADMINISTRATOR, Role.SUPPORT, Role.DPO}),
+    "billing": frozenset({Role.ADMINISTRATOR, Role.BILLING}),
+    "prospects": frozenset({Role.ADMINISTRATOR, Role.SUPPORT}),
+    "technical": frozenset({Role.ADMINISTRATOR, Role.DPO}),
+    "retention": frozenset({Role.ADMINISTRATOR, Role.DPO}),
+    "subject_requests": frozenset({Role.ADMINISTRATOR, Role.DPO}),
+    "school_export": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     # the breach and disclosure registers, the record of processing, the privacy notice's versions
-    "breaches": frozenset({R.ADMINISTRATOR, R.DPO}),
-    "disclosures": frozenset({R.ADMINISTRATOR, R.DPO}),
-    "processing_record": frozenset({R.ADMINISTRATOR, R.DPO}),
-    "notice_versions": frozenset({R.ADMINISTRATOR, R.DPO}),
-    "raw_data": frozenset({R.ADMINISTRATOR}),
+    "breaches": frozenset({Role.ADMINISTRATOR, Role.DPO}),
+    "disclosures": frozenset({Role.ADMINISTRATOR, Role.DPO}),
+    "processing_record": frozenset({Role.ADMINISTRATOR, Role.DPO}),
+    "notice_versions": frozenset({Role.ADMINISTRATOR, Role.DPO}),
+    "raw_data": frozenset({Role.ADMINISTRATOR}),
     # asking a school for access, and its data under the school's grant (each page also passes
     # shared.support.services.support_grant_require)
-    "support_access": frozenset({R.ADMINISTRATOR, R.SUPPORT}),
+    "support_access": frozenset({Role.ADMINISTRATOR, Role.SUPPORT}),
 }
 
 

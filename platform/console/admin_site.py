@@ -16,7 +16,7 @@ from shared.marketing.models import Prospect, ProspectInteraction
 from shared.operators.models import Operator
 from shared.operators.selectors import operator_for_user
 from shared.schools.models import Domain, School, SpareSchema
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 
 
 class RawDataSite(AdminSite):

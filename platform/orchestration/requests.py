@@ -13,7 +13,7 @@ from shared import clock
 from shared.changes import Actor
 from shared.deadletter import each_surviving
 from shared.privacy.models import SubjectRequest
-from shared.privacy.requests import request_mark_forwarded, requests_due
+from shared.privacy.requests.services import request_mark_forwarded, requests_due
 from shared.schools.models import School
 from shared.schools.selectors import open_schools
 from tenants.rights.models import SchoolRequest

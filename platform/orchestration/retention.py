@@ -1,5 +1,7 @@
-"""The retention executor: collect what the database holds as retention units, plan with the pure
-planner, and delete what is due, one unit per transaction, each with its deletion record.
+"""The retention executor: collect what the database holds as retention units (in ``public`` and
+inside each school's schema), plan with the pure planner (``shared.privacy.retention.rules``), and
+delete what is due, one unit per transaction, each with its deletion record. The retention calendar
+the console and each school's site show is read here too, from the same units.
 
 Safe to kill at any moment and to run again: a unit is deleted and recorded in one transaction, and
 the deletion record's uniqueness on (kind, unit) means a rerun skips what is done and deletes
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import structlog
 from django.db import connection, transaction
@@ -24,12 +27,12 @@ from shared.clients.models import ClientAccount, Complaint, Contact, Contract, C
 from shared.clients.services import attachment_files_destroy
 from shared.marketing.models import Prospect
 from shared.privacy.models import DeletionRecord, LegalHold, RetentionRun, RetentionShortening
-from shared.privacy.registry import Category
-from shared.privacy.retention import (POLICY_VERSION, Due, Hold, Period, Record, Shortening, Unplannable, plan,
-                                      record_of, unplannable)
+from shared.privacy.retention.registry import Category
+from shared.privacy.retention.rules import (POLICY_VERSION, Due, Hold, Period, Record, Shortening, Unplannable, plan,
+                                           record_of, unplannable, upcoming)
 from shared.schools.models import Domain, School
-from shared.technical.models import ChangeLogEntry
-from shared.technical.services import VISIT_TABLE
+from shared.audit.models import ChangeLogEntry
+from shared.audit.services import VISIT_TABLE
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +48,7 @@ def _month_end(month_start: dt.date) -> dt.date:
     return clock.add_months(month_start, 1) - dt.timedelta(days=1)
 
 
-def collect_school(school: School) -> list[Record]:
+def school_units_collect(school: School) -> list[Record]:
     """The units inside one school's own schema: pupils who have left, on the school's grace period."""
     from tenants.pupils.models import Pupil, RetentionSettings
 
@@ -54,13 +57,13 @@ def collect_school(school: School) -> list[Record]:
     with schema_context(school.schema_name):
         settings_row = RetentionSettings.objects.first()
         grace = Period(months=settings_row.grace_months if settings_row else RetentionSettings.DEFAULT_GRACE_MONTHS)
-        return [Record("pupil", f"school:{school.pk}:pupil:{pk}", left, client_id=school.pk,
+        return [Record("pupil", _pupil_unit(school.pk, pk), left, client_id=school.pk,
                        person=f"pupil:{school.pk}:{pk}", period=grace)
                 for pk, left in Pupil.objects.filter(on_roll=False, leaving_date__isnull=False)
                 .values_list("pk", "leaving_date")]
 
 
-def collect(*, school_id: int | None = None) -> list[Record]:
+def public_units_collect(*, school_id: int | None = None) -> list[Record]:
     """Every retention unit the vendor decides on, from ``public``, with the date its period counts
     from. ``school_id`` narrows to one client's units (and leaves out the vendor-wide ones)."""
     records: list[Record] = []
@@ -127,14 +130,45 @@ def retention_unplannable(*, school_id: int | None = None, scope: str = "all") -
 def _records(school_id: int | None, scope: str) -> list[Record]:
     records: list[Record] = []
     if scope in ("public", "all"):
-        records += collect(school_id=school_id)
+        records += public_units_collect(school_id=school_id)
     if scope in ("school", "all"):
         schools = School.objects.filter(schema_dropped_at__isnull=True)
         if school_id is not None:
             schools = schools.filter(pk=school_id)
         for school in schools:
-            records += collect_school(school)
+            records += school_units_collect(school)
     return records
+
+
+def _pupil_unit(school_id: int, pupil_id: int) -> str:
+    return f"school:{school_id}:pupil:{pupil_id}"
+
+
+def unit_pupil_id(record: Record) -> int | None:
+    """The pupil a school's retention unit is about (``school_units_collect`` names it), or None."""
+    if record.kind != "pupil":
+        return None
+    return int(record.key.rsplit(":", 1)[1])
+
+
+@dataclass(frozen=True)
+class RetentionCalendar:
+    due: list[Due]  # what falls due within the window, soonest first
+    unplannable: list[Unplannable]  # units whose dates are out of range: kept until corrected
+
+
+def retention_calendar(*, as_of: dt.date, days: int, school: School | None = None) -> RetentionCalendar:
+    """What falls due in the ``days`` from ``as_of`` and what cannot be planned: for the console,
+    the vendor's units and those inside every school; for one school's site (``school``), the
+    units in its own schema (its pupils who have left)."""
+    holds, shortenings = holds_and_shortenings()
+    if school is not None:
+        records = school_units_collect(school)
+    else:
+        records = public_units_collect() + [unit for each in School.objects.filter(schema_dropped_at__isnull=True)
+                                            for unit in school_units_collect(each)]
+    return RetentionCalendar(due=upcoming(records, as_of=as_of, days=days, holds=holds, shortenings=shortenings),
+                             unplannable=unplannable(records, shortenings))
 
 
 # --- Deleting one unit ------------------------------------------------------------------------------
@@ -165,7 +199,7 @@ def _delete_prospect(unit: str, as_of: dt.date) -> int:
 def _drop_visit_partition(unit: str, as_of: dt.date) -> int:
     """Drop a month of visits whole. Its row count comes from the counts the flush keeps (counting
     ten million rows would cost more than the drop); a partition without one is counted."""
-    from shared.technical.models import VisitPartitionRows
+    from shared.audit.models import VisitPartitionRows
 
     counted = VisitPartitionRows.objects.filter(partition=unit).first()
     with connection.cursor() as cursor:
@@ -216,7 +250,7 @@ def _delete_pupil(unit: str, as_of: dt.date) -> int:
     return deleted
 
 
-def _drop_school_database(unit: str, as_of: dt.date) -> int | tuple[int, dict]:
+def _drop_school_schema(unit: str, as_of: dt.date) -> int | tuple[int, dict]:
     """The school's schema, its domains and any files left; and its backup data keys, in the same
     transaction, so that every backup of the school becomes unreadable as the schema goes."""
     from shared.backups.keys import data_keys_destroy
@@ -249,7 +283,7 @@ DELETERS: dict[str, Callable[[str, dt.date], int | tuple[int, dict]]] = {
     "visit_partition": _drop_visit_partition,
     "change_log": _delete_change_log_month,
     "school_configuration": _delete_school_configuration,
-    "school_database": _drop_school_database,
+    "school_database": _drop_school_schema,
     "pupil": _delete_pupil,
 }
 

@@ -16,7 +16,7 @@ from shared import clock
 from shared.csvfiles import csv_writer
 from shared.schools.models import School
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 
 
 # Sign-in secrets (authenticator keys, recovery codes) are of no use to the school and must not travel.

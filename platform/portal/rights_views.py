@@ -18,8 +18,8 @@ from shared import clock, dates
 from shared.dates import DATE_INPUT, PastDateField
 from shared.forms import service_errors_to_form
 from shared.query import id_param
-from shared.privacy import requests as states
-from shared.privacy.deadlines import MAX_EXTENSION_MONTHS
+from shared.privacy.requests import services as states
+from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS
 from shared.changes import Actor
 from portal.views import role_required
 from tenants.pupils.models import ParentCarer, Pupil

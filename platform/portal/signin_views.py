@@ -1,7 +1,7 @@
 """Signing in to a school site: the password, then a one-time code for an account with the second
 factor on; enrolment of an authenticator app (a QR code rendered here) and recovery codes.
 
-Failures of either step count against one throttle (config.signin) keyed on the school's schema and
+Failures of either step count against one throttle (shared.signin) keyed on the school's schema and
 the normalised username, and on the client address. Between the steps the account is not signed in:
 the session only remembers who gave the right password, for a few minutes."""
 
@@ -27,7 +27,7 @@ from django.utils.safestring import mark_safe
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from config.signin import signin_failure_count, signin_refusal
+from shared.signin import signin_failure_count, signin_refusal
 from shared import clock
 from shared.forms import service_errors_to_form
 from tenants.configuration import selectors as signin_policy

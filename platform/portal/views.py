@@ -82,7 +82,7 @@ def home(request):
         raise PermissionDenied("Your account has no role at this school.")
     overdue = near = ()
     if user.role == User.Role.SCHOOL_ADMIN:
-        from shared.privacy.requests import requests_due
+        from shared.privacy.requests.services import requests_due
         from tenants.rights.models import SchoolRequest
 
         overdue, near = requests_due(requests=SchoolRequest.objects.all())
@@ -242,9 +242,8 @@ class GraceForm(forms.Form):
 def retention(request):
     """The school's own retention: its grace period, what falls due in the next 90 days, and what
     has been deleted for it."""
-    from orchestration.retention import collect_school, holds_and_shortenings
+    from orchestration.retention import retention_calendar, unit_pupil_id
     from shared.privacy.models import DeletionRecord
-    from shared.privacy.retention import unplannable, upcoming
     from tenants.pupils.models import RetentionSettings
 
     current = RetentionSettings.objects.first() or RetentionSettings(grace_months=RetentionSettings.DEFAULT_GRACE_MONTHS)
@@ -253,18 +252,13 @@ def retention(request):
         retention_grace_set(user=request.user, months=form.cleaned_data["grace_months"])
         messages.success(request, "Retention period saved.")
         return redirect("retention")
-    holds, shortenings = holds_and_shortenings()
-    records = collect_school(request.tenant)
-    calendar = upcoming(records, as_of=clock.today(), days=90, holds=holds, shortenings=shortenings)
-    problems = unplannable(records, shortenings)  # a leaving date out of range: kept until corrected
-
-    def pupil_id(record) -> int:
-        return int(record.key.rsplit(":", 1)[1])
-
-    names = dict((p.pk, str(p)) for p in Pupil.objects.filter(pk__in=[pupil_id(d.record) for d in [*calendar, *problems]]))
+    calendar = retention_calendar(as_of=clock.today(), days=90, school=request.tenant)
+    due = calendar.due
+    problems = calendar.unplannable  # a leaving date out of range: kept until corrected
+    names = dict((p.pk, str(p)) for p in Pupil.objects.filter(pk__in=[unit_pupil_id(d.record) for d in [*due, *problems]]))
     return render(request, "portal/retention.html", {
-        "form": form, "calendar": [(d, names.get(pupil_id(d.record), "")) for d in calendar],
-        "unplannable": [(u, names.get(pupil_id(u.record), "")) for u in problems],
+        "form": form, "calendar": [(d, names.get(unit_pupil_id(d.record), "")) for d in due],
+        "unplannable": [(u, names.get(unit_pupil_id(u.record), "")) for u in problems],
         "deletions": DeletionRecord.objects.filter(school_id=request.tenant.pk)[:50],
     })
 

@@ -17,7 +17,7 @@ from shared.billing.models import ZERO, CreditNote, Invoice, InvoiceLine, Paymen
 from shared.billing.selectors import invoice_totals
 from shared.schools.models import School
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 
 CREATE, UPDATE = Action.CREATE, Action.UPDATE
 

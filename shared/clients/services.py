@@ -28,7 +28,7 @@ from shared.files import DOCUMENT_TYPES_TEXT, document_type
 from shared.dates import PLANNED
 from shared.schools.models import School
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 
 CREATE, UPDATE = Action.CREATE, Action.UPDATE
 CONFIG_FILES_KEPT_MONTHS = 3

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from shared import clock
-from shared.privacy.registry import Category
+from shared.privacy.retention.registry import Category
 from shared.schools.models import School
 
 

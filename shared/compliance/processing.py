@@ -25,7 +25,7 @@ from django.db.models import OuterRef, Subquery
 
 from shared.compliance.models import CATEGORY_LABELS, DataSubject, DisclosureGround
 from shared.csvfiles import csv_writer
-from shared.privacy.registry import REGISTRY, RULES, Category
+from shared.privacy.retention.registry import REGISTRY, RULES, Category
 
 C, S = Category, DataSubject
 

@@ -22,10 +22,10 @@ from shared.compliance.models import (
     NoticeVersion,
 )
 from shared.dates import PAST, PLANNED
-from shared.privacy.registry import Category
+from shared.privacy.retention.registry import Category
 from shared.schools.models import School
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 
 CREATE, UPDATE = Action.CREATE, Action.UPDATE
 CATEGORY_VALUES = frozenset(category.value for category in Category)

@@ -9,7 +9,7 @@ from django.db import transaction
 from shared import clock
 from shared.marketing.models import Prospect, ProspectInteraction
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 
 CREATE, UPDATE = Action.CREATE, Action.UPDATE
 

@@ -4,7 +4,7 @@ from django.db import models
 
 from shared import clock
 from shared.privacy.request_base import SubjectRequestBase
-from shared.privacy.registry import Category
+from shared.privacy.retention.registry import Category
 from shared.schools.models import School
 
 CATEGORY_CHOICES = [(c.value, c.value.replace("_", " ").capitalize()) for c in Category]

@@ -13,7 +13,7 @@ class SubjectRequestBase(models.Model):
     """A request from a data subject under one of the seven rights, answered within the ICO's time
     limit: its kind, its state and its clock. The vendor's requests (``SubjectRequest``, in public)
     and each school's (``tenants.rights.SchoolRequest``, in its schema) share it, and the state
-    machine in ``shared.privacy.requests`` serves both."""
+    machine in ``shared.privacy.requests.services`` serves both."""
 
     class Kind(models.TextChoices):
         ACCESS = "access", "Access"

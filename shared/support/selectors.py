@@ -17,7 +17,7 @@ from shared.operators.models import Operator
 from shared.schools.models import School
 from shared.support.models import SupportAccessLog, SupportAccessRequest
 
-S = SupportAccessRequest.State
+State = SupportAccessRequest.State
 
 
 def support_requests_of_operator(*, operator: Operator, school: School | None = None) -> QuerySet[SupportAccessRequest]:
@@ -27,19 +27,19 @@ def support_requests_of_operator(*, operator: Operator, school: School | None = 
 
 
 def support_requests_pending(*, school: School) -> QuerySet[SupportAccessRequest]:
-    return SupportAccessRequest.objects.filter(school=school, state=S.PENDING).order_by("requested_at", "id")
+    return SupportAccessRequest.objects.filter(school=school, state=State.PENDING).order_by("requested_at", "id")
 
 
 def support_grants_current(*, school: School) -> QuerySet[SupportAccessRequest]:
     """Approved grants to this school that have not expired yet."""
-    return SupportAccessRequest.objects.filter(school=school, state=S.APPROVED, expires_at__gt=clock.now()) \
+    return SupportAccessRequest.objects.filter(school=school, state=State.APPROVED, expires_at__gt=clock.now()) \
         .order_by("expires_at", "id")
 
 
 def support_requests_decided(*, school: School) -> QuerySet[SupportAccessRequest]:
     """Everything else the school has been asked: refused, revoked and expired."""
-    return SupportAccessRequest.objects.filter(school=school).exclude(state=S.PENDING) \
-        .exclude(state=S.APPROVED, expires_at__gt=clock.now())
+    return SupportAccessRequest.objects.filter(school=school).exclude(state=State.PENDING) \
+        .exclude(state=State.APPROVED, expires_at__gt=clock.now())
 
 
 def support_log_of_school(*, school: School) -> QuerySet[SupportAccessLog]:

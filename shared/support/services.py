@@ -21,10 +21,10 @@ from shared.operators.models import Operator
 from shared.schools.models import School
 from shared.support.models import MAX_HOURS, MIN_HOURS, SupportAccessLog, SupportAccessRequest
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 
 log = structlog.get_logger(__name__)
-S = SupportAccessRequest.State
+State = SupportAccessRequest.State
 Refusal = SupportAccessLog.Refusal
 
 
@@ -49,9 +49,9 @@ def support_request_create(*, operator: Operator, school: School, ticket_referen
                               "approve access.")
     now = clock.now()
     open_requests = SupportAccessRequest.objects.filter(operator=operator, school=school)
-    if open_requests.filter(state=S.PENDING).exists():
+    if open_requests.filter(state=State.PENDING).exists():
         raise ValidationError("You already have a request waiting for this school's decision.")
-    if open_requests.filter(state=S.APPROVED, starts_at__lte=now, expires_at__gt=now).exists():
+    if open_requests.filter(state=State.APPROVED, starts_at__lte=now, expires_at__gt=now).exists():
         raise ValidationError("You already have access to this school's data.")
     access_request = SupportAccessRequest(operator=operator, school=school, ticket_reference=ticket_reference.strip(),
                                           reason=reason.strip(), duration_hours=duration_hours,
@@ -94,11 +94,11 @@ def support_request_approve(*, user: AbstractBaseUser, access_request: SupportAc
     read-only unless the request asked for writing."""
 
     def approve(row: SupportAccessRequest, now: dt.datetime) -> None:
-        row.state, row.decided_at = S.APPROVED, now
+        row.state, row.decided_at = State.APPROVED, now
         row.decided_by_user_id, row.decided_by_name = user.pk, user.get_full_name()
         row.starts_at, row.expires_at = now, now + dt.timedelta(hours=row.duration_hours)
 
-    return _decide(user=user, access_request=access_request, allowed_from={S.PENDING}, apply=approve,
+    return _decide(user=user, access_request=access_request, allowed_from={State.PENDING}, apply=approve,
                    fields=["state", "decided_at", "decided_by_user_id", "decided_by_name", "starts_at", "expires_at"],
                    event="support.approved")
 
@@ -110,11 +110,11 @@ def support_request_refuse(*, user: AbstractBaseUser, access_request: SupportAcc
         raise ValidationError({"refusal_reason": "Keep the reason under 500 characters."})
 
     def refuse(row: SupportAccessRequest, now: dt.datetime) -> None:
-        row.state, row.decided_at = S.REFUSED, now
+        row.state, row.decided_at = State.REFUSED, now
         row.decided_by_user_id, row.decided_by_name = user.pk, user.get_full_name()
         row.refusal_reason = reason.strip()
 
-    return _decide(user=user, access_request=access_request, allowed_from={S.PENDING}, apply=refuse,
+    return _decide(user=user, access_request=access_request, allowed_from={State.PENDING}, apply=refuse,
                    fields=["state", "decided_at", "decided_by_user_id", "decided_by_name", "refusal_reason"],
                    event="support.refused")
 
@@ -125,14 +125,14 @@ def support_grant_revoke(*, user: AbstractBaseUser, access_request: SupportAcces
     opens is refused."""
 
     def revoke(row: SupportAccessRequest, now: dt.datetime) -> None:
-        row.state, row.revoked_at = S.REVOKED, now
+        row.state, row.revoked_at = State.REVOKED, now
         row.revoked_by_user_id, row.revoked_by_name = user.pk, user.get_full_name()
 
-    return _decide(user=user, access_request=access_request, allowed_from={S.APPROVED}, apply=revoke,
+    return _decide(user=user, access_request=access_request, allowed_from={State.APPROVED}, apply=revoke,
                    fields=["state", "revoked_at", "revoked_by_user_id", "revoked_by_name"], event="support.revoked")
 
 
-_REFUSAL_FOR_STATE = {S.PENDING: Refusal.PENDING, S.REFUSED: Refusal.REFUSED, S.REVOKED: Refusal.REVOKED,
+_REFUSAL_FOR_STATE = {State.PENDING: Refusal.PENDING, State.REFUSED: Refusal.REFUSED, State.REVOKED: Refusal.REVOKED,
                       SupportAccessRequest.EXPIRED: Refusal.EXPIRED}
 _REFUSAL_MESSAGES = {
     Refusal.NO_GRANT: "you have not asked {school} for access. Request it from the school's page.",
@@ -155,7 +155,7 @@ def support_grant_require(*, operator: Operator, school: School, path: str, writ
     search for a name). Must not be called inside a transaction (``durable`` enforces it)."""
     now = clock.now()
     requests = SupportAccessRequest.objects.filter(operator=operator, school=school)
-    grant = requests.filter(state=S.APPROVED, starts_at__lte=now, expires_at__gt=now).order_by("-expires_at").first()
+    grant = requests.filter(state=State.APPROVED, starts_at__lte=now, expires_at__gt=now).order_by("-expires_at").first()
     refusal = ""
     if grant is not None:
         if write and not grant.write_allowed:
@@ -164,7 +164,7 @@ def support_grant_require(*, operator: Operator, school: School, path: str, writ
         grant = requests.order_by("-requested_at", "-id").first()
         if grant is not None:
             refusal = _REFUSAL_FOR_STATE[grant.current_state(now)]
-        elif SupportAccessRequest.objects.filter(operator=operator, state=S.APPROVED, expires_at__gt=now).exists():
+        elif SupportAccessRequest.objects.filter(operator=operator, state=State.APPROVED, expires_at__gt=now).exists():
             # Another school's grant is never attached to this school's log: the school would see it.
             refusal = Refusal.OTHER_SCHOOL
         else:

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from shared.dates import PAST
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record_many
+from shared.audit.services import change_log_record_many
 from tenants.assessment.models import Aspect, Result
 from tenants.pupils.models import Group
 from tenants.users.models import User

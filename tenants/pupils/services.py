@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 from tenants.pupils.models import RetentionSettings
 
 

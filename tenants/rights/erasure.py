@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from shared.privacy.ledger import ledger_record
-from shared.technical.services import account_activity_anonymise, change_log_record
+from shared.privacy.requests.ledger import ledger_record
+from shared.audit.services import account_activity_anonymise, change_log_record
 from shared.changes import Action, Actor
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.users.models import User

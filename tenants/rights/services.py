@@ -14,18 +14,18 @@ from django.db import connection, transaction
 
 from shared import clock
 from shared.dates import BIRTH, PAST
-from shared.privacy.requests import request_complete, request_start
+from shared.privacy.requests.services import request_complete, request_start
 from shared.schools.selectors import school_current
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 from tenants.configuration.storage import school_files
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.rights.erasure import erase
-from tenants.rights.export import subject_export
+from tenants.rights.access_export import subject_export
 from tenants.rights.models import Consent, ExportLink, SchoolRequest
 from tenants.users.models import User
 
-K = SchoolRequest.Kind
+Kind = SchoolRequest.Kind
 CORRECTABLE = {Pupil: ["forename", "surname", "legal_forename", "legal_surname", "date_of_birth", "gender"],
                ParentCarer: ["title", "forename", "surname", "email", "phone"],
                User: ["full_name", "email"]}
@@ -58,7 +58,7 @@ def _open_request(request: SchoolRequest, *kinds: str):
 def school_request_receive(*, user: User, kind: str, requester_name: str, subject, requester_email: str = "",
                            details: str = "", received_on: dt.date | None = None,
                            vendor_request_id: int | None = None) -> SchoolRequest:
-    if kind not in K.values:
+    if kind not in Kind.values:
         raise ValidationError({"kind": "Choose which right the request is about."})
     if not isinstance(subject, (Pupil, ParentCarer, User)):
         raise ValidationError({"subject": "Choose the pupil, parent or user the request is about."})
@@ -93,7 +93,7 @@ def subject_identify(*, user: User, request: SchoolRequest, subject) -> SchoolRe
 def export_build(*, user: User, request: SchoolRequest) -> tuple[ExportLink, str]:
     """Build the access or portability export and a one-time link to it. Returns the link and its
     token (shown once; only its digest is kept)."""
-    subject = _open_request(request, K.ACCESS, K.PORTABILITY)
+    subject = _open_request(request, Kind.ACCESS, Kind.PORTABILITY)
     content = subject_export(subject, school_name=school_current().name)
     token = secrets.token_urlsafe(32)
     name = school_files.save(f"{connection.schema_name}/exports/{secrets.token_hex(16)}.zip", ContentFile(content))
@@ -134,7 +134,7 @@ def exports_expire() -> int:
 @transaction.atomic
 def subject_correct(*, user: User, request: SchoolRequest, changes: dict) -> list[str]:
     """Correct the person's record through the same checks as any edit; change-logged by field."""
-    subject = _open_request(request, K.CORRECTION)
+    subject = _open_request(request, Kind.CORRECTION)
     allowed = CORRECTABLE[type(subject)]
     unknown = sorted(set(changes) - set(allowed))
     if unknown:
@@ -153,7 +153,7 @@ def subject_correct(*, user: User, request: SchoolRequest, changes: dict) -> lis
 
 @transaction.atomic
 def subject_erase(*, user: User, request: SchoolRequest) -> dict[str, int]:
-    subject = _open_request(request, K.ERASURE)
+    subject = _open_request(request, Kind.ERASURE)
     if subject == user:
         raise ValidationError("You cannot erase your own account: ask another administrator.")
     counts = erase(actor=_actor(user), school=school_current(), subject=subject, request_ref=f"school-request:{request.pk}")
@@ -165,10 +165,10 @@ def subject_erase(*, user: User, request: SchoolRequest) -> dict[str, int]:
 @transaction.atomic
 def subject_flag(*, user: User, request: SchoolRequest, on: bool = True) -> None:
     """Restriction or objection: the record stays, and no automated process touches it."""
-    subject = _open_request(request, K.RESTRICTION, K.OBJECTION)
+    subject = _open_request(request, Kind.RESTRICTION, Kind.OBJECTION)
     if not isinstance(subject, (Pupil, ParentCarer)):
         raise ValidationError("Restriction and objection apply to pupils' and parents' records.")
-    field = "processing_restricted" if request.kind == K.RESTRICTION else "processing_objected"
+    field = "processing_restricted" if request.kind == Kind.RESTRICTION else "processing_objected"
     setattr(subject, field, on)
     subject.save(update_fields=[field])
     change_log_record(actor=_actor(user), instance=subject, action=Action.UPDATE, fields=[field])

@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 from tenants.users.models import User
 
 

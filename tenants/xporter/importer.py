@@ -401,7 +401,7 @@ def _withhold(plan: _Plan, counts: ImportCounts) -> None:
     knows their Xporter ids by digest) and anyone whose processing is restricted or objected to
     (their records are kept as they are: not updated, no new results)."""
     from shared.schools.selectors import school_current
-    from shared.privacy.ledger import erased_digests, xporter_digest
+    from shared.privacy.requests.ledger import erased_digests, xporter_digest
 
     school = school_current()
     erased = {label: erased_digests(school, label) for label in ("pupils.Pupil", "pupils.ParentCarer")}

@@ -17,8 +17,8 @@ from shared import clock
 from shared.clients import last_use
 from shared.deadletter import BUFFERS, JOBS, deadletter_key
 from shared.redis_client import key, redis_client
-from shared.technical import selectors
-from shared.technical.models import Visit
+from shared.audit import selectors
+from shared.audit.models import Visit
 from tests.helpers import console_client
 
 pytestmark = pytest.mark.django_db
@@ -180,7 +180,7 @@ def test_poisoned_buffers_land_their_good_items_and_set_the_bad_ones_aside(broke
 
 
 def test_poison_messages_for_every_product_actor_are_dead_lettered_and_the_queue_goes_on(broker, worker):
-    from shared.technical.tasks import visit_partitions_ensure
+    from shared.audit.tasks import visit_partitions_ensure
 
     product = product_actors(broker)
     queues = {actor.queue_name for actor in product}

@@ -14,7 +14,7 @@ from ops.demo import DEMO_OPERATORS, DEMO_PASSWORD
 from shared import clock
 from shared.clients.models import Complaint, Contact
 from shared.operators.models import Operator
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 from tests.helpers import console_client, current_code, form_token, host_client
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from shared.redis_client import redis_client
-from shared.technical.services import visit_buffer_key
+from shared.audit.services import visit_buffer_key
 from tests.edge import LoopbackHTTP, LoopbackHTTPS, client_context, needs_nginx, nginx_edge
 from tests.helpers import product_served_in_thread
 

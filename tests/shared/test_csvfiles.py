@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 from shared.compliance import processing
 from shared.csvfiles import SafeDictWriter, csv_safe, csv_writer
 from orchestration.school_export import school_export
-from shared.privacy.subject_export import export_zip
+from shared.privacy.exports.records import export_zip
 from shared.schools.models import School
 from shared.changes import Actor
 

@@ -15,7 +15,7 @@ from shared.compliance import services as compliance
 from shared.compliance.models import Breach
 from shared.operators.models import Operator
 from shared.privacy.models import LegalHold
-from shared.privacy.services import legal_hold_place
+from shared.privacy.holds import legal_hold_place
 from shared.changes import Actor
 from tests.helpers import console_client, form_token
 

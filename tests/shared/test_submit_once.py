@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 
 from shared import clock
 from shared.submit_once import ALREADY_SUBMITTED_MESSAGE, MISSING_TOKEN_MESSAGE
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 from tenants.pupils.models import Pupil
 from tenants.rights.models import Consent, SchoolRequest
 from tests.helpers import committed, current_code, form_token, host_client, school_client

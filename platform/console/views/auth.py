@@ -1,5 +1,5 @@
 """Operator sign-in: email, password and a one-time code from the operator's authenticator app.
-Failed attempts are counted per account and per client address (config.signin); past the limit,
+Failed attempts are counted per account and per client address (shared.signin); past the limit,
 sign-in is refused for the rest of the window without even checking the password. Every failure
 gets the same message and status, so the form tells nobody which of the three was wrong."""
 
@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from config.signin import signin_failure_count, signin_refusal
+from shared.signin import signin_failure_count, signin_refusal
 from shared.operators.selectors import operator_for_user
 
 SIGN_IN_FAILED = "Email, password or code is wrong."

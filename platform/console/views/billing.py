@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 
-from console import forms as f
+from console import forms as console_forms
 from console.access import console_view
 from console.views import page_of, saved
 from shared import clock
@@ -19,7 +19,7 @@ from shared.clients.selectors import access_school
 
 @console_view("billing")
 def invoice_list(request):
-    form = f.InvoiceSearchForm(request.GET or None)
+    form = console_forms.InvoiceSearchForm(request.GET or None)
     queryset = selectors.invoice_list()
     if form.is_valid():
         data = form.cleaned_data
@@ -37,8 +37,8 @@ def invoice_list(request):
 @console_view("billing")
 def invoice_new(request, school_id: int):
     school = access_school(school_id)
-    form = f.InvoiceForm(request.POST or None, initial={"due_on": clock.add_months(clock.today(), 1)})
-    lines = f.InvoiceLineFormSet(request.POST or None, prefix="lines")
+    form = console_forms.InvoiceForm(request.POST or None, initial={"due_on": clock.add_months(clock.today(), 1)})
+    lines = console_forms.InvoiceLineFormSet(request.POST or None, prefix="lines")
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         filled = [line.cleaned_data for line in lines if line.cleaned_data and not line.cleaned_data.get("DELETE")]
         try:
@@ -61,7 +61,7 @@ def _invoice_page(request, invoice: Invoice, **forms):
     return render(request, "console/invoice_detail.html", {
         "invoice": invoice, "totals": selectors.invoice_totals(invoice), "lines": invoice.lines.all(),
         "payments": invoice.payments.all(), "credit_notes": invoice.credit_notes.all(),
-        "payment_form": f.PaymentForm(), "credit_form": f.CreditNoteForm(), **forms,
+        "payment_form": console_forms.PaymentForm(), "credit_form": console_forms.CreditNoteForm(), **forms,
     })
 
 
@@ -82,12 +82,12 @@ def _invoice_action(request, invoice_id: int, form_class, service, success: str,
 def payment_new(request, invoice_id: int):
     if request.method != "POST":
         return redirect("invoice_detail", invoice_id=invoice_id)
-    return _invoice_action(request, invoice_id, f.PaymentForm, services.payment_record, "Payment recorded.", "payment_form")
+    return _invoice_action(request, invoice_id, console_forms.PaymentForm, services.payment_record, "Payment recorded.", "payment_form")
 
 
 @console_view("billing")
 def credit_note_new(request, invoice_id: int):
     if request.method != "POST":
         return redirect("invoice_detail", invoice_id=invoice_id)
-    return _invoice_action(request, invoice_id, f.CreditNoteForm, services.credit_note_issue, "Credit note issued.",
+    return _invoice_action(request, invoice_id, console_forms.CreditNoteForm, services.credit_note_issue, "Credit note issued.",
                            "credit_form")

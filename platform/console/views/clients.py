@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from console import forms as f
+from console import forms as console_forms
 from console.access import can, console_view
 from console.views import page_of, saved
 from console.views.support import support_panel
@@ -27,8 +27,8 @@ def landing(request):
 def dashboard(request):
     from shared.billing.selectors import invoices_overdue
     from shared.compliance.selectors import breaches_due
-    from shared.privacy.requests import requests_due
-    from shared.technical.selectors import dead_letters_summary
+    from shared.privacy.requests.services import requests_due
+    from shared.audit.selectors import dead_letters_summary
 
     requests_overdue, requests_near = requests_due()
     return render(request, "console/dashboard.html", {
@@ -44,7 +44,7 @@ def dashboard(request):
 
 @console_view("clients")
 def client_list(request):
-    form = f.ClientSearchForm(request.GET or None)
+    form = console_forms.ClientSearchForm(request.GET or None)
     search = status = ""
     if form.is_valid():
         search, status = form.cleaned_data["q"], form.cleaned_data["status"]
@@ -55,7 +55,7 @@ def client_list(request):
 
 @console_view("client_onboard")
 def client_onboard(request):
-    form = f.OnboardForm(request.POST or None)
+    form = console_forms.OnboardForm(request.POST or None)
     provisioned = saved(request, form, lambda data: provisioning.client_onboard(actor=request.actor, **data),
                         lambda done: f"{done.school.name} is set up. Send the school admin this set-password link "
                                      f"(shown once): {done.set_password_url}")
@@ -77,7 +77,7 @@ def client_detail(request, school_id: int):
         "invoices": invoice_list(school_id=school.pk)[:20],
         "correspondence": school.correspondence.select_related("contact").prefetch_related("attachments")[:20],
         "complaints": school.complaints.select_related("contact")[:20],
-        "cancel_form": f.CancelForm(),
+        "cancel_form": console_forms.CancelForm(),
         **support_panel(request, school),
     })
 
@@ -87,7 +87,7 @@ def client_detail(request, school_id: int):
 def contract_cancel(request, school_id: int):
     school = selectors.access_school(school_id)
     contract = selectors.current_contract(school)
-    form = f.CancelForm(request.POST)
+    form = console_forms.CancelForm(request.POST)
     if contract is None:
         messages.error(request, "This school has no contract to cancel.")
         return redirect("client_detail", school_id=school.pk)
@@ -120,7 +120,7 @@ def contract_cancellation_undo(request, school_id: int):
 def contact_edit(request, school_id: int, contact_id: int | None = None):
     school = selectors.access_school(school_id)
     contact = selectors.access_contact(school=school, contact_id=contact_id) if contact_id else None
-    form = f.ContactForm(request.POST or None, instance=contact)
+    form = console_forms.ContactForm(request.POST or None, instance=contact)
 
     def save(data):
         if contact is None:
@@ -137,7 +137,7 @@ def contact_edit(request, school_id: int, contact_id: int | None = None):
 @console_view("correspondence")
 def correspondence_new(request, school_id: int):
     school = selectors.access_school(school_id)
-    form = f.CorrespondenceForm(request.POST or None, request.FILES or None, school=school)
+    form = console_forms.CorrespondenceForm(request.POST or None, request.FILES or None, school=school)
     if saved(request, form, lambda data: services.correspondence_record(actor=request.actor, school=school, **data),
              "Correspondence recorded."):
         return redirect("client_detail", school_id=school.pk)
@@ -149,7 +149,7 @@ def correspondence_new(request, school_id: int):
 @console_view("complaints")
 def complaint_new(request, school_id: int):
     school = selectors.access_school(school_id)
-    form = f.ComplaintForm(request.POST or None, school=school)
+    form = console_forms.ComplaintForm(request.POST or None, school=school)
     if saved(request, form, lambda data: services.complaint_record(actor=request.actor, school=school, **data),
              "Complaint logged."):
         return redirect("client_detail", school_id=school.pk)
@@ -171,7 +171,7 @@ def complaint_list(request):
 @console_view("complaints")
 def complaint_detail(request, complaint_id: int):
     complaint = selectors.access_complaint(complaint_id)
-    form = f.ComplaintStatusForm(request.POST or None, initial={"status": complaint.status})
+    form = console_forms.ComplaintStatusForm(request.POST or None, initial={"status": complaint.status})
     if saved(request, form, lambda data: services.complaint_status_set(actor=request.actor, complaint=complaint, **data),
              "Complaint updated."):
         return redirect("complaint_detail", complaint_id=complaint.pk)

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from console import forms as f
+from console import forms as console_forms
 from console.access import console_view
 from console.views import page_of, saved
 from shared.marketing import services
@@ -26,7 +26,7 @@ def prospect_list(request):
 
 @console_view("prospects")
 def prospect_new(request):
-    form = f.ProspectForm(request.POST or None)
+    form = console_forms.ProspectForm(request.POST or None)
     prospect = saved(request, form, lambda data: services.prospect_create(actor=request.actor, **data), "Prospect added.")
     if prospect:
         return redirect("prospect_detail", prospect_id=prospect.pk)
@@ -36,7 +36,7 @@ def prospect_new(request):
 @console_view("prospects")
 def prospect_detail(request, prospect_id: int):
     prospect = get_object_or_404(Prospect, pk=prospect_id)
-    form = f.ProspectInteractionForm(request.POST or None)
+    form = console_forms.ProspectInteractionForm(request.POST or None)
     if saved(request, form, lambda data: services.prospect_interaction_record(actor=request.actor, prospect=prospect, **data),
              "Interaction recorded."):
         return redirect("prospect_detail", prospect_id=prospect.pk)

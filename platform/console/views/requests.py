@@ -15,13 +15,13 @@ from console.views import page_of, saved
 from shared import clock
 from shared.dates import PastDateField
 from orchestration import requests as handover
-from shared.privacy import requests as states
-from shared.privacy.deadlines import MAX_EXTENSION_MONTHS
+from shared.privacy.requests import services as states
+from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS
 from shared.privacy.models import SubjectRequest
-from shared.privacy.vendor_subjects import vendor_subject_export, vendor_subject_records
+from shared.privacy.exports.vendor import vendor_subject_export, vendor_subject_records
 from shared.schools.models import School
 from shared.changes import Action
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 
 
 class RequestForm(forms.Form):

@@ -10,11 +10,10 @@ from console.access import console_view
 from console.views import page_of, saved
 from shared import clock
 from shared.dates import PlannedDateField
-from shared.privacy import services
-from orchestration.retention import collect, collect_school, holds_and_shortenings
+from shared.privacy import holds as services
+from orchestration.retention import retention_calendar
 from shared.privacy.models import DeletionRecord, LegalHold
-from shared.privacy.registry import Category
-from shared.privacy.retention import unplannable, upcoming
+from shared.privacy.retention.registry import Category
 from shared.schools.models import School
 
 CALENDAR_DAYS = 90
@@ -33,19 +32,16 @@ class HoldForm(forms.Form):
 @console_view("retention")
 def retention_overview(request):
     today = clock.today()
-    holds, shortenings = holds_and_shortenings()
-    records = collect()
-    for school in School.objects.filter(schema_dropped_at__isnull=True):
-        records += collect_school(school)
+    calendar = retention_calendar(as_of=today, days=CALENDAR_DAYS)
     form = HoldForm(request.POST or None)
     if saved(request, form, lambda data: services.legal_hold_place(actor=request.actor, **data), "Hold placed."):
         return redirect("retention")
     return render(request, "console/retention.html", {
-        "calendar": upcoming(records, as_of=today, days=CALENDAR_DAYS, holds=holds, shortenings=shortenings),
+        "calendar": calendar.due,
         "days": CALENDAR_DAYS, "holds": LegalHold.objects.select_related("school").order_by("-starts_on"),
         "deletions": page_of(request, DeletionRecord.objects.all(), per_page=50), "form": form, "today": today,
         "schools": {s.pk: s for s in School.objects.all()},
-        "unplannable": unplannable(records, shortenings),
+        "unplannable": calendar.unplannable,
     })
 
 

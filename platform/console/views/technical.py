@@ -7,8 +7,8 @@ from django.shortcuts import render
 from console.access import console_view
 from console.views import page_of
 from shared.query import id_param
-from shared.technical import selectors
-from shared.technical.models import ChangeLogEntry, Visit
+from shared.audit import selectors
+from shared.audit.models import ChangeLogEntry, Visit
 
 
 @console_view("technical")

@@ -1,7 +1,7 @@
 """Version 1 of the privacy notice, the text in ``shared/compliance/notice/privacy-notice-v1.txt``.
 
 Dated 1 November 2026: the notice the retention schedule was built from
-(``shared.privacy.retention.POLICY_VERSION`` is "2026-11")."""
+(``shared.privacy.retention.rules.POLICY_VERSION`` is "2026-11")."""
 
 import datetime as dt
 from pathlib import Path

@@ -43,7 +43,7 @@ from shared.clients.services import contract_cancel
 from shared.operators.models import Operator
 from orchestration.retention import retention_run
 from shared.privacy.models import DeletionRecord
-from shared.privacy.requests import request_start
+from shared.privacy.requests.services import request_start
 from shared.schools.models import School
 from shared.changes import Actor
 from shared.changes import Actor

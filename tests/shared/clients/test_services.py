@@ -15,7 +15,7 @@ from shared.clients.models import ClientAccount, Complaint, Contact, Contract, C
 from shared.clients.selectors import current_contract
 from shared.operators.models import Operator
 from shared.schools.models import School
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 from shared.changes import Actor
 
 pytestmark = pytest.mark.django_db

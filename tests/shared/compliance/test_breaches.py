@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from shared import clock
 from shared.compliance import selectors, services
 from shared.compliance.models import Breach, BreachNotification
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 
 pytestmark = pytest.mark.django_db
 

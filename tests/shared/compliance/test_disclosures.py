@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from shared import clock
 from shared.compliance import services
 from shared.compliance.models import Disclosure, DisclosureGround
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 
 pytestmark = pytest.mark.django_db
 NOTICE = Path(__file__).resolve().parents[3] / "shared" / "compliance" / "notice" / "privacy-notice-v1.txt"

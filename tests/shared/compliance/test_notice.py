@@ -16,7 +16,7 @@ from shared import clock
 from shared.compliance import selectors, services
 from shared.compliance.models import NoticeVersion
 from shared.operators.models import Operator
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 from tests.helpers import console_client, form_token, host_client
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shared.compliance import processing
-from shared.privacy.registry import REGISTRY, RULES, Category
+from shared.privacy.retention.registry import REGISTRY, RULES, Category
 
 pytestmark = pytest.mark.django_db
 REPO_ROOT = Path(__file__).resolve().parents[3]

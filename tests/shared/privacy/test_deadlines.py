@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from shared.privacy.deadlines import is_working_day, response_deadline
+from shared.privacy.requests.deadlines import is_working_day, response_deadline
 
 D = dt.date
 

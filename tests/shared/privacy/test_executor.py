@@ -246,7 +246,7 @@ def test_operators_can_export_a_cancelled_schools_data_for_return(cancelled_scho
     import json
     import zipfile
 
-    from shared.technical.models import ChangeLogEntry
+    from shared.audit.models import ChangeLogEntry
     from tests.helpers import console_client
 
     client = console_client(Operator.Role.DPO)
@@ -291,7 +291,7 @@ def test_an_active_schools_data_cannot_be_exported_this_way(oakfield):
 def test_a_hold_or_a_shortening_can_name_a_category_and_an_unknown_one_is_refused(oakfield):
     from django.core.exceptions import ValidationError
 
-    from shared.privacy.services import legal_hold_place, retention_shorten
+    from shared.privacy.holds import legal_hold_place, retention_shorten
 
     actor = Actor.operator(Operator.objects.get(role=Operator.Role.DPO).user)
     hold = legal_hold_place(actor=actor, reason="Tax enquiry", owner="DPO", starts_on=dt.date(2026, 12, 1), category="tax")

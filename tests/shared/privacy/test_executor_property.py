@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from shared.marketing.models import Prospect
 from orchestration.retention import retention_run
 from shared.privacy.models import LegalHold
-from shared.privacy.registry import Category
-from shared.privacy.retention import Hold, Record, due_on
+from shared.privacy.retention.registry import Category
+from shared.privacy.retention.rules import Hold, Record, due_on
 
 pytestmark = pytest.mark.django_db
 days = st.dates(min_value=dt.date(2016, 1, 1), max_value=dt.date(2024, 12, 31))

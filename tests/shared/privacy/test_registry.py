@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 from django.core.management import call_command
 
-from shared.privacy import checks, registry
-from shared.privacy.registry import RULES, Category
+from shared.privacy.retention import checks, registry
+from shared.privacy.retention.registry import RULES, Category
 
 
 def test_the_codebase_passes_the_registry_check():

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from shared import clock
 from shared.operators.models import Operator
 from orchestration import requests as handover
-from shared.privacy import requests as r
+from shared.privacy.requests import services as r
 from shared.privacy.models import SubjectRequest
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 from shared.changes import Actor
 
 pytestmark = pytest.mark.django_db

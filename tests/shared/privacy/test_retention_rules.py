@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared import clock
-from shared.privacy.registry import Category
-from shared.privacy.retention import Hold, Period, Record, Shortening, due_on, plan
+from shared.privacy.retention.registry import Category
+from shared.privacy.retention.rules import Hold, Period, Record, Shortening, due_on, plan
 
 D = dt.date
 

@@ -17,8 +17,8 @@ from shared.operators.models import Operator
 from orchestration import tasks
 from orchestration.retention import retention_plan, retention_unplannable
 from shared.privacy.models import DeletionRecord
-from shared.privacy.registry import Category
-from shared.privacy.retention import Period, Record, Shortening, plan, unplannable
+from shared.privacy.retention.registry import Category
+from shared.privacy.retention.rules import Period, Record, Shortening, plan, unplannable
 from shared.changes import Actor
 from tests.helpers import console_client
 

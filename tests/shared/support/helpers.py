@@ -9,7 +9,7 @@ from ops.demo import DEMO_OPERATORS
 from shared.operators.models import Operator
 from shared.support import services
 from shared.support.models import SupportAccessLog, SupportAccessRequest
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 from tenants.pupils.models import Pupil
 from tenants.users.models import User
 

@@ -14,7 +14,7 @@ from shared import clock
 from shared.schools.models import School
 from shared.support import services
 from shared.support.models import SupportAccessLog, SupportAccessRequest
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 from tests.shared.support.helpers import approve, ask, decide, log_rows, school_user, snapshot
 
 pytestmark = pytest.mark.django_db

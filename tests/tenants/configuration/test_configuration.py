@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 from tenants.configuration import services
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.configuration.storage import school_folder

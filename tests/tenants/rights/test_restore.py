@@ -26,7 +26,7 @@ from django.db import connection
 connection.settings_dict["NAME"] = sys.argv[1]
 from django.core.management import call_command
 from django_tenants.utils import schema_context
-from shared.privacy.requests import request_start
+from shared.privacy.requests.services import request_start
 from orchestration.provisioning import school_provision
 from shared.changes import Actor
 from shared.changes import Actor

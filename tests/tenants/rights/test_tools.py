@@ -16,9 +16,9 @@ from django_tenants.utils import schema_context
 
 from ops.demo import SeededSchool
 from shared.privacy.models import ErasureLedgerEntry
-from shared.privacy.registry import policy_for
-from shared.privacy.requests import request_start
-from shared.technical.models import ChangeLogEntry
+from shared.privacy.retention.registry import policy_for
+from shared.privacy.requests.services import request_start
+from shared.audit.models import ChangeLogEntry
 from shared.changes import Actor
 from tenants.assessment.models import Result, Subject, Target
 from tenants.assessment.selectors import cohort_analysis
@@ -187,7 +187,7 @@ def test_consent_is_recorded_and_withdrawn_once(oakfield):
 def test_a_request_forwarded_by_the_vendor_appears_in_the_schools_list(oakfield):
     from shared.operators.models import Operator
     from orchestration.requests import request_forward_to_school
-    from shared.privacy.requests import request_receive
+    from shared.privacy.requests.services import request_receive
 
     actor = Actor.operator(Operator.objects.get(role=Operator.Role.DPO).user)
     vendor = request_receive(actor=actor, kind="access", requester_name="A Parent", details="About my son at Oakfield")

@@ -67,116 +67,115 @@ def _policy(category: Category, *, personal: str = "", other: str = "", withheld
                        frozenset(about.split()))
 
 
-C = Category
 REGISTRY: dict[str, ModelPolicy] = {
     # public: the vendor's own records
-    "schools.School": _policy(C.CONTRACT, other="schema_name name status signed_up_at cancelled_at schema_dropped_at "
+    "schools.School": _policy(Category.CONTRACT, other="schema_name name status signed_up_at cancelled_at schema_dropped_at "
                                                      "migration_fingerprint migration_state migration_error"),
-    "schools.Domain": _policy(C.CONTRACT, other="domain tenant is_primary"),
-    "schools.SpareSchema": _policy(C.DEFAULT, other="schema_name fingerprint created_at"),
-    "schools.SchemaRecipe": _policy(C.DEFAULT, other="fingerprint statements created_at"),
-    "operators.Operator": _policy(C.DEFAULT, personal="user", other="role", about="user"),
-    "clients.Contract": _policy(C.CONTRACT, personal="cancellation_reason",
+    "schools.Domain": _policy(Category.CONTRACT, other="domain tenant is_primary"),
+    "schools.SpareSchema": _policy(Category.DEFAULT, other="schema_name fingerprint created_at"),
+    "schools.SchemaRecipe": _policy(Category.DEFAULT, other="fingerprint statements created_at"),
+    "operators.Operator": _policy(Category.DEFAULT, personal="user", other="role", about="user"),
+    "clients.Contract": _policy(Category.CONTRACT, personal="cancellation_reason",
                                 other="school status starts_on ends_on notice_given_on cancelled_on "
                                       "config_files_delete_on schema_drop_on last_used_on created_at"),
-    "clients.Contact": _policy(C.CONTRACT, personal="full_name role email phone address last_interaction_at",
+    "clients.Contact": _policy(Category.CONTRACT, personal="full_name role email phone address last_interaction_at",
                                other="school is_primary created_at"),
-    "clients.ClientAccount": _policy(C.CONTRACT, personal="email full_name registered_at", other="school"),
-    "clients.Correspondence": _policy(C.CONTRACT, personal="contact subject body occurred_at recorded_by_id",
+    "clients.ClientAccount": _policy(Category.CONTRACT, personal="email full_name registered_at", other="school"),
+    "clients.Correspondence": _policy(Category.CONTRACT, personal="contact subject body occurred_at recorded_by_id",
                                       other="school direction channel", about="contact"),
-    "clients.CorrespondenceAttachment": _policy(C.CONTRACT, personal="file name", other="correspondence size content_type"),
-    "clients.Complaint": _policy(C.CONTRACT, personal="contact summary details resolution",
+    "clients.CorrespondenceAttachment": _policy(Category.CONTRACT, personal="file name", other="correspondence size content_type"),
+    "clients.Complaint": _policy(Category.CONTRACT, personal="contact summary details resolution",
                                  other="school kind status received_at resolved_at", about="contact"),
-    "billing.Invoice": _policy(C.TAX, personal="notes", other="tax_year school number issued_on due_on status"),
-    "billing.InvoiceLine": _policy(C.TAX, other="invoice description quantity unit_price vat_rate"),
-    "billing.Payment": _policy(C.TAX, personal="reference", other="tax_year invoice paid_on amount method"),
-    "billing.CreditNote": _policy(C.TAX, personal="reason", other="tax_year invoice number issued_on amount"),
-    "marketing.Prospect": _policy(C.MARKETING, personal="full_name role email phone notes last_interaction_at "
+    "billing.Invoice": _policy(Category.TAX, personal="notes", other="tax_year school number issued_on due_on status"),
+    "billing.InvoiceLine": _policy(Category.TAX, other="invoice description quantity unit_price vat_rate"),
+    "billing.Payment": _policy(Category.TAX, personal="reference", other="tax_year invoice paid_on amount method"),
+    "billing.CreditNote": _policy(Category.TAX, personal="reason", other="tax_year invoice number issued_on amount"),
+    "marketing.Prospect": _policy(Category.MARKETING, personal="full_name role email phone notes last_interaction_at "
                                                         "objected_to_marketing_at", other="organisation created_at"),
-    "marketing.ProspectInteraction": _policy(C.MARKETING, personal="prospect summary recorded_by_id",
+    "marketing.ProspectInteraction": _policy(Category.MARKETING, personal="prospect summary recorded_by_id",
                                              other="direction channel occurred_at", about="prospect"),
-    "technical.Visit": _policy(C.TECHNICAL, personal="ip user_id path",
+    "technical.Visit": _policy(Category.TECHNICAL, personal="ip user_id path",
                                other="id occurred_at host method status schema_name"),
-    "technical.VisitPartitionRows": _policy(C.TECHNICAL, other="partition rows"),
-    "technical.ChangeLogEntry": _policy(C.TECHNICAL, personal="actor_id object_id",
+    "technical.VisitPartitionRows": _policy(Category.TECHNICAL, other="partition rows"),
+    "technical.ChangeLogEntry": _policy(Category.TECHNICAL, personal="actor_id object_id",
                                         other="occurred_at actor_kind actor_schema object_schema object_type action fields"),
     # both: operators' accounts in public, the school's users in each school
-    "users.User": _policy(C.CONTRACT, personal="password last_login email full_name date_joined",
+    "users.User": _policy(Category.CONTRACT, personal="password last_login email full_name date_joined",
                           other="is_superuser role is_active is_staff groups user_permissions", withheld="password"),
     # each school's own schema: the school is the controller
-    "pupils.Pupil": _policy(C.PUPIL, personal="xporter_id external_id forename surname legal_forename legal_surname "
+    "pupils.Pupil": _policy(Category.PUPIL, personal="xporter_id external_id forename surname legal_forename legal_surname "
                                               "date_of_birth gender year_group registration_group admission_date "
                                               "leaving_date sen_provision fsm fsm_ever6 pupil_premium eal looked_after "
                                               "service_child ethnicity_code first_language upn user",
                             other="row_hash on_roll processing_restricted processing_objected"),
-    "pupils.ParentCarer": _policy(C.PUPIL, personal="xporter_id title forename surname email phone user children",
+    "pupils.ParentCarer": _policy(Category.PUPIL, personal="xporter_id title forename surname email phone user children",
                                   other="row_hash processing_restricted processing_objected"),
-    "pupils.PupilParent": _policy(C.PUPIL, personal="pupil parent relationship priority parental_responsibility",
+    "pupils.PupilParent": _policy(Category.PUPIL, personal="pupil parent relationship priority parental_responsibility",
                                   other="xporter_id row_hash", about="pupil parent"),
-    "pupils.RetentionSettings": _policy(C.CONFIGURATION, other="grace_months changed_at"),
-    "pupils.Group": _policy(C.PUPIL, personal="pupils staff", other="xporter_id row_hash kind name"),
-    "assessment.Subject": _policy(C.PUPIL, other="xporter_id name"),
-    "assessment.GradeSet": _policy(C.PUPIL, other="xporter_id name"),
-    "assessment.Grade": _policy(C.PUPIL, other="grade_set label order points"),
-    "assessment.Aspect": _policy(C.PUPIL, other="xporter_id subject name grade_set is_headline"),
-    "assessment.Result": _policy(C.PUPIL, personal="pupil grade recorded_on recorded_by",
+    "pupils.RetentionSettings": _policy(Category.CONFIGURATION, other="grace_months changed_at"),
+    "pupils.Group": _policy(Category.PUPIL, personal="pupils staff", other="xporter_id row_hash kind name"),
+    "assessment.Subject": _policy(Category.PUPIL, other="xporter_id name"),
+    "assessment.GradeSet": _policy(Category.PUPIL, other="xporter_id name"),
+    "assessment.Grade": _policy(Category.PUPIL, other="grade_set label order points"),
+    "assessment.Aspect": _policy(Category.PUPIL, other="xporter_id subject name grade_set is_headline"),
+    "assessment.Result": _policy(Category.PUPIL, personal="pupil grade recorded_on recorded_by",
                                  other="xporter_id row_hash aspect", about="pupil"),
-    "assessment.Target": _policy(C.PUPIL, personal="pupil grade due_on", other="xporter_id row_hash subject",
+    "assessment.Target": _policy(Category.PUPIL, personal="pupil grade due_on", other="xporter_id row_hash subject",
                                  about="pupil"),
-    "xporter.XporterConnection": _policy(C.CONFIGURATION, other="base_url estab relying_party password third_party_id "
+    "xporter.XporterConnection": _policy(Category.CONFIGURATION, other="base_url estab relying_party password third_party_id "
                                                                 "enabled cursors last_success_at"),
-    "xporter.ImportRun": _policy(C.CONFIGURATION, other="source status started_at finished_at counts error"),
-    "configuration.Branding": _policy(C.CONFIGURATION, other="accent_colour logo logo_content_type changed_at"),
-    "configuration.SignInPolicy": _policy(C.CONFIGURATION, other="staff_second_factor_required changed_at"),
+    "xporter.ImportRun": _policy(Category.CONFIGURATION, other="source status started_at finished_at counts error"),
+    "configuration.Branding": _policy(Category.CONFIGURATION, other="accent_colour logo logo_content_type changed_at"),
+    "configuration.SignInPolicy": _policy(Category.CONFIGURATION, other="staff_second_factor_required changed_at"),
     # a document's content is the school's: it may name people, so title and file count as personal
-    "configuration.SchoolDocument": _policy(C.CONFIGURATION, personal="title original_name file uploaded_by",
+    "configuration.SchoolDocument": _policy(Category.CONFIGURATION, personal="title original_name file uploaded_by",
                                             other="content_type size uploaded_at"),
-    "rights.SchoolRequest": _policy(C.DEFAULT, personal="requester_name requester_email details refusal_reason "
+    "rights.SchoolRequest": _policy(Category.DEFAULT, personal="requester_name requester_email details refusal_reason "
                                                          "extension_reason pupil parent user subject_label",
                                     other="kind state received_on paused_days paused_since extension_months "
                                           "extension_told_on closed_on vendor_request_id",
                                     about="pupil parent user"),
-    "rights.ExportLink": _policy(C.PUPIL, personal="file", other="request token_digest size created_at expires_at "
+    "rights.ExportLink": _policy(Category.PUPIL, personal="file", other="request token_digest size created_at expires_at "
                                                                  "downloaded_at"),
-    "rights.Consent": _policy(C.PUPIL, personal="pupil parent purpose given_on withdrawn_on recorded_by",
+    "rights.Consent": _policy(Category.PUPIL, personal="pupil parent purpose given_on withdrawn_on recorded_by",
                               about="pupil parent"),
-    "sessions.Session": _policy(C.TECHNICAL, personal="session_data", other="session_key expire_date",
+    "sessions.Session": _policy(Category.TECHNICAL, personal="session_data", other="session_key expire_date",
                                 withheld="session_data"),
-    "privacy.SubjectRequest": _policy(C.DEFAULT, personal="requester_name requester_email details refusal_reason "
+    "privacy.SubjectRequest": _policy(Category.DEFAULT, personal="requester_name requester_email details refusal_reason "
                                                            "extension_reason",
                                       other="kind state received_on paused_days paused_since extension_months "
                                             "extension_told_on school forwarded_on closed_on"),
-    "privacy.LegalHold": _policy(C.DEFAULT, personal="person reason owner",
+    "privacy.LegalHold": _policy(Category.DEFAULT, personal="person reason owner",
                                  other="starts_on ends_on school category created_at"),
-    "privacy.ErasureLedgerEntry": _policy(C.DEFAULT, other="school schema_name model object_id xporter_digest "
+    "privacy.ErasureLedgerEntry": _policy(Category.DEFAULT, other="school schema_name model object_id xporter_digest "
                                                            "request_ref erased_at"),
-    "privacy.RetentionShortening": _policy(C.DEFAULT, other="school category months reason created_at"),
-    "privacy.RetentionRun": _policy(C.DEFAULT, other="as_of started_at finished_at units_deleted"),
-    "privacy.DeletionRecord": _policy(C.DEFAULT, other="kind unit school_id category records_deleted rule "
+    "privacy.RetentionShortening": _policy(Category.DEFAULT, other="school category months reason created_at"),
+    "privacy.RetentionRun": _policy(Category.DEFAULT, other="as_of started_at finished_at units_deleted"),
+    "privacy.DeletionRecord": _policy(Category.DEFAULT, other="kind unit school_id category records_deleted rule "
                                                        "policy_version due_on run executed_at backup_keys_destroyed"),
     # a school's backup key, wrapped by the master key; destroyed with the school's schema
-    "backups.SchoolDataKey": _policy(C.CONTRACT, other="school wrapped_key master_key_id created_at destroyed_at "
+    "backups.SchoolDataKey": _policy(Category.CONTRACT, other="school wrapped_key master_key_id created_at destroyed_at "
                                                        "destroyed_by"),
     # the vendor's accountability registers: free text about a breach or disclosure may name people
-    "compliance.Breach": _policy(C.DEFAULT, personal="summary nature consequences measures ico_decision_reasoning "
+    "compliance.Breach": _policy(Category.DEFAULT, personal="summary nature consequences measures ico_decision_reasoning "
                                                      "ico_delay_reason recorded_by_id",
                                  other="occurred_at aware_at people_categories data_categories people_affected "
                                        "records_affected schools risk ico_decision ico_decided_at ico_reported_at "
                                        "ico_reference closed_at created_at"),
-    "compliance.BreachNotification": _policy(C.DEFAULT, personal="recipient content recorded_by_id",
+    "compliance.BreachNotification": _policy(Category.DEFAULT, personal="recipient content recorded_by_id",
                                              other="breach audience school method notified_at"),
-    "compliance.Disclosure": _policy(C.DEFAULT, personal="recipient people description authorised_by references "
+    "compliance.Disclosure": _policy(Category.DEFAULT, personal="recipient people description authorised_by references "
                                                          "recorded_by_id",
                                      other="disclosed_at ground data_categories schools created_at"),
-    "compliance.NoticeVersion": _policy(C.DEFAULT, personal="published_by_id",
+    "compliance.NoticeVersion": _policy(Category.DEFAULT, personal="published_by_id",
                                         other="version published_on text summary created_at"),
     # support access: the school's permission is a record under the contract; each attempt is
     # technical information (an operator's user id, the page opened)
-    "support.SupportAccessRequest": _policy(C.CONTRACT, personal="operator reason decided_by_user_id decided_by_name "
+    "support.SupportAccessRequest": _policy(Category.CONTRACT, personal="operator reason decided_by_user_id decided_by_name "
                                                                  "refusal_reason revoked_by_user_id revoked_by_name",
                                             other="school ticket_reference duration_hours write_allowed state "
                                                   "requested_at decided_at starts_at expires_at revoked_at"),
-    "support.SupportAccessLog": _policy(C.TECHNICAL, personal="operator path",
+    "support.SupportAccessLog": _policy(Category.TECHNICAL, personal="operator path",
                                         other="grant school occurred_at outcome refusal_reason"),
 }
 

@@ -11,21 +11,21 @@ from django.db.models import QuerySet
 
 from shared import clock
 from shared.dates import PAST
-from shared.privacy.deadlines import MAX_EXTENSION_MONTHS, response_deadline
+from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS, response_deadline
 from shared.privacy.models import SubjectRequest
 from shared.schools.models import School
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 
-S = SubjectRequest.State
+State = SubjectRequest.State
 NEAR_DUE_DAYS = 7
 # Which state may follow which.
 TRANSITIONS = {
-    S.RECEIVED: {S.AWAITING_IDENTITY, S.IN_PROGRESS, S.EXTENDED, S.COMPLETED, S.REFUSED, S.FORWARDED},
-    S.AWAITING_IDENTITY: {S.IN_PROGRESS, S.REFUSED},
-    S.IN_PROGRESS: {S.AWAITING_IDENTITY, S.EXTENDED, S.COMPLETED, S.REFUSED},
-    S.EXTENDED: {S.COMPLETED, S.REFUSED},
-    S.COMPLETED: set(), S.REFUSED: set(), S.FORWARDED: set(),
+    State.RECEIVED: {State.AWAITING_IDENTITY, State.IN_PROGRESS, State.EXTENDED, State.COMPLETED, State.REFUSED, State.FORWARDED},
+    State.AWAITING_IDENTITY: {State.IN_PROGRESS, State.REFUSED},
+    State.IN_PROGRESS: {State.AWAITING_IDENTITY, State.EXTENDED, State.COMPLETED, State.REFUSED},
+    State.EXTENDED: {State.COMPLETED, State.REFUSED},
+    State.COMPLETED: set(), State.REFUSED: set(), State.FORWARDED: set(),
 }
 
 
@@ -41,13 +41,13 @@ def request_deadline(request: SubjectRequest, *, today: dt.date | None = None) -
 def _move(actor: Actor, request: SubjectRequest, state: str, fields: list[str], today: dt.date) -> SubjectRequest:
     if state not in TRANSITIONS[request.state]:
         raise ValidationError(f"A request that is {request.get_state_display().lower()} cannot become "
-                              f"{S(state).label.lower()}.")
-    if request.paused_since is not None and state != S.AWAITING_IDENTITY:
+                              f"{State(state).label.lower()}.")
+    if request.paused_since is not None and state != State.AWAITING_IDENTITY:
         request.paused_days += (today - request.paused_since).days
         request.paused_since = None
         fields += ["paused_days", "paused_since"]
     request.state = state
-    if state in (S.COMPLETED, S.REFUSED, S.FORWARDED):
+    if state in (State.COMPLETED, State.REFUSED, State.FORWARDED):
         request.closed_on = today
         fields.append("closed_on")
     request.save(update_fields=["state", *fields])
@@ -75,12 +75,12 @@ def request_await_identity(*, actor: Actor, request: SubjectRequest, today: dt.d
     """Stop the clock until the person proves who they are or clarifies the request."""
     today = today or clock.today()
     request.paused_since = today
-    return _move(actor, request, S.AWAITING_IDENTITY, ["paused_since"], today)
+    return _move(actor, request, State.AWAITING_IDENTITY, ["paused_since"], today)
 
 
 @transaction.atomic
 def request_start(*, actor: Actor, request: SubjectRequest, today: dt.date | None = None) -> SubjectRequest:
-    return _move(actor, request, S.IN_PROGRESS, [], today or clock.today())
+    return _move(actor, request, State.IN_PROGRESS, [], today or clock.today())
 
 
 @transaction.atomic
@@ -93,13 +93,13 @@ def request_extend(*, actor: Actor, request: SubjectRequest, months: int, reason
         raise ValidationError({"reason": "Record why the request needs longer."})
     PAST.check(told_on, field="told_on")
     request.extension_months, request.extension_reason, request.extension_told_on = months, reason.strip(), told_on
-    return _move(actor, request, S.EXTENDED, ["extension_months", "extension_reason", "extension_told_on"],
+    return _move(actor, request, State.EXTENDED, ["extension_months", "extension_reason", "extension_told_on"],
                  today or clock.today())
 
 
 @transaction.atomic
 def request_complete(*, actor: Actor, request: SubjectRequest, today: dt.date | None = None) -> SubjectRequest:
-    return _move(actor, request, S.COMPLETED, [], today or clock.today())
+    return _move(actor, request, State.COMPLETED, [], today or clock.today())
 
 
 @transaction.atomic
@@ -107,14 +107,14 @@ def request_refuse(*, actor: Actor, request: SubjectRequest, reason: str, today:
     if not reason.strip():
         raise ValidationError({"reason": "A refusal gives the person its reason."})
     request.refusal_reason = reason.strip()
-    return _move(actor, request, S.REFUSED, ["refusal_reason"], today or clock.today())
+    return _move(actor, request, State.REFUSED, ["refusal_reason"], today or clock.today())
 
 
 def request_mark_forwarded(*, actor: Actor, request: SubjectRequest, school: School, today: dt.date) -> SubjectRequest:
     """The vendor's side of handing a request over to ``school`` (``orchestration.requests`` writes the
     school's side in the same transaction)."""
     request.school, request.forwarded_on = school, today
-    return _move(actor, request, S.FORWARDED, ["school", "forwarded_on"], today)
+    return _move(actor, request, State.FORWARDED, ["school", "forwarded_on"], today)
 
 
 def requests_due(*, requests: QuerySet | None = None, today: dt.date | None = None,

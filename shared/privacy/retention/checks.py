@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.core import checks
 
-from shared.privacy.registry import CLASSIFIED_EXTRA_LABELS, CLASSIFIED_MODULE_PREFIXES, REGISTRY
+from shared.privacy.retention.registry import CLASSIFIED_EXTRA_LABELS, CLASSIFIED_MODULE_PREFIXES, REGISTRY
 
 
 def classified_models():

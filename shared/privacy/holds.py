@@ -10,10 +10,10 @@ from django.db import transaction
 from shared import clock
 from shared.dates import PLANNED
 from shared.privacy.models import LegalHold, RetentionShortening
-from shared.privacy.registry import Category
+from shared.privacy.retention.registry import Category
 from shared.schools.models import School
 from shared.changes import Action, Actor
-from shared.technical.services import change_log_record
+from shared.audit.services import change_log_record
 
 CATEGORIES = frozenset(c.value for c in Category)
 

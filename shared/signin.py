@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django_ratelimit.core import get_usage
 
-from config.middleware import client_ip
+from shared.client_address import client_ip
 
 log = structlog.get_logger(__name__)
 

@@ -16,8 +16,8 @@ from shared.clients import last_use
 from shared.clients.selectors import current_contract
 from shared.deadletter import deadletter_key
 from shared.redis_client import redis_client
-from shared.technical import services
-from shared.technical.models import ChangeLogEntry
+from shared.audit import services
+from shared.audit.models import ChangeLogEntry
 from tenants.users.models import User
 from tests.helpers import host_client
 
@@ -126,7 +126,7 @@ def test_partitions_for_coming_months_are_created_ahead():
 
 
 def test_the_scheduled_actor_creates_partitions_ahead_of_the_current_month():
-    from shared.technical.tasks import visit_partitions_ensure
+    from shared.audit.tasks import visit_partitions_ensure
 
     visit_partitions_ensure.fn()
 
@@ -158,7 +158,7 @@ def test_the_change_log_names_fields_but_never_holds_values(oakfield):
 
 def test_the_flush_keeps_each_partitions_row_count_for_the_partition_drop(oakfield):
     from orchestration.retention import DELETERS
-    from shared.technical.models import VisitPartitionRows
+    from shared.audit.models import VisitPartitionRows
 
     month = dt.date(2032, 3, 1)
     for n in range(7):
@@ -221,7 +221,7 @@ def test_a_nul_visit_already_in_the_buffer_is_set_aside_and_the_others_land(oakf
     redis_client().rpush(buffer, raw_visit("/before/"), raw_visit("/\x00"),
                          raw_visit("/after/", user_id=3, schema_name=riverside.school.schema_name))
     month = services.visit_partition_name(today.date().replace(day=1))
-    from shared.technical.models import VisitPartitionRows
+    from shared.audit.models import VisitPartitionRows
     counted_before = VisitPartitionRows.objects.filter(partition=month).values_list("rows", flat=True).first() or 0
 
     stored = last_use.visits_flush()

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils.module_loading import autodiscover_modules
 
 from shared.deadletter import BUFFERS, JOBS, deadletter_count, deadletter_items
-from shared.technical.models import ChangeLogEntry, Visit
+from shared.audit.models import ChangeLogEntry, Visit
 
 
 _VISIT_FIELDS = ["occurred_at", "host", "path", "method", "status", "ip", "user_id"]

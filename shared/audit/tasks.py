@@ -6,7 +6,7 @@ from __future__ import annotations
 import dramatiq
 
 from shared.scheduling import periodic
-from shared.technical import services
+from shared.audit import services
 
 
 @periodic("15 3 * * *")

@@ -1,6 +1,6 @@
 """Everything registered about given people, record by record: the engine behind access and
-portability exports, for a school's pupils, parents and users (``tenants.rights.export``) and for
-the vendor's own contacts, prospects and operators (``shared.privacy.vendor_subjects``).
+portability exports, for a school's pupils, parents and users (``tenants.rights.access_export``) and for
+the vendor's own contacts, prospects and operators (``shared.privacy.exports.vendor``).
 
 A record reached through a field that says whom it is about (``about`` in the registry: a
 result's ``pupil``) is exported whole; one reached through another personal link (a result's
@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import models
 
 from shared.csvfiles import SafeDictWriter
-from shared.privacy.registry import REGISTRY, policy_for
+from shared.privacy.retention.registry import REGISTRY, policy_for
 
 PEOPLE = frozenset({"pupils.Pupil", "pupils.ParentCarer", settings.AUTH_USER_MODEL, "clients.Contact",
                     "clients.ClientAccount", "marketing.Prospect"})

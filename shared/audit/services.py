@@ -26,7 +26,7 @@ from shared.locks import advisory_lock
 from shared.deadletter import batch_land, buffer_key, buffer_take_done, deadletter_purge, text_clean
 from shared.redis_client import redis_client
 from shared.changes import Actor
-from shared.technical.models import ChangeLogEntry
+from shared.audit.models import ChangeLogEntry
 
 log = structlog.get_logger(__name__)
 
@@ -222,7 +222,7 @@ def _visits_land(items: Sequence[tuple[int, list]], on_batch) -> None:
 
 def visit_partition_rows_add(counts: dict[str, int]) -> None:
     """Add to the per-partition row counts (one upsert per month)."""
-    from shared.technical.models import VisitPartitionRows
+    from shared.audit.models import VisitPartitionRows
 
     with connection.cursor() as cursor:
         for partition, added in counts.items():
@@ -247,7 +247,7 @@ def _copy_visits(rows: list[list]) -> None:
 def account_activity_anonymise(*, schema_name: str, user_id: int) -> int:
     """An erased account's visits and changes keep their rows (security, 365 days) without the
     account: no user id, no IP address. Returns the rows anonymised."""
-    from shared.technical.models import Visit
+    from shared.audit.models import Visit
 
     visits = Visit.objects.filter(schema_name=schema_name, user_id=user_id).update(user_id=None, ip=None)
     changes = ChangeLogEntry.objects.filter(actor_schema=schema_name, actor_id=user_id).update(actor_id=None)

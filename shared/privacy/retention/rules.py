@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import structlog
 
 from shared import clock
-from shared.privacy.registry import Category
+from shared.privacy.retention.registry import Category
 
 POLICY_VERSION = "2026-11"  # the privacy notice these periods come from
 DATE_ERRORS = (OverflowError, ValueError)  # what date arithmetic beyond the year 9999 raises

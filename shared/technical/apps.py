@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class TechnicalConfig(AppConfig):
-    name = "shared.technical"
-    label = "technical"
