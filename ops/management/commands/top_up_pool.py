@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from shared.progress import Progress
 from shared.schools import pool
 
 
@@ -18,11 +19,6 @@ class Command(BaseCommand):
             self.stderr.write("--size must be 0 or more")
             raise SystemExit(2)
 
-        def progress(done: int, total: int) -> None:
-            self.stdout.write(f"\r  spare schemas: {done}/{total}", ending="")
-            self.stdout.flush()
-
-        made = pool.pool_top_up(size=size, progress=progress)
-        if made:
-            self.stdout.write("")
+        with Progress(self.stdout, label="  spare schemas ") as bar:
+            made = pool.pool_top_up(size=size, progress=bar.update)
         self.stdout.write(self.style.SUCCESS(f"Spare pool: {pool.spare_count()} ready ({made} made now)."))
