@@ -51,6 +51,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from shared import clock
+from shared.progress import Progress
 from shared.schools import pool
 from shared.schools.models import School
 from shared.schools.services import school_provision
@@ -107,7 +108,7 @@ def schools_ensure(count: int, *, pupils: int = 30, out: TextIO | None = None, p
     """The first ``count`` load schools (``<prefix>1``...), provisioned and filled once per process."""
     pool.template_ensure()
     encoded = None
-    started = time.perf_counter()
+    bar = Progress(out, count, label="  schools provisioned and filled ") if out is not None else None
     schools = []
     for n in range(1, count + 1):
         subdomain = f"{prefix}{n}"
@@ -119,11 +120,10 @@ def schools_ensure(count: int, *, pupils: int = 30, out: TextIO | None = None, p
             # This connection enters every school it provisions: left open, its catalog cache (and
             # the cost of each later CREATE TABLE's cache invalidations) grows with the fleet.
             connection.close()
-        if out is not None and n % 50 == 0:
-            out.write(f"\r  schools provisioned and filled: {n}/{count}")
-            out.flush()
-    if out is not None and count >= 50:
-        out.write(f"  ({time.perf_counter() - started:.0f} s)\n")
+        if bar is not None:
+            bar.update(n)
+    if bar is not None:
+        bar.finish()
     return schools
 
 
