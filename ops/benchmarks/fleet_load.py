@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator, TextIO
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg2
@@ -51,6 +51,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from shared import clock
+from shared.pg_tools import database_url
 from shared.progress import Progress
 from shared.schools import pool
 from shared.schools.models import School
@@ -186,16 +187,6 @@ def schools_drop(schools: list[LoadSchool]) -> None:
 
 
 # --- The web server ----------------------------------------------------------------------------
-
-def database_url(settings_dict: dict, *, application_name: str) -> str:
-    """A DATABASE_URL for another process to reach the database this process uses."""
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = quote(settings_dict.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = quote(settings_dict.get("HOST") or "", safe="")  # a socket folder is quoted whole
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}?application_name={application_name}"
-
 
 def free_port() -> int:
     with socket.socket() as sock:
