@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -47,3 +48,14 @@ def pg_popen(name: str, *args: str, database: str | None = None, connect: bool =
     memory). The caller waits for it and checks its exit code."""
     command, env = pg_command(name, *args, database=database, connect=connect)
     return subprocess.Popen(command, env=env, **kwargs)
+
+
+def database_url(settings_dict: dict, *, application_name: str) -> str:
+    """A DATABASE_URL for another process (a web server or worker started apart) to reach the
+    database whose Django settings are ``settings_dict``."""
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = quote(settings_dict.get("HOST") or "", safe="")  # a socket folder is quoted whole
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}?application_name={application_name}"

@@ -30,8 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 
-from ops.benchmarks.fleet_load import free_port
-from tests.helpers import process_stop
+from tests.helpers import free_port, process_stop
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = REPO_ROOT / "ops" / "nginx" / "pupiltrack.conf"

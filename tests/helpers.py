@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 
 from django.conf import settings
 from django.db import connections
@@ -134,3 +135,10 @@ def product_served_in_thread():
         yield thread.port
     finally:
         thread.terminate()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

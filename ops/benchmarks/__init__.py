@@ -4,20 +4,6 @@ the same run, in a scratch database, and prints a table followed by one JSON lin
 import re
 
 
-class QueryCounter:
-    """Counts the SQL statements a block runs: ``with connection.execute_wrapper(counter): ...``.
-    (CaptureQueriesContext loses queries across a request: request_started resets the log.)"""
-
-    def __init__(self):
-        self.count = 0
-        self.statements: list[str] = []
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        self.statements.append(sql)
-        return execute(sql, params, many, context)
-
-
 def school_sign_in(client, *, email: str, password: str) -> None:
     """Signs ``client`` in to the school site it is pointed at, with the one-time code step where
     the account has an authenticator (every school admin must: it is made for one that has none).

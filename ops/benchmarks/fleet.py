@@ -28,6 +28,7 @@ from django.db import connection
 
 from ops.migration_probe import extra_migration
 from orchestration import fleet, pool
+from shared.progress import Progress
 from shared.schools.models import School, SpareSchema
 from orchestration.provisioning import school_provision
 
@@ -51,13 +52,10 @@ def add_arguments(parser) -> None:
 
 
 def fleet_provision(count: int, *, out: TextIO) -> None:
-    started = time.perf_counter()
-    for n in range(1, count + 1):
-        school_provision(name=f"Fleet School {n}", subdomain=f"fleet{n}", admin_email=f"head@fleet{n}.example")
-        if n % 50 == 0 or n == count:
-            out.write(f"\r  provisioning schools: {n}/{count}")
-            out.flush()
-    out.write(f"  ({time.perf_counter() - started:.0f} s)\n")
+    with Progress(out, count, label="  provisioning schools ") as bar:
+        for n in range(1, count + 1):
+            school_provision(name=f"Fleet School {n}", subdomain=f"fleet{n}", admin_email=f"head@fleet{n}.example")
+            bar.update(n)
 
 
 def migrate_fleet(args, *, out: TextIO | None = None) -> float:

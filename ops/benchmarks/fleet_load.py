@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator, TextIO
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg2
@@ -52,6 +52,8 @@ from django_tenants.utils import schema_context
 
 from shared import clock
 from orchestration import pool
+from shared.pg_tools import database_url
+from shared.progress import Progress
 from shared.schools.models import School
 from orchestration.provisioning import school_provision
 from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject, Target
@@ -107,7 +109,7 @@ def schools_ensure(count: int, *, pupils: int = 30, out: TextIO | None = None, p
     """The first ``count`` load schools (``<prefix>1``...), provisioned and filled once per process."""
     pool.template_ensure()
     encoded = None
-    started = time.perf_counter()
+    bar = Progress(out, count, label="  schools provisioned and filled ") if out is not None else None
     schools = []
     for n in range(1, count + 1):
         subdomain = f"{prefix}{n}"
@@ -119,11 +121,10 @@ def schools_ensure(count: int, *, pupils: int = 30, out: TextIO | None = None, p
             # This connection enters every school it provisions: left open, its catalog cache (and
             # the cost of each later CREATE TABLE's cache invalidations) grows with the fleet.
             connection.close()
-        if out is not None and n % 50 == 0:
-            out.write(f"\r  schools provisioned and filled: {n}/{count}")
-            out.flush()
-    if out is not None and count >= 50:
-        out.write(f"  ({time.perf_counter() - started:.0f} s)\n")
+        if bar is not None:
+            bar.update(n)
+    if bar is not None:
+        bar.finish()
     return schools
 
 
@@ -186,16 +187,6 @@ def schools_drop(schools: list[LoadSchool]) -> None:
 
 
 # --- The web server ----------------------------------------------------------------------------
-
-def database_url(settings_dict: dict, *, application_name: str) -> str:
-    """A DATABASE_URL for another process to reach the database this process uses."""
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = quote(settings_dict.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = quote(settings_dict.get("HOST") or "", safe="")  # a socket folder is quoted whole
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}?application_name={application_name}"
-
 
 def free_port() -> int:
     with socket.socket() as sock:

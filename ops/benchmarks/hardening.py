@@ -23,6 +23,7 @@ from django_tenants.utils import schema_context
 from ops.benchmarks import school_sign_in
 from ops.demo import DEMO_PASSWORD, demo_seed
 from shared import clock
+from shared.progress import Progress
 from tenants.pupils.models import Pupil
 
 HARDENING = ["csp.middleware.CSPMiddleware", "config.middleware.RequestSizeLimitMiddleware",
@@ -78,6 +79,7 @@ def run(args, *, out: TextIO) -> dict:
         settings.MIDDLEWARE = original
     requests = ("GET pupil list", "POST consent")
     timings = {(page, name): [] for page in requests for name in variants}
+    bar = Progress(out, args.requests, label="  rounds ")
     for n in range(args.requests):
         # Each variant goes first every other round, so that neither always follows the other.
         for name, client in list(variants.items())[::1 if n % 2 else -1]:
@@ -86,10 +88,9 @@ def run(args, *, out: TextIO) -> dict:
             timings[("GET pupil list", name)].append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.status_code
             _consent(client, pupil, f"Benchmark consent {n} {name}", timings, name)
-        if (n + 1) % 50 == 0:
-            out.write(f"\r  rounds: {n + 1}/{args.requests}")
-            out.flush()
-    out.write("\n\n")
+        bar.update(n + 1)
+    bar.finish()
+    out.write("\n")
     header = f"{'request':<16} | {'variant':<24} | {'median ms':>9} | {'ratio':>5}"
     out.write(header + "\n" + "-" * len(header) + "\n")
     figures: dict[str, dict] = {}

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from orchestration import pool
+from shared.progress import Progress
 from shared.schools.models import Domain, School, SpareSchema
 from shared.schools.selectors import school_hostname
 from orchestration.provisioning import school_provision
@@ -73,13 +74,7 @@ def sign_up(count: int, provision, *, report) -> list[float]:
 
 
 def reporter(out: TextIO, label: str):
-    def report(done: int, total: int) -> None:
-        out.write(f"\r  {label}: {done}/{total}")
-        if done == total:
-            out.write("\n")
-        out.flush()
-
-    return report
+    return Progress(out, label=f"  {label} ").update
 
 
 def run(args, *, out: TextIO) -> dict:

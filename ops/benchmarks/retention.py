@@ -20,6 +20,7 @@ from shared.clients.models import Contract
 from orchestration.retention import retention_run
 from shared.privacy.models import DeletionRecord
 from orchestration import pool
+from shared.progress import Progress
 from shared.schools.models import School
 from orchestration.provisioning import school_provision
 from orchestration.retention import DELETERS
@@ -53,13 +54,10 @@ def run(args, *, out: TextIO) -> dict:
     out.write(__doc__.splitlines()[0] + "\n")
     pool.template_ensure()
     today = clock.today()
-    started = time.perf_counter()
-    for n in range(1, args.schools + 1):
-        school_provision(name=f"Retention School {n}", subdomain=f"ret{n}", admin_email=f"head@ret{n}.example")
-        if n % 50 == 0:
-            out.write(f"\r  provisioning schools: {n}/{args.schools}")
-            out.flush()
-    out.write(f"  ({time.perf_counter() - started:.0f} s)\n")
+    with Progress(out, args.schools, label="  provisioning schools ") as bar:
+        for n in range(1, args.schools + 1):
+            school_provision(name=f"Retention School {n}", subdomain=f"ret{n}", admin_email=f"head@ret{n}.example")
+            bar.update(n)
     for school in School.objects.all():
         Contract.objects.create(school=school, starts_on=dt.date(2024, 9, 1), status=Contract.Status.ACTIVE)
 

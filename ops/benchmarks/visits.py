@@ -27,6 +27,7 @@ from ops.benchmarks import school_sign_in
 from ops.demo import DEMO_PASSWORD, demo_seed
 from shared import clock
 from shared.clients import last_use
+from shared.progress import Progress
 from shared.redis_client import redis_client
 from shared.audit import services
 
@@ -84,16 +85,15 @@ def page_cost(requests: int, out: TextIO) -> dict:
     finally:
         settings.VISIT_LOG_ENABLED, settings.MIDDLEWARE = original
     timings: dict[str, list[float]] = {name: [] for name in variants}
+    bar = Progress(out, requests, label="  page requests per variant ")
     for round_number in range(requests):
         for name, client in variants.items():
             started = time.perf_counter()
             response = client.get("/")
             timings[name].append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
-        if (round_number + 1) % 100 == 0:
-            out.write(f"\r  page requests: {round_number + 1}/{requests} per variant")
-            out.flush()
-    out.write("\n")
+        bar.update(round_number + 1)
+    bar.finish()
     redis_client().delete(services.visit_buffer_key())
     off = statistics.median(timings["off"])
     return {name: {"median_ms": round(statistics.median(values), 3),
@@ -114,14 +114,16 @@ def load(rows: int, baseline_rows: int, out: TextIO) -> dict:
     client.delete(buffer)
     start = dt.datetime.combine(clock.add_months(clock.today().replace(day=1), -12), dt.time(), dt.timezone.utc)
     pipe = client.pipeline(transaction=False)
+    bar = Progress(out, rows, label="  queueing visits ", amount="{:,}".format)
     for n, row in enumerate(_visit_rows(rows, start), start=1):
         pipe.rpush(buffer, json.dumps(row, separators=(",", ":")))
         if n % 20_000 == 0:
             pipe.execute()
-            out.write(f"\r  queueing visits: {n:,}/{rows:,}")
-            out.flush()
+            bar.update(n)
     pipe.execute()
-    out.write("\n  loading into the partitioned table...")
+    bar.update(rows)
+    bar.finish()
+    out.write("  loading into the partitioned table...")
     out.flush()
     started = time.perf_counter()
     stored = last_use.visits_flush()

@@ -35,10 +35,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
-from ops.benchmarks.fleet_load import free_port
 from tenants.pupils.models import Pupil
 from tenants.users.models import User
-from tests.helpers import committed, process_stop
+from tests.helpers import committed, free_port, process_stop
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PGBOUNCER = shutil.which("pgbouncer") or next((p for p in ("/usr/sbin/pgbouncer",) if os.path.exists(p)), None)

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 from dramatiq.brokers.redis import RedisBroker
 
-from ops.benchmarks.fleet_load import database_url
+from shared.pg_tools import database_url
 from tests.helpers import process_stop
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

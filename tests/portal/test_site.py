@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from ops.benchmarks import QueryCounter
 from shared import clock
 from tenants.assessment.models import Aspect, Grade, Result
 from tenants.pupils.models import Group, Pupil
@@ -168,8 +168,7 @@ def test_filters_narrow_the_pupil_list(oakfield, password):
 @pytest.mark.parametrize("path", ["/pupils/", "/analysis/"])
 def test_query_count_does_not_grow_with_pupils(oakfield, password, path):
     client = signed_in(oakfield, oakfield.demo.head_email, password)
-    before, after = QueryCounter(), QueryCounter()
-    with connection.execute_wrapper(before):
+    with CaptureQueriesContext(connection) as before:
         client.get(path)
     with schema_context(oakfield.school.schema_name):
         template = Pupil.objects.first()
@@ -177,11 +176,11 @@ def test_query_count_does_not_grow_with_pupils(oakfield, password, path):
             template.pk = None
             template.xporter_id = f"EXTRA{n}"
             template.save()
-    with connection.execute_wrapper(after):
+    with CaptureQueriesContext(connection) as after:
         client.get(path)
 
-    assert before.count > 3
-    assert after.count == before.count
+    assert len(before) > 3
+    assert len(after) == len(before)
 
 
 def test_cohort_analysis_compares_the_groups_the_dfe_asks_for(oakfield, password):

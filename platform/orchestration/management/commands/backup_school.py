@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shared.backups.crypto import BackupError
 from orchestration.backup import backup_write
+from shared.progress import Progress
 from shared.schools.models import Domain, School
 from shared.schools.selectors import school_hostname
 
@@ -41,21 +42,18 @@ class Command(BaseCommand):
         for n, each in enumerate(schools, start=1):
             label = f"[{n}/{len(schools)}] {each.schema_name}"
 
-            def progress(done: int, label=label) -> None:
-                self.stdout.write(f"\r{label}: {_size(done)}", ending="")
-                self.stdout.flush()
-
+            bar = Progress(self.stdout, label=f"{label}: ", amount=_size)
             try:
-                result = backup_write(school=each, out_dir=out, progress=progress)
+                result = backup_write(school=each, out_dir=out, progress=bar.update)
             except (BackupError, OSError) as error:
-                self.stdout.write("")
+                bar.finish()
                 self.stderr.write(f"{label}: not backed up: {error}")
                 failed.append(each.schema_name)
                 continue
             written += 1
             total_bytes += result.file_bytes
-            self.stdout.write(f"\r{label}: {_size(result.dump_bytes)} dumped, {_size(result.file_bytes)} written "
-                              f"in {result.seconds:.1f} s -> {result.path}")
+            bar.finish(f"{label}: {_size(result.dump_bytes)} dumped, {_size(result.file_bytes)} written "
+                       f"in {result.seconds:.1f} s -> {result.path}")
         summary = f"Backups: {written} written ({_size(total_bytes)}) to {out}, {len(failed)} failed."
         if failed:
             raise CommandError(f"{summary} Failed: {', '.join(failed)}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ops.progress import ProgressBar
 from orchestration import fleet
+from shared.progress import Progress
 from shared.schools.models import School
 
 
@@ -24,14 +24,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, processes, lock_timeout, **options):
         self.stdout.write(f"Migrating the fleet to the code's migration state {fleet.pool.migration_fingerprint()}")
-        bar: list[ProgressBar] = []
+        bar = Progress(self.stdout, label="  ")
         counts = {fleet.MIGRATED: 0, fleet.FAILED: 0}
 
         def progress(result: fleet.SchoolMigration, done: int, total: int) -> None:
-            if not bar:
-                bar.append(ProgressBar(self.stdout, total, label="  "))
             counts[result.outcome] = counts.get(result.outcome, 0) + 1
-            bar[0].update(done, f"migrated {counts[fleet.MIGRATED]}, failed {counts[fleet.FAILED]}")
+            bar.update(done, total, note=f"migrated {counts[fleet.MIGRATED]}, failed {counts[fleet.FAILED]}")
 
         def started(run: fleet.FleetMigration) -> None:
             template = "rebuilt and re-recorded" if run.template_rebuilt else "current"
@@ -44,7 +42,9 @@ class Command(BaseCommand):
                               f"{run.behind} behind, {processes or 'no'} worker process(es)")
 
         try:
-            run = fleet.fleet_migrate(processes=processes, lock_timeout=lock_timeout, started=started, progress=progress)
+            with bar:
+                run = fleet.fleet_migrate(processes=processes, lock_timeout=lock_timeout, started=started,
+                                          progress=progress)
         except fleet.FleetMigrationRefused as refusal:
             raise CommandError(f"nothing migrated: {refusal}") from None
         summary = (f"{run.schools} schools: {run.skipped} already current (skipped), {len(run.migrated)} migrated, "

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from shared.backups.crypto import BackupError
 from orchestration.backup import backup_check
 from orchestration.restore import backup_restore
+from shared.progress import Progress
 from shared.schools.models import Domain
 from shared.schools.selectors import school_hostname
 
@@ -38,14 +39,10 @@ class Command(BaseCommand):
                                                      "Nothing was restored."))
                 return
 
-            def progress(done: int) -> None:
-                self.stdout.write(f"\r  restoring: {done / 1_000_000:.1f} MB", ending="")
-                self.stdout.flush()
-
-            restored = backup_restore(path=file, school=target, progress=progress)
+            with Progress(self.stdout, label="  restoring: ", amount=lambda n: f"{n / 1_000_000:.1f} MB") as bar:
+                restored = backup_restore(path=file, school=target, progress=bar.update)
         except BackupError as error:
             raise CommandError(f"not restored: {error}") from None
-        self.stdout.write("")
         if restored.migrated:
             self.stdout.write("  the backup predated some migrations: the schema was migrated")
         erased = ", ".join(f"{label} {count}" for label, count in sorted(restored.erased_again.items()))

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from shared import clock
 from shared.dates import PLANNED
 from orchestration.retention import RetentionBusy, retention_plan, retention_run, retention_unplannable
+from shared.progress import Progress
 from shared.schools.models import Domain
 
 
@@ -49,15 +50,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {d.due_on}  {d.record.kind:<21} {d.record.key:<32} {d.rule}")
             return
 
-        def progress(done: int, total: int) -> None:
-            self.stdout.write(f"\r  {done}/{total}", ending="")
-            self.stdout.flush()
-
         try:
-            run = retention_run(as_of=day, school_id=school_id, progress=progress)
+            with Progress(self.stdout, label="  units ") as bar:
+                run = retention_run(as_of=day, school_id=school_id, progress=bar.update)
         except RetentionBusy as busy:
             raise CommandError(str(busy)) from None
-        self.stdout.write("")
         self._unplannable(school_id)
         records = sum(run.deletions.values_list("records_deleted", flat=True))
         self.stdout.write(self.style.SUCCESS(f"Retention run for {day:%d %B %Y}: {run.units_deleted} unit(s), "

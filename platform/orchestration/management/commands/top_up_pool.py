@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from orchestration import pool
+from shared.progress import Progress
 
 
 class Command(BaseCommand):
@@ -18,11 +19,6 @@ class Command(BaseCommand):
             self.stderr.write("--size must be 0 or more")
             raise SystemExit(2)
 
-        def progress(done: int, total: int) -> None:
-            self.stdout.write(f"\r  spare schemas: {done}/{total}", ending="")
-            self.stdout.flush()
-
-        made = pool.pool_top_up(size=size, progress=progress)
-        if made:
-            self.stdout.write("")
+        with Progress(self.stdout, label="  spare schemas ") as bar:
+            made = pool.pool_top_up(size=size, progress=bar.update)
         self.stdout.write(self.style.SUCCESS(f"Spare pool: {pool.spare_count()} ready ({made} made now)."))
