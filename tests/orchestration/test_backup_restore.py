@@ -22,7 +22,7 @@ from django.db import connection
 
 from tests.helpers import committed
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SUBDOMAIN = "backuptest"
 SCENARIO = r"""
 import datetime as dt, io, json, os, sys, django

@@ -17,7 +17,7 @@ from django.db import connection
 
 from tests.helpers import committed
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SUBDOMAIN = "restoretest"
 SCENARIO = r"""
 import json, os, sys, tempfile, django

@@ -24,7 +24,7 @@ from ops.migration_probe import probe_write
 from orchestration import pool
 from tests.helpers import committed
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHOOLS = 30
 SPARES = 3
 # Slow enough per school (0.1 s) that the kill lands with some schools done and some not.

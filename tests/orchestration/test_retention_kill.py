@@ -20,7 +20,7 @@ from shared.marketing.models import Prospect
 from shared.privacy.models import DeletionRecord, RetentionRun
 from tests.helpers import committed
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2018-06-01"
 UNITS = 400
 RUN = """
