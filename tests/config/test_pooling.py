@@ -232,7 +232,7 @@ def test_transaction_mode_runs_one_clients_query_in_another_clients_school(oakfi
 
 
 def test_transaction_pool_mode_is_refused_at_start():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DB_POOL_MODE": "transaction"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DB_POOL_MODE": "transaction"}
     result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
 
