@@ -15,6 +15,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
+from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
 from shared import clock
 from shared.billing.services import LineInput, invoice_issue
 from shared.clients.models import Complaint, Correspondence
@@ -26,7 +27,6 @@ from shared.operators.services import operator_create
 from shared.schools.models import Domain, School
 from shared.schools.selectors import school_hostname
 from shared.technical.services import Actor
-from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.users.models import User
 from tenants.users.services import user_create

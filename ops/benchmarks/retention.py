@@ -17,13 +17,17 @@ from django.db import connection, transaction
 
 from shared import clock
 from shared.clients.models import Contract
-from shared.privacy.executor import retention_run
+from shared.privacy.executor import DELETERS, retention_run
 from shared.privacy.models import DeletionRecord
 from shared.schools import pool
 from shared.schools.models import School
 from shared.schools.services import school_provision
-from shared.privacy.executor import DELETERS
-from shared.technical.services import VISIT_TABLE, visit_partition_name, visit_partition_rows_add, visit_partitions_ensure
+from shared.technical.services import (
+    VISIT_TABLE,
+    visit_partition_name,
+    visit_partition_rows_add,
+    visit_partitions_ensure,
+)
 
 TARGET_NOTHING_DUE_SECONDS = 10.0
 TARGET_RATIO = 50.0

@@ -4,10 +4,8 @@ from django.urls import path
 
 from config.health import HealthView
 from console.admin_site import raw_data_site
-from console.views import auth, billing, clients, marketing, requests, retention, technical
-from console.views import compliance
+from console.views import auth, billing, clients, compliance, marketing, requests, retention, support, technical
 from shared.compliance import views as privacy
-from console.views import support
 
 urlpatterns = [
     path("", clients.landing, name="landing"),

@@ -92,7 +92,7 @@ def pgbouncer(*, pool_mode: str, pool_size: int = 1):
                 break
             except psycopg2.OperationalError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"PgBouncer did not start: {process.stderr.read().decode(errors='replace')}")
+                    raise RuntimeError(f"PgBouncer did not start: {process.stderr.read().decode(errors='replace')}") from None
                 time.sleep(0.05)
         yield port
     finally:
