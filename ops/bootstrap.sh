@@ -37,3 +37,13 @@ fi
 export PATH="$VENV/bin:$PATH"
 export PYTHONPATH="$REPO_ROOT/platform:$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 cd "$REPO_ROOT"
+
+# For whichever of DATABASE_URL / REDIS_URL is unset: starts the embedded PostgreSQL / Redis
+# (ops/embedded.py) and exports the variables that reach them, for this script's children.
+embedded_services_start() {
+    local exports
+    if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
+        exports="$(python -m ops.embedded env)"  # on its own line, so that a failure stops the script
+        eval "$exports"
+    fi
+}

@@ -15,6 +15,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
+from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
 from shared import clock
 from shared.billing.services import LineInput, invoice_issue
 from shared.clients.models import Complaint, Correspondence

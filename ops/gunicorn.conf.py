@@ -1,6 +1,8 @@
 """gunicorn settings for the web server: ``gunicorn --config ops/gunicorn.conf.py config.wsgi``.
 
-Every value comes from the environment (README, "Configuration"). Worker processes are replaced
+Every value comes from the environment (README, "Configuration"), the settings module too:
+production's unless ``DJANGO_SETTINGS_MODULE`` says otherwise (config/wsgi.py; ``ops/run`` chooses
+development). Worker processes are replaced
 after ``WEB_MAX_REQUESTS`` requests (plus a random jitter, so that they do not all restart at
 once): a long-lived process serving every school accumulates memory, and the database connections
 of its threads go with it. Each connection is bounded on its own too (``DB_CONN_MAX_AGE``,

@@ -27,7 +27,7 @@ def scratch_database():
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
     os.environ["TEST_DATABASE_NAME"] = f"bench_pupiltrack_{os.getpid()}"
     # Keep the product's own queues and logs out of the measurement.
     os.environ.setdefault("DRAMATIQ_NAMESPACE", "pupiltrack-bench")

@@ -222,7 +222,7 @@ def web_server(*, workers: int = 2, threads: int = 4, max_requests: int = 1000, 
     port = free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings.development",
         "DATABASE_URL": database_url(connection.settings_dict, application_name=APPLICATION_NAME),
         "REDIS_URL": settings.REDIS_URL,
         "DRAMATIQ_NAMESPACE": settings.DRAMATIQ_NAMESPACE,

@@ -1,7 +1,7 @@
 """Web middleware: route each request to its school (or the vendor's public host), close the
 sites of cancelled schools, show the maintenance page of a school being migrated; refuse a body
 larger than its view allows and a request holding a NUL; keep signed-in pages out of caches; bind the log context for the
-request; queue its visit-log row."""
+request; queue its visit-log row (not for the load balancer's health probe)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from config.health import HealthView
 from config.redaction import path_redact
 from shared import clock
 from shared.client_address import client_ip
@@ -171,7 +172,8 @@ class RequestLogContextMiddleware:
 
 class VisitLogMiddleware:
     """Queues one visit-log row per request (IP address, user id, host, path, time) for the
-    ``visits_flush`` actor: one Redis RPUSH, no database write on the request's path."""
+    ``visits_flush`` actor: one Redis RPUSH, no database write on the request's path. The health
+    probe (config.health) is left out: a load balancer's poll every few seconds is nobody's visit."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -179,8 +181,8 @@ class VisitLogMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if self.enabled:
-            match = getattr(request, "resolver_match", None)
+        match = getattr(request, "resolver_match", None)
+        if self.enabled and not (match is not None and getattr(match.func, "view_class", None) is HealthView):
             # A secret-bearing URL (config.redaction) is kept as its route, matched or not.
             path = path_redact(request.path, match.url_name if match is not None else None)
             user = getattr(request, "user", None)

@@ -1,15 +1,15 @@
-"""URLs of the vendor's public host (the bare ``BASE_DOMAIN``): landing page and operator console."""
+"""URLs of the vendor's public host (the bare ``BASE_DOMAIN``): landing page, operator console, health."""
 
 from django.urls import path
 
+from config.health import HealthView
 from console.admin_site import raw_data_site
-from console.views import auth, billing, clients, marketing, requests, retention, technical
-from console.views import compliance
+from console.views import auth, billing, clients, compliance, marketing, requests, retention, support, technical
 from shared.compliance import views as privacy
-from console.views import support
 
 urlpatterns = [
     path("", clients.landing, name="landing"),
+    path("health/", HealthView.as_view(), name="health"),
     path("privacy/", privacy.privacy_notice, name="privacy_notice"),
     path("privacy/versions/<str:version>/", privacy.privacy_notice, name="privacy_notice_version"),
     path("privacy/seen/", privacy.privacy_notice_seen, name="privacy_notice_seen"),

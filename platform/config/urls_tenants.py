@@ -4,8 +4,7 @@ Pupils are addressed by their internal id: never by UPN."""
 from django.urls import path
 
 from shared.compliance import views as privacy
-from portal import rights_views, signin_views, views
-from portal import support_views
+from portal import rights_views, signin_views, support_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),

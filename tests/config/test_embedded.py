@@ -14,8 +14,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(PUPILTRACK_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="config.settings")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PUPILTRACK_EMBEDDED"}}
+    env.update(PUPILTRACK_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="config.settings.development")
     return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -23,11 +23,11 @@ def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess:
 def data_dir(tmp_path):
     path = tmp_path / "embedded"
     yield path
-    run(["-m", "config.embedded", "stop"], path)
+    run(["-m", "ops.embedded", "stop"], path)
 
 
 def test_embedded_mode_starts_migrates_and_provisions_a_school(data_dir):
-    started = run(["-m", "config.embedded", "start"], data_dir)
+    started = run(["-m", "ops.embedded", "start"], data_dir)
     migrated = run(["manage.py", "migrate", "--verbosity", "0"], data_dir)
     provisioned = run(["manage.py", "provision_school", "--name", "Oakfield Primary", "--subdomain", "oakfield",
                        "--admin-email", "head@oakfield.example"], data_dir)
@@ -40,7 +40,7 @@ def test_embedded_mode_starts_migrates_and_provisions_a_school(data_dir):
     assert "Provisioned Oakfield Primary" in provisioned.stdout
     assert (data_dir / "pgdata" / "PG_VERSION").exists()
 
-    stopped = run(["-m", "config.embedded", "stop"], data_dir)
+    stopped = run(["-m", "ops.embedded", "stop"], data_dir)
     after_restart = run(["manage.py", "shell", "-c",
                          "from shared.schools.models import School; print(list(School.objects.values_list('name', flat=True)))"],
                         data_dir)

@@ -91,7 +91,7 @@ def pgbouncer(*, pool_mode: str, pool_size: int = 1):
                 break
             except psycopg2.OperationalError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"PgBouncer did not start: {process.stderr.read().decode(errors='replace')}")
+                    raise RuntimeError(f"PgBouncer did not start: {process.stderr.read().decode(errors='replace')}") from None
                 time.sleep(0.05)
         yield port
     finally:
@@ -231,7 +231,7 @@ def test_transaction_mode_runs_one_clients_query_in_another_clients_school(oakfi
 
 
 def test_transaction_pool_mode_is_refused_at_start():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DB_POOL_MODE": "transaction"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DB_POOL_MODE": "transaction"}
     result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
 

@@ -4,7 +4,6 @@ before any view runs (PostgreSQL cannot hold one in text: it used to be a 500)."
 from __future__ import annotations
 
 import pytest
-
 from django_tenants.utils import schema_context
 
 from tenants.users.models import User

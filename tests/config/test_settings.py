@@ -1,4 +1,4 @@
-"""Configuration from the environment, and production mode's refusals."""
+"""Configuration from the environment, production's refusals, and settings that start nothing."""
 
 from __future__ import annotations
 
@@ -21,8 +21,12 @@ print(json.dumps({name: getattr(s, name, None) for name in [
 """
 
 
-def django_process(**env_overrides: str | None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+PRODUCTION = "config.settings.production"
+DEVELOPMENT = "config.settings.development"
+
+
+def django_process(settings_module: str = DEVELOPMENT, **env_overrides: str | None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module}
     for name, value in env_overrides.items():
         if value is None:
             env.pop(name, None)
@@ -33,28 +37,36 @@ def django_process(**env_overrides: str | None) -> subprocess.CompletedProcess:
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    result = django_process(PRODUCTION="true", SECRET_KEY=None, DEBUG=None)
+    result = django_process(PRODUCTION, SECRET_KEY=None, DEBUG=None)
 
     assert result.returncode != 0
-    assert "PRODUCTION needs SECRET_KEY set to a random value" in result.stderr
+    assert "Production needs SECRET_KEY set to a random value" in result.stderr
 
 
 def test_production_refuses_a_short_secret_key():
-    result = django_process(PRODUCTION="true", SECRET_KEY="changeme", DEBUG=None)
+    result = django_process(PRODUCTION, SECRET_KEY="changeme", DEBUG=None)
 
     assert result.returncode != 0
-    assert "PRODUCTION needs SECRET_KEY" in result.stderr
+    assert "Production needs SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_the_development_secret_key():
+    result = django_process(PRODUCTION, SECRET_KEY="dev-insecure-secret-key-only-for-local-development-never-in-production",
+                            DEBUG=None)
+
+    assert result.returncode != 0
+    assert "Production needs SECRET_KEY" in result.stderr
 
 
 def test_production_refuses_debug():
-    result = django_process(PRODUCTION="true", SECRET_KEY=GOOD_KEY, DEBUG="true")
+    result = django_process(PRODUCTION, SECRET_KEY=GOOD_KEY, DEBUG="true")
 
     assert result.returncode != 0
-    assert "DEBUG must be off when PRODUCTION is on" in result.stderr
+    assert "DEBUG must be off in production" in result.stderr
 
 
 def test_production_turns_on_secure_cookies_hsts_and_ssl_redirect():
-    result = django_process(PRODUCTION="true", SECRET_KEY=GOOD_KEY, DEBUG=None, BASE_DOMAIN="pupiltracking.example",
+    result = django_process(PRODUCTION, SECRET_KEY=GOOD_KEY, DEBUG=None, BASE_DOMAIN="pupiltracking.example",
                             BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 
     assert result.returncode == 0, result.stderr
@@ -73,7 +85,7 @@ def test_production_turns_on_secure_cookies_hsts_and_ssl_redirect():
 
 
 def test_development_defaults():
-    result = django_process(PRODUCTION=None, SECRET_KEY=None, DEBUG=None, BASE_DOMAIN=None, LOG_FORMAT=None)
+    result = django_process(DEVELOPMENT, SECRET_KEY=None, DEBUG=None, BASE_DOMAIN=None, LOG_FORMAT=None)
 
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
@@ -81,6 +93,26 @@ def test_development_defaults():
     assert values["BASE_DOMAIN"] == "localhost"
     assert values["SESSION_COOKIE_SECURE"] is False
     assert values["LOG_FORMAT"] == "console"
+
+
+def test_the_old_production_switch_is_refused_rather_than_ignored():
+    for settings_module in (DEVELOPMENT, PRODUCTION):
+        result = django_process(settings_module, PRODUCTION="true", SECRET_KEY=GOOD_KEY,
+                                BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+
+        assert result.returncode != 0
+        assert "PRODUCTION is no longer read: choose the mode with DJANGO_SETTINGS_MODULE" in result.stderr
+
+
+def test_importing_settings_starts_no_server(tmp_path):
+    data_dir = tmp_path / "embedded"
+    for settings_module in (DEVELOPMENT, "config.settings.test", PRODUCTION):
+        result = django_process(settings_module, DATABASE_URL=None, REDIS_URL=None, PUPILTRACK_DATA_DIR=str(data_dir),
+                                SECRET_KEY=GOOD_KEY, BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+
+        assert result.returncode != 0
+        assert "DATABASE_URL is not set: the PostgreSQL to use" in result.stderr
+    assert not data_dir.exists()
 
 
 def test_a_bad_boolean_is_a_clear_error():
@@ -91,7 +123,7 @@ def test_a_bad_boolean_is_a_clear_error():
 
 
 def _deploy_check(**env_overrides: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "PRODUCTION": "true", "SECRET_KEY": GOOD_KEY,
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": PRODUCTION, "SECRET_KEY": GOOD_KEY,
            "BACKUP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "BASE_DOMAIN": "pupiltracking.example",
            **env_overrides}
     env.pop("DEBUG", None)

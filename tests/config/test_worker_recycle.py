@@ -45,7 +45,7 @@ def wait_for(predicate, *, seconds: float, what: str):
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc to see the worker processes")
 def test_worker_process_is_replaced_after_its_message_limit():
     namespace = f"pt-test-recycle-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DRAMATIQ_NAMESPACE": namespace,
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DRAMATIQ_NAMESPACE": namespace,
            "DATABASE_URL": database_url(connection.settings_dict, application_name="pupiltrack-test-worker"),
            "WORKER_MAX_MESSAGES": "3", "WORKER_MAX_MESSAGES_JITTER": "0", "LOG_LEVEL": "WARNING",
            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "platform"), str(REPO_ROOT)])}

@@ -28,7 +28,7 @@ BODY_LIMIT = 12 * 1024 * 1024  # client_max_body_size 12m
 _HIDDEN = re.compile(rb'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
-# What production sets (platform/config/settings.py): the product believes the proxy's
+# What production sets (platform/config/settings/production.py): the product believes the proxy's
 # X-Forwarded-Proto, redirects what is not https, and sends an HSTS header of its own.
 AS_IN_PRODUCTION = override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
                                      SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=365 * 24 * 3600,

@@ -184,7 +184,7 @@ def seen(django_db_setup, django_db_blocker):
                 cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
                 before[table] = cursor.fetchone()[0]
         try:
-            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING",
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "LOG_LEVEL": "WARNING",
                    "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "platform")])}
             done = subprocess.run([sys.executable, "-c", SCENARIO, connection.settings_dict["NAME"], SUBDOMAIN, out],
                                   cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)

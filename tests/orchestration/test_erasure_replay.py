@@ -87,7 +87,7 @@ def restore_school():
 
 def test_an_erased_pupil_stays_erased_after_a_restore_and_the_ledger_replay(restore_school):
     # This checkout's code, whichever checkout the virtualenv was installed from.
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "LOG_LEVEL": "WARNING",
            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "platform")])}
     done = subprocess.run([sys.executable, "-c", SCENARIO, connection.settings_dict["NAME"], SUBDOMAIN],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)

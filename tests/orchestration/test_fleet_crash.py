@@ -59,7 +59,7 @@ pytestmark = pytest.mark.django_db
 
 def environment(**extra) -> dict:
     # This checkout's code, whichever checkout the virtualenv was installed from.
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING",
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "LOG_LEVEL": "WARNING",
             "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "platform")]), **extra}
 
 

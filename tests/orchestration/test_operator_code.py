@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django_tenants.utils import schema_context
-
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tenants.utils import schema_context
 
 from ops.demo import DEMO_OPERATOR_EMAIL
 

@@ -60,7 +60,7 @@ def committed_prospects():
 
 def run_in_process(database: str) -> subprocess.Popen:
     # This checkout's code, whichever checkout the virtualenv was installed from.
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "LOG_LEVEL": "WARNING",
            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "platform")])}
     return subprocess.Popen([sys.executable, "-c", RUN, database, AS_OF], cwd=REPO_ROOT, env=env)
 

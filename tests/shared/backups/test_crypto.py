@@ -175,7 +175,7 @@ def test_a_master_key_of_the_wrong_size_is_a_clear_error(settings):
 
 
 def _settings_process(**env_overrides: str | None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "PRODUCTION": "true", "DEBUG": "false",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "DEBUG": "false",
            "SECRET_KEY": "k" * 20 + "Q9x-" * 10 + "z" * 10}
     for name, value in env_overrides.items():
         if value is None:
@@ -190,7 +190,7 @@ def test_production_refuses_to_start_without_a_master_key():
     result = _settings_process(BACKUP_MASTER_KEY=None)
 
     assert result.returncode != 0
-    assert "PRODUCTION needs BACKUP_MASTER_KEY" in result.stderr
+    assert "Production needs BACKUP_MASTER_KEY" in result.stderr
 
 
 def test_a_malformed_master_key_is_refused_at_start():
@@ -202,8 +202,8 @@ def test_a_malformed_master_key_is_refused_at_start():
 
 def test_development_derives_a_master_key_deterministically():
     script = "import django; django.setup(); from django.conf import settings; print(settings.BACKUP_MASTER_KEY)"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "a development secret"}
-    for name in ("PRODUCTION", "DEBUG", "BACKUP_MASTER_KEY"):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.development", "SECRET_KEY": "a development secret"}
+    for name in ("DEBUG", "BACKUP_MASTER_KEY"):
         env.pop(name, None)
     runs = [subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
                            timeout=120) for _ in range(2)]

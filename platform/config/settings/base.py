@@ -1,7 +1,10 @@
-"""Django settings, read from the environment. Every variable is listed in the README.
+"""Settings every mode shares, read from the environment (every variable is listed in the README).
 
-With no DATABASE_URL / REDIS_URL the embedded PostgreSQL and Redis are started (see
-``config.embedded``), so a fresh machine needs nothing installed but Python.
+The modes are the modules beside this one, chosen by ``DJANGO_SETTINGS_MODULE``: ``development``
+(``manage.py``'s default), ``test`` (pytest's, in pyproject.toml) and ``production`` (the web
+server's default, config/wsgi.py). Importing settings starts nothing: ``DATABASE_URL`` and
+``REDIS_URL`` are required, and on a bare machine ``ops/run``, ``ops/test``, ``ops/bench`` and
+``manage.py`` start the embedded PostgreSQL and Redis and set them (ops/embedded.py).
 """
 
 from __future__ import annotations
@@ -14,10 +17,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config import embedded
-from config.logging import configure_logging
-
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[3]
 PLATFORM_DIR = BASE_DIR / "platform"
 
 
@@ -33,43 +33,52 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
 
 
-# --- Mode -------------------------------------------------------------------------------------
+def env_required(name: str, what: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set: {what}. On a machine without one, ops/run, ops/test, ops/bench and manage.py "
+            "start an embedded one and set it (eval \"$(python -m ops.embedded env)\" does the same in a shell)"
+        )
+    return value
 
-PRODUCTION = env_bool("PRODUCTION", False)
-DEBUG = env_bool("DEBUG", not PRODUCTION)
-if PRODUCTION and DEBUG:
-    raise ImproperlyConfigured("DEBUG must be off when PRODUCTION is on")
 
-_DEV_SECRET_KEY = "dev-insecure-secret-key-only-for-local-development-never-in-production"
-SECRET_KEY = os.environ.get("SECRET_KEY") or _DEV_SECRET_KEY
-# Keys the erasure ledger's digests of MIS ids. Must stay the same across restores, so it is its own
-# setting rather than following a rotated SECRET_KEY.
-ERASURE_LEDGER_KEY = os.environ.get("ERASURE_LEDGER_KEY") or SECRET_KEY
-if PRODUCTION and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+# Development's key: refused by production, which needs a secret of its own.
+DEV_SECRET_KEY = "dev-insecure-secret-key-only-for-local-development-never-in-production"
+
+# A deployment written for the single settings module (PRODUCTION=true) must not start in development
+# mode with the development secret key: the mode is the settings module now, and the old switch is refused.
+if "PRODUCTION" in os.environ:
     raise ImproperlyConfigured(
-        "PRODUCTION needs SECRET_KEY set to a random value of at least 50 characters "
-        "(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
+        "PRODUCTION is no longer read: choose the mode with DJANGO_SETTINGS_MODULE=config.settings.production "
+        "(or config.settings.development), and unset PRODUCTION"
     )
 
+
+def backup_master_key(secret_key: str, *, required: bool) -> str:
+    """BACKUP_MASTER_KEY, or (when not ``required``) one derived from the secret key, checked."""
+    key = os.environ.get("BACKUP_MASTER_KEY", "").strip()
+    if not key:
+        if required:
+            raise ImproperlyConfigured(
+                "Production needs BACKUP_MASTER_KEY, the key that wraps every school's backup key: base64 of 32 "
+                "random bytes (python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+            )
+        key = base64.b64encode(hashlib.sha256(f"backup-master-key:{secret_key}".encode()).digest()).decode()
+    for name, candidate in [("BACKUP_MASTER_KEY", key)] + [("BACKUP_MASTER_KEYS_RETIRED", k) for k in BACKUP_MASTER_KEYS_RETIRED]:
+        try:
+            if len(base64.b64decode(candidate, validate=True)) != 32:
+                raise ValueError
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be base64 of exactly 32 bytes") from None
+    return key
+
+
 # Backups (shared.backups): each school's backup is encrypted with a data key of its own, stored
-# wrapped by this master key (base64 of 32 random bytes), never in the database. Outside production
-# one is derived from SECRET_KEY so that development needs nothing set. Keys a rotation replaced stay
-# readable (to unwrap what they wrapped) from BACKUP_MASTER_KEYS_RETIRED, comma-separated.
-BACKUP_MASTER_KEY = os.environ.get("BACKUP_MASTER_KEY", "").strip()
-if not BACKUP_MASTER_KEY:
-    if PRODUCTION:
-        raise ImproperlyConfigured(
-            "PRODUCTION needs BACKUP_MASTER_KEY, the key that wraps every school's backup key: base64 of 32 random "
-            "bytes (python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
-        )
-    BACKUP_MASTER_KEY = base64.b64encode(hashlib.sha256(f"backup-master-key:{SECRET_KEY}".encode()).digest()).decode()
+# wrapped by BACKUP_MASTER_KEY (base64 of 32 random bytes), never in the database; each mode sets it
+# with backup_master_key(). Keys a rotation replaced stay readable (to unwrap what they wrapped)
+# from BACKUP_MASTER_KEYS_RETIRED, comma-separated.
 BACKUP_MASTER_KEYS_RETIRED = [k.strip() for k in os.environ.get("BACKUP_MASTER_KEYS_RETIRED", "").split(",") if k.strip()]
-for _name, _key in [("BACKUP_MASTER_KEY", BACKUP_MASTER_KEY)] + [("BACKUP_MASTER_KEYS_RETIRED", k) for k in BACKUP_MASTER_KEYS_RETIRED]:
-    try:
-        if len(base64.b64decode(_key, validate=True)) != 32:
-            raise ValueError
-    except ValueError:
-        raise ImproperlyConfigured(f"{_name} must be base64 of exactly 32 bytes") from None
 # Where `manage.py backup_school` writes, unless told (ignored by git, like all of .local/).
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / ".local" / "backups"))
 
@@ -77,32 +86,18 @@ BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / ".local" / "backups"))
 # `localhost` works in a browser with no hosts-file edit: *.localhost resolves to the loopback.
 BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost").strip().lower().rstrip(".")
 ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}"]
-# How links to the sites are written (set-password links, the URLs `ops/run` prints).
-SITE_SCHEME = os.environ.get("SITE_SCHEME", "https" if PRODUCTION else "http")
-SITE_PORT = os.environ.get("SITE_PORT", "" if PRODUCTION else "8000")
 
-# --- Logging ----------------------------------------------------------------------------------
-
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "console")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# Each mode calls config.logging.configure_logging with its LOG_FORMAT.
 LOGGING_CONFIG = None
-configure_logging(json_output=LOG_FORMAT == "json", level=LOG_LEVEL)
 
 # --- Services ---------------------------------------------------------------------------------
 
-if os.environ.get("DATABASE_URL"):
-    _database = dj_database_url.parse(os.environ["DATABASE_URL"])
-    DATABASE_DESCRIPTION = (
-        f"PostgreSQL {_database.get('HOST') or 'local socket'}:{_database.get('PORT') or 5432}"
-        f"/{_database['NAME']}"
-    )
-    # pg_dump / pg_restore: from PATH unless named (they must be at least the server's version).
-    POSTGRES_BIN_DIR = os.environ.get("POSTGRES_BIN_DIR", "")
-else:
-    _embedded_pg = embedded.start_postgres()
-    _database = _embedded_pg.django_settings()
-    DATABASE_DESCRIPTION = _embedded_pg.describe()
-    POSTGRES_BIN_DIR = embedded.postgres_bin_dir()
+_database = dj_database_url.parse(env_required("DATABASE_URL", "the PostgreSQL to use"))
+DATABASE_DESCRIPTION = f"PostgreSQL {_database.get('HOST') or 'local socket'}:{_database.get('PORT') or 5432}/{_database['NAME']}"
+# pg_dump / pg_restore: from PATH unless named (they must be at least the server's version; the
+# embedded server's own are named by ops/embedded.py).
+POSTGRES_BIN_DIR = os.environ.get("POSTGRES_BIN_DIR", "")
 
 DATABASES = {
     "default": {
@@ -113,6 +108,7 @@ DATABASES = {
         # Bounded: a backend caches catalog entries for every school schema it touches.
         "CONN_MAX_AGE": int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         "CONN_HEALTH_CHECKS": True,
+        # The suite's database, and each benchmark's scratch one (ops/benchmarks), made and dropped.
         "TEST": {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_pupiltrack")},
     }
 }
@@ -132,12 +128,8 @@ if DB_POOL_MODE not in {"direct", "session"}:
         "are safe, because each school's search_path is set per connection, not per transaction"
     )
 
-if os.environ.get("REDIS_URL"):
-    REDIS_URL = os.environ["REDIS_URL"]
-    BROKER_DESCRIPTION = f"Redis {REDIS_URL.split('@')[-1]}"
-else:
-    REDIS_URL = embedded.start_redis()
-    BROKER_DESCRIPTION = f"embedded Redis ({REDIS_URL})"
+REDIS_URL = env_required("REDIS_URL", "the Redis of the broker, the cache and the scheduler's lock")
+BROKER_DESCRIPTION = f"Redis {REDIS_URL.split('@')[-1]}"
 
 CACHES = {
     "default": {
@@ -279,22 +271,6 @@ SESSION_COOKIE_AGE = 12 * 3600
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if PRODUCTION:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 365 * 24 * 3600
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    # HSTS preload stays off until the vendor's domain is ready for the browsers' preload list:
-    # once listed, every subdomain (every school's site, any future host) is HTTPS-only in every
-    # browser for months, and leaving the list takes a browser release cycle. Turning it on is a
-    # decision for whoever owns the domain (HSTS_PRELOAD=true, then submit at hstspreload.org);
-    # until then `check --deploy`'s reminder (security.W021) is silenced for that reason alone.
-    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
-    if not SECURE_HSTS_PRELOAD:
-        SILENCED_SYSTEM_CHECKS = ["security.W021"]
-
 # Content-Security-Policy (django-csp) on every response of both sites: scripts, styles and images
 # from the site's own origin only; no inline script or style anywhere (templates keep to the static
 # files: tests/config/test_web_security.py scans them), no plugins, no framing, forms post only to
@@ -347,10 +323,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Serve straight from the app folders in development; production runs collectstatic.
-WHITENOISE_USE_FINDERS = not PRODUCTION
-WHITENOISE_AUTOREFRESH = DEBUG
-
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Operator console -----------------------------------------------------------------------------
