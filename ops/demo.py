@@ -28,7 +28,6 @@ from shared.operators.services import operator_create
 from shared.schools.models import Domain, School
 from shared.schools.selectors import school_hostname
 from shared.changes import Actor
-from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.users.models import User
 from tenants.users.services import user_create

@@ -142,7 +142,8 @@ def _wait_listening(process: subprocess.Popen, edge: Edge, folder: Path) -> None
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     log = (folder / "error.log").read_text() if (folder / "error.log").exists() else ""
-                    raise RuntimeError(f"nginx did not start: {process.stderr.read().decode(errors='replace')} {log}")
+                    raise RuntimeError(
+                        f"nginx did not start: {process.stderr.read().decode(errors='replace')} {log}") from None
                 time.sleep(0.05)
 
 

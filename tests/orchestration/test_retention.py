@@ -128,7 +128,9 @@ def test_a_run_killed_mid_way_finishes_on_rerun_with_the_same_records(cancelled_
     class Killed(Exception):
         pass
 
-    def kill_after_two(item, seen=[]):
+    seen = []
+
+    def kill_after_two(item):
         seen.append(item)
         if len(seen) == 2:
             raise Killed
