@@ -1,2 +1,3 @@
-"""Operations: the scheduler, fleet and demo commands, the run/test/bench scripts and their
-Python halves (benchmarks). Installed as a shared app so that its management commands load."""
+"""Operations: the run/test/bench/lock scripts and their Python halves (benchmarks), the demo seed
+(``seed_demo``), the fake Xporter server and the deployment files. Installed as a shared app so that
+its management command loads. Nothing in the product imports it."""

@@ -9,8 +9,8 @@ here, so a reader can see every crossing:
 - ``fleet``: migrating every school schema after a release;
 - ``retention``: the retention executor, which collects what falls due in ``public`` and in each
   school, deletes it and records the deletions;
-- ``backups``: writing a school's encrypted backup and restoring it, then erasing again what the
-  erasure ledger (``erasure_replay``) and retention say has gone since;
+- ``backup``, ``restore``: writing a school's encrypted backup and restoring it, then erasing again
+  what the erasure ledger (``erasure_replay``) and retention say has gone since;
 - ``school_export``: a school's whole data, returned to it after cancellation;
 - ``support``: an operator's reads of a school's data under an approved support grant;
 - ``requests``: handing a data subject's request over from the vendor to the school;

@@ -1,2 +1,3 @@
-"""Schools (the django-tenants tenant model), their domains, and provisioning: the pool of spare,
-already-migrated school schemas that makes signing a school up a single row claim."""
+"""Schools (the django-tenants tenant model) and their domains. Schema names are internal and
+stable (``school_000042``, from a sequence), never derived from the subdomain. Signing a school up and
+the pool of spare schemas it claims from enter school schemas, so they are ``orchestration``."""

@@ -33,13 +33,13 @@ def personal_data_registry_check(app_configs=None, **kwargs):
         policy = REGISTRY.get(label)
         if policy is None:
             errors.append(checks.Error(f"{label} is not in the personal-data registry",
-                                       hint="Add it to shared/privacy/registry.py with its category and fields.",
+                                       hint="Add it to shared/privacy/retention/registry.py with its category and fields.",
                                        obj=model, id="privacy.E001"))
             continue
         names = model_field_names(model)
         for name in sorted(names - policy.fields):
             errors.append(checks.Error(f"{label}.{name} has no classification in the personal-data registry",
-                                       hint="Mark it personal or other in shared/privacy/registry.py.",
+                                       hint="Mark it personal or other in shared/privacy/retention/registry.py.",
                                        obj=model, id="privacy.E002"))
         for name in sorted(policy.fields - names):
             errors.append(checks.Error(f"the personal-data registry names {label}.{name}, which does not exist",
