@@ -17,6 +17,11 @@ here, so a reader can see every crossing:
 - ``scale_out``: the SQL that distributes school schemas on a Citus cluster;
 - ``tasks``: the scheduled jobs that enter every school.
 
+Not here, because they no longer cross: the vendor's export of what it holds about a person reads only
+``public`` (``shared.privacy.exports.vendor``; an account's visits and changes come from
+``shared.audit.selectors``), and the visit-log flush meets the contracts' last use inside ``public``
+(``shared.clients.last_use``).
+
 Layers (checked by the import contract in ``pyproject.toml``): the sites (``console``, ``portal``)
 call this package; it calls ``tenants`` and ``shared``; nothing below imports it.
 """
