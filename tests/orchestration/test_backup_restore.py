@@ -51,7 +51,8 @@ from tenants.assessment.models import Result
 from tenants.pupils.models import Pupil
 from tenants.rights.services import school_request_receive, subject_erase
 from tenants.users.models import User
-from tenants.xporter.importer import import_payload, payload_from_xporter_json
+from tenants.xporter.apply import import_payload
+from tenants.xporter.parse import payload_from_xporter_json
 
 actor = Actor.operator(Operator.objects.get(role=Operator.Role.ADMINISTRATOR).user)
 school = client_onboard(actor=actor, name="Backup School", subdomain=subdomain, admin_email="head@backup.example",
