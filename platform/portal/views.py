@@ -242,7 +242,8 @@ class GraceForm(forms.Form):
 def retention(request):
     """The school's own retention: its grace period, what falls due in the next 90 days, and what
     has been deleted for it."""
-    from orchestration.retention import retention_calendar, unit_pupil_id
+    from orchestration.retention.collect import unit_pupil_id
+    from orchestration.retention.run import retention_calendar
     from shared.privacy.models import DeletionRecord
     from tenants.pupils.models import RetentionSettings
 
