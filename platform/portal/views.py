@@ -30,8 +30,8 @@ from tenants.users.models import User
 from tenants.users.selectors import user_list
 from tenants.pupils.services import retention_grace_set
 from tenants.users.services import user_invite, user_set_password_token
-from tenants.xporter.parse import ImportRejected
 from tenants.xporter.models import ImportRun, XporterConnection
+from tenants.xporter.parse import ImportRejected
 from tenants.xporter.services import xporter_file_import
 from tenants.xporter.tasks import xporter_sync_school
 

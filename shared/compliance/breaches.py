@@ -22,8 +22,13 @@ from django.shortcuts import get_object_or_404
 from shared import clock
 from shared.audit.services import change_log_record
 from shared.changes import Action, Actor
-from shared.compliance.breach_report_deadline import (ICO_REPORT_WINDOW, NEAR_DUE, ReportClock, ico_report_deadline,
-                                                      report_clock)
+from shared.compliance.breach_report_deadline import (
+    ICO_REPORT_WINDOW,
+    NEAR_DUE,
+    ReportClock,
+    ico_report_deadline,
+    report_clock,
+)
 from shared.compliance.models import Breach, BreachNotification, DataSubject
 from shared.compliance.validation import CATEGORY_VALUES, choices_check, not_in_future
 from shared.schools.models import School

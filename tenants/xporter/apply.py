@@ -95,8 +95,8 @@ def _withhold(plan: ImportPlan, counts: ImportCounts) -> None:
     """Leave out of the import the people the school must not process: anyone erased (the ledger
     knows their Xporter ids by digest) and anyone whose processing is restricted or objected to
     (their records are kept as they are: not updated, no new results)."""
-    from shared.schools.selectors import school_current
     from shared.privacy.requests.ledger import erased_digests, xporter_digest
+    from shared.schools.selectors import school_current
 
     school = school_current()
     erased = {label: erased_digests(school, label) for label in ("pupils.Pupil", "pupils.ParentCarer")}

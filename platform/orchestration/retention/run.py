@@ -16,8 +16,12 @@ from dataclasses import dataclass
 import structlog
 from django.db import connection, transaction
 
-from orchestration.retention.collect import (holds_and_shortenings, public_units_collect, school_units_collect,
-                                             units_collect)
+from orchestration.retention.collect import (
+    holds_and_shortenings,
+    public_units_collect,
+    school_units_collect,
+    units_collect,
+)
 from orchestration.retention.delete import DELETERS
 from shared import clock, locks
 from shared.audit.services import VISIT_TABLE
