@@ -17,13 +17,13 @@ from django.db import connection, transaction
 
 from shared import clock
 from shared.clients.models import Contract
-from orchestration.retention import retention_run
+from orchestration.retention.run import retention_run
 from shared.privacy.models import DeletionRecord
 from orchestration import pool
 from shared.progress import Progress
 from shared.schools.models import School
 from orchestration.provisioning import school_provision
-from orchestration.retention import DELETERS
+from orchestration.retention.delete import DELETERS
 from shared.audit.services import VISIT_TABLE, visit_partition_name, visit_partition_rows_add, visit_partitions_ensure
 
 TARGET_NOTHING_DUE_SECONDS = 10.0

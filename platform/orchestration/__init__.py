@@ -7,8 +7,9 @@ here, so a reader can see every crossing:
 - ``provisioning``: signing a school up (its public rows, its schema, its first admin);
 - ``pool``: the spare, already-migrated school schemas that sign-ups claim;
 - ``fleet``: migrating every school schema after a release;
-- ``retention``: the retention executor, which collects what falls due in ``public`` and in each
-  school, deletes it and records the deletions;
+- ``retention``: the retention executor: ``collect`` gathers the retention units in ``public`` and
+  in each school, ``delete`` holds a deleter per unit kind, ``run`` plans, deletes and records the
+  deletions, and reads the retention calendar;
 - ``backup``, ``restore``: writing a school's encrypted backup and restoring it, then erasing again
   what the erasure ledger (``erasure_replay``) and retention say has gone since;
 - ``school_export``: a school's whole data, returned to it after cancellation;

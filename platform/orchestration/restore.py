@@ -161,7 +161,7 @@ REPLAYED_RETENTION_KINDS = ("pupil", "school_configuration")
 def _retention_replay(school: School) -> int:
     """Delete again what retention deleted in the school since the backup was made (the deletion
     records stay as they are: the units were deleted then, and are deleted again now)."""
-    from orchestration.retention import DELETERS
+    from orchestration.retention.delete import DELETERS
     from shared.privacy.models import DeletionRecord
 
     removed = 0

@@ -10,7 +10,7 @@ import structlog
 from django_tenants.utils import schema_context
 
 from orchestration import pool, requests
-from orchestration.retention import RetentionBusy, retention_run
+from orchestration.retention.run import RetentionBusy, retention_run
 from shared import clock
 from shared.scheduling import periodic
 from shared.schools.selectors import active_school_schemas, live_school_ids

@@ -30,8 +30,8 @@ from tenants.users.models import User
 from tenants.users.selectors import user_list
 from tenants.pupils.services import retention_grace_set
 from tenants.users.services import user_invite, user_set_password_token
-from tenants.xporter.importer import ImportRejected
 from tenants.xporter.models import ImportRun, XporterConnection
+from tenants.xporter.parse import ImportRejected
 from tenants.xporter.services import xporter_file_import
 from tenants.xporter.tasks import xporter_sync_school
 
@@ -242,7 +242,8 @@ class GraceForm(forms.Form):
 def retention(request):
     """The school's own retention: its grace period, what falls due in the next 90 days, and what
     has been deleted for it."""
-    from orchestration.retention import retention_calendar, unit_pupil_id
+    from orchestration.retention.collect import unit_pupil_id
+    from orchestration.retention.run import retention_calendar
     from shared.privacy.models import DeletionRecord
     from tenants.pupils.models import RetentionSettings
 

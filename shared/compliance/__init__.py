@@ -1,4 +1,13 @@
-"""The vendor's accountability records (in ``public``): the personal-data breach register with the
-ICO's 72-hour clock, the register of disclosures to third parties on the privacy notice's grounds,
-the record of processing (Article 30) generated from the personal-data registry, and the published
-versions of the privacy notice shown on every site."""
+"""The vendor's accountability records (in ``public``), one module per register, each holding its
+writes (HackSoft ``<entity>_<action>`` services) and its reads:
+
+- ``breaches``: the personal-data breach register (record, assessment, the decision whether to
+  report, the ICO report, notifications of schools and people, closing) and the dashboard's list of
+  reports due; ``breach_report_deadline`` is the pure computation of the ICO's 72-hour deadline and
+  where a report stands against it;
+- ``disclosures``: the register of disclosures to third parties on the privacy notice's grounds;
+- ``notices``: the published versions of the privacy notice shown on every site (the notice's page
+  and its "seen it" cookie are in ``views``, its footer and banner in ``templatetags``);
+- ``processing``: the record of processing (Article 30), generated from the personal-data registry.
+
+``validation`` holds the checks the registers share."""

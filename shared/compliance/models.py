@@ -37,7 +37,7 @@ DATA_CATEGORY_CHOICES = [(category.value, CATEGORY_LABELS[category]) for categor
 class Breach(models.Model):
     """A personal-data breach: what happened and to whom, the risk, the decision whether to report
     it to the ICO (with its reasoning, also when the answer is no), the report, and who was told.
-    The ICO report is due 72 hours after the vendor became aware (``shared.compliance.clocks``)."""
+    The ICO report is due 72 hours after the vendor became aware (``shared.compliance.breach_report_deadline``)."""
 
     class Risk(models.TextChoices):
         LOW = "low", "Unlikely to result in a risk to people"

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from shared.compliance import selectors
+from shared.compliance import notices
 
 # The id of the last version of the notice this browser was shown in full or dismissed.
 SEEN_COOKIE = "privacy_notice_seen"
@@ -35,13 +35,13 @@ def _base_template() -> str:
 def privacy_notice(request, version: str | None = None):
     """The current notice (or an earlier version), with its version and date and the history of
     changes. Reading the current one counts as having seen it."""
-    current = selectors.notice_current()
+    current = notices.notice_current()
     if current is None:
         raise Http404("No privacy notice has been published.")
-    shown = current if version is None else selectors.access_notice_version(version)
+    shown = current if version is None else notices.access_notice_version(version)
     response = render(request, "compliance/privacy_notice.html", {
         "base_template": _base_template(), "notice": shown, "current": current,
-        "versions": selectors.notice_versions(),
+        "versions": notices.notice_versions(),
     })
     if shown.pk == current.pk:
         _remember_seen(response, current.pk)
@@ -55,5 +55,5 @@ def privacy_notice_seen(request):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = "/"
     response = redirect(back)
-    current = selectors.notice_current()
+    current = notices.notice_current()
     return _remember_seen(response, current.pk) if current is not None else response

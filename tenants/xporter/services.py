@@ -9,10 +9,10 @@ import structlog
 from django.db import transaction
 
 from shared import clock
+from tenants.xporter.apply import import_payload
 from tenants.xporter.client import XporterClient, XporterError
-from tenants.xporter.importer import (ImportRejected, TablePayload, document_from_json, import_payload,
-                                     payload_from_xporter_json)
 from tenants.xporter.models import ImportRun, XporterConnection
+from tenants.xporter.parse import ImportRejected, TablePayload, document_from_json, payload_from_xporter_json
 
 log = structlog.get_logger(__name__)
 

@@ -9,7 +9,7 @@ import structlog
 
 from tenants.xporter import services
 from tenants.xporter.client import XporterError
-from tenants.xporter.importer import ImportRejected
+from tenants.xporter.parse import ImportRejected
 
 log = structlog.get_logger(__name__)
 

@@ -41,7 +41,7 @@ from shared.clients.selectors import current_contract
 from orchestration.provisioning import client_onboard
 from shared.clients.services import contract_cancel
 from shared.operators.models import Operator
-from orchestration.retention import retention_run
+from orchestration.retention.run import retention_run
 from shared.privacy.models import DeletionRecord
 from shared.privacy.requests.services import request_start
 from shared.schools.models import School
@@ -51,7 +51,8 @@ from tenants.assessment.models import Result
 from tenants.pupils.models import Pupil
 from tenants.rights.services import school_request_receive, subject_erase
 from tenants.users.models import User
-from tenants.xporter.importer import import_payload, payload_from_xporter_json
+from tenants.xporter.apply import import_payload
+from tenants.xporter.parse import payload_from_xporter_json
 
 actor = Actor.operator(Operator.objects.get(role=Operator.Role.ADMINISTRATOR).user)
 school = client_onboard(actor=actor, name="Backup School", subdomain=subdomain, admin_email="head@backup.example",

@@ -33,7 +33,8 @@ from shared.changes import Actor
 from tenants.pupils.models import Pupil
 from tenants.rights.services import school_request_receive, subject_erase
 from tenants.users.models import User
-from tenants.xporter.importer import import_payload, payload_from_xporter_json
+from tenants.xporter.apply import import_payload
+from tenants.xporter.parse import payload_from_xporter_json
 
 school = school_provision(name="Restore School", subdomain=sys.argv[2], admin_email="head@restore.example").school
 schema = school.schema_name

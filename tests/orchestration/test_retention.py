@@ -15,7 +15,7 @@ from shared.clients.selectors import current_contract
 from orchestration.provisioning import client_onboard
 from shared.clients.services import contract_cancel
 from shared.operators.models import Operator
-from orchestration.retention import retention_plan, retention_run
+from orchestration.retention.run import retention_plan, retention_run
 from shared.privacy.models import DeletionRecord, LegalHold
 from shared.schools.models import Domain, School
 from shared.changes import Actor

@@ -28,7 +28,7 @@ import datetime, sys, django
 django.setup()
 from django.db import connection
 connection.settings_dict["NAME"] = sys.argv[1]
-from orchestration.retention import retention_run
+from orchestration.retention.run import retention_run
 retention_run(as_of=datetime.date.fromisoformat(sys.argv[2]), scope="public")
 """
 

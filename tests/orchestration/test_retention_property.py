@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.marketing.models import Prospect
-from orchestration.retention import retention_run
+from orchestration.retention.run import retention_run
 from shared.privacy.models import LegalHold
 from shared.privacy.retention.registry import Category
 from shared.privacy.retention.rules import Hold, Record, due_on

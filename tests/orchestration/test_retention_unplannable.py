@@ -15,7 +15,7 @@ from shared.billing.services import payment_record
 from shared.marketing.models import Prospect
 from shared.operators.models import Operator
 from orchestration import tasks
-from orchestration.retention import retention_plan, retention_unplannable
+from orchestration.retention.run import retention_plan, retention_unplannable
 from shared.privacy.models import DeletionRecord
 from shared.privacy.retention.registry import Category
 from shared.privacy.retention.rules import Period, Record, Shortening, plan, unplannable

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from shared import clock, dates
 from shared.billing.models import Invoice, Payment
 from shared.billing.services import LineInput, invoice_issue, payment_record
-from shared.compliance import services as compliance
+from shared.compliance import breaches as compliance
 from shared.compliance.models import Breach
 from shared.operators.models import Operator
 from shared.privacy.models import LegalHold

@@ -26,7 +26,7 @@ def landing(request):
 @console_view("dashboard")
 def dashboard(request):
     from shared.billing.selectors import invoices_overdue
-    from shared.compliance.selectors import breaches_due
+    from shared.compliance.breaches import breaches_due
     from shared.privacy.requests.services import requests_due
     from shared.audit.selectors import dead_letters_summary
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from console.access import console_view
 from console.views import page_of, saved
 from shared import clock
-from shared.compliance import processing, selectors, services
+from shared.compliance import breaches, disclosures, notices, processing
 from shared.compliance.models import DATA_CATEGORY_CHOICES, Breach, BreachNotification, DataSubject, DisclosureGround
 from shared.dates import PastDateTimeField, PlannedDateField
 from shared.schools.models import School
@@ -100,10 +100,10 @@ class NoticeVersionForm(forms.Form):
 @console_view("breaches")
 def breach_list(request):
     status = request.GET.get("status", "open")
-    page = page_of(request, selectors.breach_list(status=status))
+    page = page_of(request, breaches.breach_list(status=status))
     now = clock.now()
     for breach in page:
-        breach.clock = selectors.breach_clock(breach, as_of=now)
+        breach.clock = breaches.breach_clock(breach, as_of=now)
     return render(request, "console/breach_list.html", {
         "page": page, "status": status, "statuses": [("open", "Open"), ("closed", "Closed"), ("", "All")],
     })
@@ -112,9 +112,9 @@ def breach_list(request):
 @console_view("breaches")
 def breach_new(request):
     form = BreachForm(request.POST or None)
-    breach = saved(request, form, lambda data: services.breach_record(actor=request.actor, **data),
+    breach = saved(request, form, lambda data: breaches.breach_record(actor=request.actor, **data),
                    lambda done: f"Breach {done.reference} recorded: a report to the ICO is due by "
-                                f"{timezone.localtime(selectors.breach_clock(done).deadline):%d %B %Y %H:%M}.")
+                                f"{timezone.localtime(breaches.breach_clock(done).deadline):%d %B %Y %H:%M}.")
     if breach:
         return redirect("breach_detail", breach_id=breach.pk)
     return render(request, "console/form_page.html", {"form": form, "title": "Record a breach",
@@ -123,10 +123,10 @@ def breach_new(request):
 
 @console_view("breaches")
 def breach_edit(request, breach_id: int):
-    breach = selectors.access_breach(breach_id)
-    initial = {name: getattr(breach, name) for name in services.BREACH_ASSESSMENT_FIELDS}
+    breach = breaches.access_breach(breach_id)
+    initial = {name: getattr(breach, name) for name in breaches.BREACH_ASSESSMENT_FIELDS}
     form = BreachForm(request.POST or None, initial={**initial, "schools": list(breach.schools.all())})
-    if saved(request, form, lambda data: services.breach_update(actor=request.actor, breach=breach, **data),
+    if saved(request, form, lambda data: breaches.breach_update(actor=request.actor, breach=breach, **data),
              "Assessment updated."):
         return redirect("breach_detail", breach_id=breach.pk)
     return render(request, "console/form_page.html", {"form": form, "title": f"Update breach {breach.reference}"})
@@ -143,22 +143,22 @@ def _breach_page(request, breach: Breach, **forms_given):
         **forms_given,
     }
     return render(request, "console/breach_detail.html", {
-        "breach": breach, "clock": selectors.breach_clock(breach), "notifications": breach.notifications.all(),
-        "problems": services.breach_close_problems(breach) if breach.closed_at is None else [], **forms_,
+        "breach": breach, "clock": breaches.breach_clock(breach), "notifications": breach.notifications.all(),
+        "problems": breaches.breach_close_problems(breach) if breach.closed_at is None else [], **forms_,
     })
 
 
 @console_view("breaches")
 def breach_detail(request, breach_id: int):
-    return _breach_page(request, selectors.access_breach(breach_id))
+    return _breach_page(request, breaches.access_breach(breach_id))
 
 
 @console_view("breaches")
 @require_POST
 def breach_decision(request, breach_id: int):
-    breach = selectors.access_breach(breach_id)
+    breach = breaches.access_breach(breach_id)
     form = DecisionForm(request.POST)
-    if saved(request, form, lambda data: services.breach_decide(actor=request.actor, breach=breach, **data),
+    if saved(request, form, lambda data: breaches.breach_decide(actor=request.actor, breach=breach, **data),
              "Decision recorded."):
         return redirect("breach_detail", breach_id=breach.pk)
     return _breach_page(request, breach, decision_form=form)
@@ -167,9 +167,9 @@ def breach_decision(request, breach_id: int):
 @console_view("breaches")
 @require_POST
 def breach_report(request, breach_id: int):
-    breach = selectors.access_breach(breach_id)
+    breach = breaches.access_breach(breach_id)
     form = ReportForm(request.POST)
-    if saved(request, form, lambda data: services.breach_ico_report_record(actor=request.actor, breach=breach, **data),
+    if saved(request, form, lambda data: breaches.breach_ico_report_record(actor=request.actor, breach=breach, **data),
              "Report to the ICO recorded."):
         return redirect("breach_detail", breach_id=breach.pk)
     return _breach_page(request, breach, report_form=form)
@@ -178,10 +178,10 @@ def breach_report(request, breach_id: int):
 @console_view("breaches")
 @require_POST
 def breach_notification(request, breach_id: int):
-    breach = selectors.access_breach(breach_id)
+    breach = breaches.access_breach(breach_id)
     form = NotificationForm(request.POST, breach=breach)
     if saved(request, form,
-             lambda data: services.breach_notification_record(actor=request.actor, breach=breach, **data),
+             lambda data: breaches.breach_notification_record(actor=request.actor, breach=breach, **data),
              "Notification recorded."):
         return redirect("breach_detail", breach_id=breach.pk)
     return _breach_page(request, breach, notification_form=form)
@@ -190,9 +190,9 @@ def breach_notification(request, breach_id: int):
 @console_view("breaches")
 @require_POST
 def breach_close(request, breach_id: int):
-    breach = selectors.access_breach(breach_id)
+    breach = breaches.access_breach(breach_id)
     try:
-        services.breach_close(actor=request.actor, breach=breach)
+        breaches.breach_close(actor=request.actor, breach=breach)
     except ValidationError as error:
         return _breach_page(request, breach, close_errors=error.messages)
     messages.success(request, f"Breach {breach.reference} closed.")
@@ -206,7 +206,7 @@ def breach_close(request, breach_id: int):
 def disclosure_list(request):
     ground = request.GET.get("ground", "")
     return render(request, "console/disclosure_list.html", {
-        "page": page_of(request, selectors.disclosure_list(ground=ground)), "ground": ground,
+        "page": page_of(request, disclosures.disclosure_list(ground=ground)), "ground": ground,
         "grounds": [("", "Any ground"), *DisclosureGround.choices],
     })
 
@@ -214,7 +214,7 @@ def disclosure_list(request):
 @console_view("disclosures")
 def disclosure_new(request):
     form = DisclosureForm(request.POST or None)
-    disclosure = saved(request, form, lambda data: services.disclosure_record(actor=request.actor, **data),
+    disclosure = saved(request, form, lambda data: disclosures.disclosure_record(actor=request.actor, **data),
                        "Disclosure recorded.")
     if disclosure:
         return redirect("disclosure_detail", disclosure_id=disclosure.pk)
@@ -225,7 +225,7 @@ def disclosure_new(request):
 @console_view("disclosures")
 def disclosure_detail(request, disclosure_id: int):
     return render(request, "console/disclosure_detail.html",
-                  {"disclosure": selectors.access_disclosure(disclosure_id)})
+                  {"disclosure": disclosures.access_disclosure(disclosure_id)})
 
 
 # --- The record of processing --------------------------------------------------------------------
@@ -256,11 +256,11 @@ def processing_record_csv(request):
 
 @console_view("notice_versions")
 def notice_versions(request):
-    current = selectors.notice_current()
+    current = notices.notice_current()
     form = NoticeVersionForm(request.POST or None, initial={"text": current.text if current else ""})
-    if saved(request, form, lambda data: services.notice_version_publish(actor=request.actor, **data),
+    if saved(request, form, lambda data: notices.notice_version_publish(actor=request.actor, **data),
              lambda done: f"Version {done.version} published: every site shows it now."):
         return redirect("notice_versions")
     return render(request, "console/notice_versions.html", {
-        "current": current, "versions": selectors.notice_versions(), "form": form,
+        "current": current, "versions": notices.notice_versions(), "form": form,
     })

@@ -11,7 +11,7 @@ from console.views import page_of, saved
 from shared import clock
 from shared.dates import PlannedDateField
 from shared.privacy import holds as services
-from orchestration.retention import retention_calendar
+from orchestration.retention.run import retention_calendar
 from shared.privacy.models import DeletionRecord, LegalHold
 from shared.privacy.retention.registry import Category
 from shared.schools.models import School

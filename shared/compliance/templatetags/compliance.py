@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import template
 
-from shared.compliance.selectors import NoticeStatus, notice_status
+from shared.compliance.notices import NoticeStatus, notice_status
 from shared.compliance.views import seen_version_id
 
 register = template.Library()

@@ -157,7 +157,7 @@ def test_the_change_log_names_fields_but_never_holds_values(oakfield):
 
 
 def test_the_flush_keeps_each_partitions_row_count_for_the_partition_drop(oakfield):
-    from orchestration.retention import DELETERS
+    from orchestration.retention.delete import DELETERS
     from shared.audit.models import VisitPartitionRows
 
     month = dt.date(2032, 3, 1)

@@ -24,7 +24,7 @@ from shared.clients.selectors import current_contract
 from orchestration.provisioning import client_onboard
 from shared.clients.services import contract_cancel
 from shared.operators.models import Operator
-from orchestration.retention import retention_run
+from orchestration.retention.run import retention_run
 from shared.privacy.models import DeletionRecord
 from shared.schools.models import School
 from shared.changes import Actor

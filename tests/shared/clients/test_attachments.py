@@ -16,7 +16,7 @@ from shared.clients.selectors import current_contract
 from orchestration.provisioning import client_onboard
 from shared.clients.services import contract_cancel, correspondence_record
 from shared.operators.models import Operator
-from orchestration.retention import retention_run
+from orchestration.retention.run import retention_run
 from shared.privacy.models import DeletionRecord
 from shared.changes import Actor
 from tests.helpers import console_client, host_client

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from shared import clock
-from shared.compliance import services
+from shared.compliance import breaches
 from shared.compliance.models import Breach
 from shared.operators.models import Operator
 from shared.changes import Actor
@@ -20,7 +20,7 @@ def actor(django_db_setup) -> Actor:
 
 def _record_breach(actor: Actor, *, risk: str = Breach.Risk.MEDIUM, hours_ago: float = 2, schools=(),
                   summary: str = "Marksheet export emailed to the wrong school") -> Breach:
-    return services.breach_record(
+    return breaches.breach_record(
         actor=actor, summary=summary, nature="A CSV of one class's results went to another school's office.",
         aware_at=clock.now() - dt.timedelta(hours=hours_ago), risk=risk, people_categories=["pupils"],
         data_categories=["pupil"], consequences="Pupils' attainment seen by staff of another school.",

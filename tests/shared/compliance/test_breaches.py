@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from shared import clock
-from shared.compliance import selectors, services
+from shared.compliance import breaches
 from shared.compliance.models import Breach, BreachNotification
 from shared.audit.models import ChangeLogEntry
 
@@ -22,7 +22,7 @@ def changes_to(breach: Breach) -> int:
 
 
 def test_recording_a_breach_starts_the_72_hour_clock_and_is_change_logged(breach):
-    assert selectors.breach_clock(breach).deadline == breach.aware_at + dt.timedelta(hours=72)
+    assert breaches.breach_clock(breach).deadline == breach.aware_at + dt.timedelta(hours=72)
     entry = ChangeLogEntry.objects.get(object_type="compliance.breach", object_id=str(breach.pk))
     assert entry.action == "create" and "aware_at" in entry.fields and "nature" in entry.fields
 
@@ -33,7 +33,7 @@ def test_a_decision_without_reasoning_is_refused_and_writes_nothing(actor, make_
     before = changes_to(breach)
 
     with pytest.raises(ValidationError) as refused:
-        services.breach_decide(actor=actor, breach=breach, decision=decision, reasoning="   ")
+        breaches.breach_decide(actor=actor, breach=breach, decision=decision, reasoning="   ")
 
     assert "reasoning" in refused.value.message_dict
     breach.refresh_from_db()
@@ -49,17 +49,17 @@ def test_the_database_also_refuses_a_decision_without_reasoning(breach):
 def test_a_decision_not_to_report_is_recorded_with_its_reasoning(actor, make_breach):
     breach = make_breach(risk=Breach.Risk.LOW)
 
-    services.breach_decide(actor=actor, breach=breach, decision="not_report",
+    breaches.breach_decide(actor=actor, breach=breach, decision="not_report",
                            reasoning="Encrypted laptop, key not compromised: unlikely to result in a risk.")
 
     breach.refresh_from_db()
     assert breach.ico_decision == "not_report" and breach.ico_decided_at is not None
-    assert selectors.breach_clock(breach).state == "not_required"
+    assert breaches.breach_clock(breach).state == "not_required"
 
 
 def test_not_reporting_a_breach_that_carries_a_risk_is_refused(actor, breach):
     with pytest.raises(ValidationError, match="reported unless it is unlikely"):
-        services.breach_decide(actor=actor, breach=breach, decision="not_report", reasoning="We think it is fine.")
+        breaches.breach_decide(actor=actor, breach=breach, decision="not_report", reasoning="We think it is fine.")
 
     breach.refresh_from_db()
     assert breach.ico_decision == ""
@@ -67,12 +67,12 @@ def test_not_reporting_a_breach_that_carries_a_risk_is_refused(actor, breach):
 
 def test_closing_a_high_risk_breach_without_notifications_is_refused(actor, make_breach):
     breach = make_breach(risk=Breach.Risk.HIGH)
-    services.breach_decide(actor=actor, breach=breach, decision="report", reasoning="High risk to pupils.")
-    services.breach_ico_report_record(actor=actor, breach=breach, reported_at=clock.now(), reference="IC-1234")
+    breaches.breach_decide(actor=actor, breach=breach, decision="report", reasoning="High risk to pupils.")
+    breaches.breach_ico_report_record(actor=actor, breach=breach, reported_at=clock.now(), reference="IC-1234")
     before = changes_to(breach)
 
     with pytest.raises(ValidationError) as refused:
-        services.breach_close(actor=actor, breach=breach)
+        breaches.breach_close(actor=actor, breach=breach)
 
     assert refused.value.messages == ["The risk is high: record notifying the people affected."]
     breach.refresh_from_db()
@@ -82,26 +82,26 @@ def test_closing_a_high_risk_breach_without_notifications_is_refused(actor, make
 
 def test_a_high_risk_breach_closes_once_the_people_are_told(actor, make_breach):
     breach = make_breach(risk=Breach.Risk.HIGH)
-    services.breach_decide(actor=actor, breach=breach, decision="report", reasoning="High risk to pupils.")
-    services.breach_ico_report_record(actor=actor, breach=breach, reported_at=clock.now())
-    services.breach_notification_record(actor=actor, breach=breach, audience="people", recipient="Parents of 28 pupils",
+    breaches.breach_decide(actor=actor, breach=breach, decision="report", reasoning="High risk to pupils.")
+    breaches.breach_ico_report_record(actor=actor, breach=breach, reported_at=clock.now())
+    breaches.breach_notification_record(actor=actor, breach=breach, audience="people", recipient="Parents of 28 pupils",
                                         method="email", notified_at=clock.now(),
                                         content="What happened and what to do.")
 
-    services.breach_close(actor=actor, breach=breach)
+    breaches.breach_close(actor=actor, breach=breach)
 
     breach.refresh_from_db()
     assert breach.closed_at is not None
     with pytest.raises(ValidationError, match="closed"):
-        services.breach_decide(actor=actor, breach=breach, decision="report", reasoning="Again.")
+        breaches.breach_decide(actor=actor, breach=breach, decision="report", reasoning="Again.")
 
 
 def test_a_decision_to_report_needs_the_report_before_closing(actor, make_breach):
     breach = make_breach(risk=Breach.Risk.MEDIUM)
-    services.breach_decide(actor=actor, breach=breach, decision="report", reasoning="A risk to pupils.")
+    breaches.breach_decide(actor=actor, breach=breach, decision="report", reasoning="A risk to pupils.")
 
     with pytest.raises(ValidationError) as refused:
-        services.breach_close(actor=actor, breach=breach)
+        breaches.breach_close(actor=actor, breach=breach)
 
     assert refused.value.messages == ["The decision is to report to the ICO: record when it was reported."]
     breach.refresh_from_db()
@@ -110,18 +110,18 @@ def test_a_decision_to_report_needs_the_report_before_closing(actor, make_breach
 
 def test_closing_needs_a_decision_first(actor, breach):
     with pytest.raises(ValidationError, match="Record the decision"):
-        services.breach_close(actor=actor, breach=breach)
+        breaches.breach_close(actor=actor, breach=breach)
 
 
 def test_every_affected_school_must_be_told_before_closing(actor, make_breach, oakfield, riverside):
     breach = make_breach(risk=Breach.Risk.LOW, schools=[oakfield.school, riverside.school])
-    services.breach_decide(actor=actor, breach=breach, decision="not_report", reasoning="Unlikely to be a risk.")
-    services.breach_notification_record(actor=actor, breach=breach, audience="school", school=oakfield.school,
+    breaches.breach_decide(actor=actor, breach=breach, decision="not_report", reasoning="Unlikely to be a risk.")
+    breaches.breach_notification_record(actor=actor, breach=breach, audience="school", school=oakfield.school,
                                         recipient="Headteacher", method="phone", notified_at=clock.now(),
                                         content="What happened.")
 
     with pytest.raises(ValidationError) as refused:
-        services.breach_close(actor=actor, breach=breach)
+        breaches.breach_close(actor=actor, breach=breach)
 
     assert refused.value.messages == ["Record notifying each affected school: Riverside Academy not yet."]
 
@@ -130,7 +130,7 @@ def test_a_notification_names_only_an_affected_school(actor, make_breach, oakfie
     breach = make_breach(schools=[oakfield.school])
 
     with pytest.raises(ValidationError) as refused:
-        services.breach_notification_record(actor=actor, breach=breach, audience="school", school=riverside.school,
+        breaches.breach_notification_record(actor=actor, breach=breach, audience="school", school=riverside.school,
                                             recipient="Headteacher", method="email", notified_at=clock.now(),
                                             content="What happened.")
 
@@ -140,21 +140,21 @@ def test_a_notification_names_only_an_affected_school(actor, make_breach, oakfie
 
 def test_a_report_after_72_hours_must_say_why_it_was_late(actor, make_breach):
     breach = make_breach(hours_ago=80)
-    services.breach_decide(actor=actor, breach=breach, decision="report", reasoning="A risk to pupils.")
+    breaches.breach_decide(actor=actor, breach=breach, decision="report", reasoning="A risk to pupils.")
 
     with pytest.raises(ValidationError) as refused:
-        services.breach_ico_report_record(actor=actor, breach=breach, reported_at=clock.now())
-    services.breach_ico_report_record(actor=actor, breach=breach, reported_at=clock.now(),
+        breaches.breach_ico_report_record(actor=actor, breach=breach, reported_at=clock.now())
+    breaches.breach_ico_report_record(actor=actor, breach=breach, reported_at=clock.now(),
                                       delay_reason="The school told us only yesterday how many pupils were affected.")
 
     assert "delay_reason" in refused.value.message_dict
     breach.refresh_from_db()
-    assert selectors.breach_clock(breach).state == "reported_late"
+    assert breaches.breach_clock(breach).state == "reported_late"
 
 
 def test_a_report_needs_the_decision_to_report(actor, breach):
     with pytest.raises(ValidationError, match="decision to report"):
-        services.breach_ico_report_record(actor=actor, breach=breach, reported_at=clock.now())
+        breaches.breach_ico_report_record(actor=actor, breach=breach, reported_at=clock.now())
 
     breach.refresh_from_db()
     assert breach.ico_reported_at is None
@@ -164,7 +164,7 @@ def test_bad_input_records_no_breach(actor):
     before = Breach.objects.count()
 
     with pytest.raises(ValidationError) as refused:
-        services.breach_record(actor=actor, summary="Lost laptop", nature="", risk="high",
+        breaches.breach_record(actor=actor, summary="Lost laptop", nature="", risk="high",
                                aware_at=clock.now() + dt.timedelta(hours=1), people_categories=[],
                                data_categories=["pupil"], consequences="x", measures="y")
 
@@ -174,7 +174,7 @@ def test_bad_input_records_no_breach(actor):
 
 def test_awareness_cannot_be_in_the_future(actor):
     with pytest.raises(ValidationError) as refused:
-        services.breach_record(actor=actor, summary="Lost laptop", nature="Left on a train.", risk="high",
+        breaches.breach_record(actor=actor, summary="Lost laptop", nature="Left on a train.", risk="high",
                                aware_at=clock.now() + dt.timedelta(hours=1), people_categories=["pupils"],
                                data_categories=["pupil"], consequences="x", measures="y")
 
@@ -186,9 +186,9 @@ def test_breaches_due_lists_overdue_and_near_due_open_breaches_most_urgent_first
     near = make_breach(hours_ago=50, summary="Near one")
     make_breach(hours_ago=10, summary="Plenty of time")
     decided = make_breach(hours_ago=90, risk=Breach.Risk.LOW, summary="Decided not to report")
-    services.breach_decide(actor=actor, breach=decided, decision="not_report", reasoning="Unlikely to be a risk.")
+    breaches.breach_decide(actor=actor, breach=decided, decision="not_report", reasoning="Unlikely to be a risk.")
 
-    due = selectors.breaches_due()
+    due = breaches.breaches_due()
 
     assert [(d.breach.pk, d.clock.state) for d in due] == [(overdue.pk, "overdue"), (near.pk, "near_due")]
 
@@ -198,7 +198,7 @@ def test_breaches_due_at_the_boundaries(make_breach):
     deadline = breach.aware_at + dt.timedelta(hours=72)
 
     def states(as_of):
-        return [d.clock.state for d in selectors.breaches_due(as_of=as_of) if d.breach.pk == breach.pk]
+        return [d.clock.state for d in breaches.breaches_due(as_of=as_of) if d.breach.pk == breach.pk]
 
     assert states(deadline - dt.timedelta(hours=24)) == []
     assert states(deadline - dt.timedelta(hours=24) + dt.timedelta(seconds=1)) == ["near_due"]

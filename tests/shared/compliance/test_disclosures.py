@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from shared import clock
-from shared.compliance import services
+from shared.compliance import disclosures
 from shared.compliance.models import Disclosure, DisclosureGround
 from shared.audit.models import ChangeLogEntry
 
@@ -33,7 +33,7 @@ def record(actor, **overrides):
             "description": "IP addresses of sign-ins to one account on 3 March",
             "authorised_by": "Dan Protection (DPO)",
             "references": "Production order 2027/114, kept in the legal folder", **overrides}
-    return services.disclosure_record(actor=actor, **data)
+    return disclosures.disclosure_record(actor=actor, **data)
 
 
 def test_the_grounds_are_exactly_the_notices():

@@ -13,7 +13,7 @@ from django.db import connection
 from django.core.exceptions import ValidationError
 
 from shared import clock
-from shared.compliance import selectors, services
+from shared.compliance import notices
 from shared.compliance.models import NoticeVersion
 from shared.operators.models import Operator
 from shared.audit.models import ChangeLogEntry
@@ -27,7 +27,7 @@ SUMMARY_V2 = "Names the certifications of our hosting provider, and the breach r
 
 
 def test_version_1_is_the_notice_in_the_repository():
-    current = selectors.notice_current()
+    current = notices.notice_current()
 
     assert (current.version, current.published_on) == ("1", dt.date(2026, 11, 1))
     assert current.text == NOTICE.read_text(encoding="utf-8").strip()
@@ -69,7 +69,7 @@ def publish_v2_through_the_console() -> None:
     page = client.get("/console/compliance/notice/")
     response = client.post("/console/compliance/notice/", {
         "version": "2", "published_on": clock.today().isoformat(), "summary": SUMMARY_V2,
-        "text": selectors.notice_current().text + "\n\nA new paragraph.", "form_token": form_token(page)})
+        "text": notices.notice_current().text + "\n\nA new paragraph.", "form_token": form_token(page)})
     assert response.status_code == 302, response.content[:3000]
 
 
@@ -120,21 +120,21 @@ def test_dismissing_never_redirects_off_the_site():
 
 
 def test_publishing_is_change_logged_and_checks_its_input(actor):
-    current = selectors.notice_current()
+    current = notices.notice_current()
     for bad, field in [({"version": "1"}, "version"), ({"summary": " "}, "summary"),
                        ({"text": current.text}, "text"),
                        ({"published_on": clock.today() + dt.timedelta(days=1)}, "published_on"),
                        ({"published_on": current.published_on - dt.timedelta(days=1)}, "published_on")]:
         data = {"version": "2", "text": current.text + " Changed.", "summary": "A change.", **bad}
         with pytest.raises(ValidationError) as refused:
-            services.notice_version_publish(actor=actor, **data)
+            notices.notice_version_publish(actor=actor, **data)
         assert field in refused.value.message_dict, bad
     assert NoticeVersion.objects.count() == 1
 
-    notice = services.notice_version_publish(actor=actor, version="2", text=current.text + " Changed.",
+    notice = notices.notice_version_publish(actor=actor, version="2", text=current.text + " Changed.",
                                              summary="A change.")
 
-    assert selectors.notice_current() == notice
+    assert notices.notice_current() == notice
     entry = ChangeLogEntry.objects.get(object_type="compliance.noticeversion", object_id=str(notice.pk))
     assert entry.actor_id == actor.user_id and entry.action == "create"
 

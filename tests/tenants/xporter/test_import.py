@@ -15,8 +15,8 @@ from tenants.assessment.models import Aspect, Result, Target
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent
 from tenants.xporter import services
 from tenants.xporter.client import XporterClient, XporterError
-from tenants.xporter.importer import ImportRejected
 from tenants.xporter.models import ImportRun, XporterConnection
+from tenants.xporter.parse import ImportRejected
 
 pytestmark = pytest.mark.django_db
 ESTAB = "3319999"

@@ -15,8 +15,8 @@ from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject, 
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent
 from tenants.xporter import services
 from tenants.xporter.client import XporterError
-from tenants.xporter.importer import ImportRejected
 from tenants.xporter.models import ImportRun, XporterConnection
+from tenants.xporter.parse import ImportRejected
 from tests.portal.test_site import signed_in
 from tests.tenants.xporter.test_import import connected, fake, in_school  # noqa: F401 (fixtures)
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shared import clock
 from shared.dates import PLANNED
-from orchestration.retention import RetentionBusy, retention_plan, retention_run, retention_unplannable
+from orchestration.retention.run import RetentionBusy, retention_plan, retention_run, retention_unplannable
 from shared.progress import Progress
 from shared.schools.models import Domain
 

@@ -1,54 +1,43 @@
-"""Writes on the breach register, the disclosure register and the privacy notice's versions. Each
-service validates first, writes in one transaction, and records what it changed in the change log
-(field names only). Bad input raises ValidationError, keyed by field where there is one, and
-writes nothing."""
+"""The personal-data breach register: recording a breach and revising its assessment, the decision
+whether to report it to the ICO, the report, the notifications of affected schools and people, and
+closing it once its record is complete; and the reads behind the console's register and the
+dashboard's list of reports due. The 72-hour deadline itself is ``breach_report_deadline``.
+
+Each write validates first, writes in one transaction, and records what it changed in the change
+log (field names only); bad input raises ValidationError, keyed by field where there is one, and
+writes nothing. A lookup by an id from a request goes through ``access_breach`` (Http404 when
+unknown)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from shared import clock
-from shared.compliance.clocks import ico_report_deadline
-from shared.compliance.models import (
-    Breach,
-    BreachNotification,
-    DataSubject,
-    Disclosure,
-    DisclosureGround,
-    NoticeVersion,
-)
-from shared.dates import PAST, PLANNED
-from shared.privacy.retention.registry import Category
-from shared.schools.models import School
-from shared.changes import Action, Actor
 from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
+from shared.compliance.breach_report_deadline import (
+    ICO_REPORT_WINDOW,
+    NEAR_DUE,
+    ReportClock,
+    ico_report_deadline,
+    report_clock,
+)
+from shared.compliance.models import Breach, BreachNotification, DataSubject
+from shared.compliance.validation import CATEGORY_VALUES, choices_check, not_in_future
+from shared.schools.models import School
 
 CREATE, UPDATE = Action.CREATE, Action.UPDATE
-CATEGORY_VALUES = frozenset(category.value for category in Category)
 
 # What an operator may edit on an open breach as the assessment develops.
 BREACH_ASSESSMENT_FIELDS = ("summary", "nature", "occurred_at", "aware_at", "people_categories", "data_categories",
                             "people_affected", "records_affected", "consequences", "measures", "risk")
-
-
-def _not_in_future(when: dt.datetime | None, field: str, what: str) -> None:
-    if when is not None and when > clock.now():
-        raise ValidationError({field: f"{what} cannot be in the future."})
-    PAST.check(when, field=field)
-
-
-def _choices_check(values: Sequence[str], allowed: Iterable[str], field: str, what: str) -> list[str]:
-    values = list(dict.fromkeys(values))
-    if not values:
-        raise ValidationError({field: f"Name at least one {what}."})
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
-        raise ValidationError({field: f"Unknown {what}: {', '.join(unknown)}."})
-    return values
 
 
 def _breach_assessment_check(data: dict) -> dict:
@@ -59,18 +48,18 @@ def _breach_assessment_check(data: dict) -> dict:
         raise ValidationError(missing)
     if data["risk"] not in Breach.Risk.values:
         raise ValidationError({"risk": "Unknown risk level."})
-    _not_in_future(data["aware_at"], "aware_at", "The time we became aware")
-    _not_in_future(data.get("occurred_at"), "occurred_at", "The time it happened")
+    not_in_future(data["aware_at"], "aware_at", "The time we became aware")
+    not_in_future(data.get("occurred_at"), "occurred_at", "The time it happened")
     if data.get("occurred_at") and data["occurred_at"] > data["aware_at"]:
         raise ValidationError({"occurred_at": "A breach cannot happen after we became aware of it."})
-    data["people_categories"] = _choices_check(data["people_categories"], DataSubject.values, "people_categories",
+    data["people_categories"] = choices_check(data["people_categories"], DataSubject.values, "people_categories",
                                                "category of people")
-    data["data_categories"] = _choices_check(data["data_categories"], CATEGORY_VALUES, "data_categories",
+    data["data_categories"] = choices_check(data["data_categories"], CATEGORY_VALUES, "data_categories",
                                              "category of data")
     return data
 
 
-# --- Breaches ------------------------------------------------------------------------------------
+# --- Writes ---------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -163,7 +152,7 @@ def breach_ico_report_record(*, actor: Actor, breach: Breach, reported_at: dt.da
     breach = _open_breach(breach)
     if breach.ico_decision != Breach.Decision.REPORT:
         raise ValidationError("Record the decision to report before recording the report.")
-    _not_in_future(reported_at, "reported_at", "The report's time")
+    not_in_future(reported_at, "reported_at", "The report's time")
     if reported_at < breach.aware_at:
         raise ValidationError({"reported_at": "The report cannot precede our becoming aware of the breach."})
     if reported_at > ico_report_deadline(breach.aware_at) and not delay_reason.strip():
@@ -194,7 +183,7 @@ def breach_notification_record(*, actor: Actor, breach: Breach, audience: str, r
         raise ValidationError({"school": "A notification of the people affected names no school."})
     if not recipient.strip() or not content.strip():
         raise ValidationError("Say who was told and what they were told.")
-    _not_in_future(notified_at, "notified_at", "The notification's time")
+    not_in_future(notified_at, "notified_at", "The notification's time")
     if notified_at < breach.aware_at:
         raise ValidationError({"notified_at": "A notification cannot precede our becoming aware of the breach."})
     notification = BreachNotification(breach=breach, audience=audience, school=school, recipient=recipient.strip(),
@@ -241,70 +230,39 @@ def breach_close(*, actor: Actor, breach: Breach) -> Breach:
     return breach
 
 
-# --- Disclosures ---------------------------------------------------------------------------------
+# --- Reads ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def disclosure_record(*, actor: Actor, recipient: str, disclosed_at: dt.datetime, ground: str,
-                      data_categories: Sequence[str], description: str, authorised_by: str, people: str = "",
-                      references: str = "", schools: Iterable[School] = ()) -> Disclosure:
-    """Record personal data given to a third party. Only the privacy notice's grounds are accepted:
-    a disclosure on any other ground is one the notice promised not to make."""
-    if ground not in DisclosureGround.values:
-        raise ValidationError({"ground": "The privacy notice allows a disclosure only on the grounds it lists."})
-    data = {"recipient": recipient.strip(), "description": description.strip(), "authorised_by": authorised_by.strip(),
-            "people": people.strip(), "references": references.strip()}
-    missing = {name: "Required." for name in ("recipient", "description", "authorised_by") if not data[name]}
-    if missing:
-        raise ValidationError(missing)
-    if ground == DisclosureGround.PERMISSION and not data["references"]:
-        raise ValidationError({"references": "Say where the person's permission is recorded."})
-    _not_in_future(disclosed_at, "disclosed_at", "The disclosure's time")
-    categories = _choices_check(data_categories, CATEGORY_VALUES, "data_categories", "category of data")
-    disclosure = Disclosure(**data, disclosed_at=disclosed_at, ground=ground, data_categories=categories,
-                            recorded_by_id=actor.user_id)
-    disclosure.full_clean()
-    disclosure.save()
-    schools = list(schools)
-    disclosure.schools.set(schools)
-    change_log_record(actor=actor, instance=disclosure, action=CREATE,
-                      fields=["disclosed_at", "ground", "data_categories"]
-                      + [name for name, value in data.items() if value] + (["schools"] if schools else []))
-    return disclosure
+def breach_clock(breach: Breach, *, as_of: dt.datetime | None = None) -> ReportClock:
+    return report_clock(aware_at=breach.aware_at, decision=breach.ico_decision, reported_at=breach.ico_reported_at,
+                        as_of=as_of or clock.now())
 
 
-# --- The privacy notice --------------------------------------------------------------------------
+def breach_list(*, status: str = "open") -> QuerySet[Breach]:
+    """Breaches, newest awareness first; ``status`` is "open", "closed" or "" (all)."""
+    queryset = Breach.objects.prefetch_related("schools")
+    if status == "open":
+        queryset = queryset.filter(closed_at__isnull=True)
+    elif status == "closed":
+        queryset = queryset.filter(closed_at__isnull=False)
+    return queryset
 
 
-@transaction.atomic
-def notice_version_publish(*, actor: Actor, version: str, text: str, summary: str,
-                           published_on: dt.date | None = None) -> NoticeVersion:
-    """Publish a new version of the privacy notice: from now on every site shows it, and a browser
-    that saw an earlier version is shown this version's summary of changes."""
-    version, text, summary = version.strip(), text.strip(), summary.strip()
-    published_on = published_on or clock.today()
-    PLANNED.check(published_on, field="published_on")
-    errors = {}
-    if not version:
-        errors["version"] = "Name the version."
-    elif NoticeVersion.objects.filter(version__iexact=version).exists():
-        errors["version"] = f"Version {version} exists already."
-    if not text:
-        errors["text"] = "Give the notice's full text."
-    if not summary:
-        errors["summary"] = "Summarise what changed: this is what people are shown."
-    if errors:
-        raise ValidationError(errors)
-    current = NoticeVersion.objects.select_for_update().order_by("-published_on", "-id").first()
-    if published_on > clock.today():
-        raise ValidationError({"published_on": "Publish on today's date or earlier; it shows from when it is posted."})
-    if current is not None and published_on < current.published_on:
-        raise ValidationError({"published_on": f"Version {current.version} was published on "
-                                               f"{current.published_on:%d %B %Y}: a new version cannot predate it."})
-    if current is not None and current.text.strip() == text:
-        raise ValidationError({"text": f"The text is the same as version {current.version}'s."})
-    notice = NoticeVersion.objects.create(version=version, text=text, summary=summary, published_on=published_on,
-                                          published_by_id=actor.user_id)
-    change_log_record(actor=actor, instance=notice, action=CREATE,
-                      fields=["version", "text", "summary", "published_on"])
-    return notice
+def access_breach(breach_id: int) -> Breach:
+    return get_object_or_404(Breach.objects.prefetch_related("schools", "notifications__school"), pk=breach_id)
+
+
+@dataclass(frozen=True)
+class BreachDue:
+    breach: Breach
+    clock: ReportClock
+
+
+def breaches_due(*, as_of: dt.datetime | None = None, within: dt.timedelta = NEAR_DUE) -> list[BreachDue]:
+    """Open breaches whose ICO report is overdue or due within ``within`` (and not decided against),
+    most urgent first: the dashboard's list."""
+    as_of = as_of or clock.now()
+    candidates = (Breach.objects.filter(closed_at__isnull=True, ico_reported_at__isnull=True,
+                                        aware_at__lt=as_of - ICO_REPORT_WINDOW + within)
+                  .exclude(ico_decision=Breach.Decision.NOT_REPORT).order_by("aware_at", "id"))
+    return [BreachDue(breach, breach_clock(breach, as_of=as_of)) for breach in candidates]

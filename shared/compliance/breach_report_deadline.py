@@ -1,4 +1,5 @@
-"""The ICO's 72-hour clock for a breach report, as a pure function of the breach's times.
+"""The ICO's 72-hour deadline for reporting a breach, and where a report stands against it, as a
+pure function of the breach's times.
 
 A reportable breach is reported "without undue delay and, where feasible, not later than 72 hours
 after having become aware of it" (UK GDPR Article 33(1)). So the deadline is the moment of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shared.compliance.clocks import report_clock
+from shared.compliance.breach_report_deadline import report_clock
 
 AWARE = dt.datetime(2027, 3, 5, 9, 30, tzinfo=dt.UTC)
 H72 = AWARE + dt.timedelta(hours=72)
