@@ -19,9 +19,11 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from psycopg2 import sql
 
 from shared import clock, locks
 from shared.locks import advisory_lock
+from shared.pg_tools import execute
 from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
 from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
 from shared.clients.services import attachment_files_destroy
@@ -203,12 +205,13 @@ def _drop_visit_partition(unit: str, as_of: dt.date) -> int:
 
     counted = VisitPartitionRows.objects.filter(partition=unit).first()
     with connection.cursor() as cursor:
+        partition = sql.Identifier("public", unit)
         if counted is None:
-            cursor.execute(f'SELECT count(*) FROM public."{unit}"')
+            execute(cursor, sql.SQL("SELECT count(*) FROM {}").format(partition))
             (rows,) = cursor.fetchone()
         else:
             rows = counted.rows
-        cursor.execute(f'DROP TABLE IF EXISTS public."{unit}"')
+        execute(cursor, sql.SQL("DROP TABLE IF EXISTS {}").format(partition))
     VisitPartitionRows.objects.filter(partition=unit).delete()
     return rows
 
@@ -266,7 +269,7 @@ def _drop_school_schema(unit: str, as_of: dt.date) -> int | tuple[int, dict]:
         # Deferred foreign-key checks queued earlier in this transaction must fire before their
         # tables go (PostgreSQL refuses to drop a table with pending trigger events).
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f'DROP SCHEMA IF EXISTS "{school.schema_name}" CASCADE')
+        execute(cursor, sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(school.schema_name)))
     domains = Domain.objects.filter(tenant=school).delete()[0]
     school_folder_destroy(school.schema_name)  # any files a hold on the configuration kept
     school.schema_dropped_at = clock.now()
@@ -292,7 +295,8 @@ def _trim_boundary_visits(as_of: dt.date, run: RetentionRun) -> int:
     """Rows past 365 days in the one partition that still holds newer rows too."""
     cutoff = dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time(), dt.timezone.utc)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM public.{VISIT_TABLE} WHERE occurred_at < %s", [cutoff])
+        execute(cursor, sql.SQL("DELETE FROM {} WHERE occurred_at < %s").format(sql.Identifier("public", VISIT_TABLE)),
+                [cutoff])
         trimmed = cursor.rowcount
         if trimmed:
             DeletionRecord.objects.create(kind="visit_rows", unit=f"visits-before:{cutoff.date().isoformat()}",
