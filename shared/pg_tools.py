@@ -1,7 +1,12 @@
-"""PostgreSQL's own command-line tools (pg_dump, pg_restore, psql), run against the product's database.
+"""PostgreSQL's own command-line tools (pg_dump, pg_restore, psql), run against the product's database,
+and the one way the product puts names into SQL.
 
 The tools must be at least the server's version: the embedded server's bundled ones when the
-product runs embedded, otherwise those on PATH (or in ``POSTGRES_BIN_DIR``)."""
+product runs embedded, otherwise those on PATH (or in ``POSTGRES_BIN_DIR``).
+
+A schema, table or partition name is never pasted into SQL text: statements are composed with
+``psycopg2.sql`` (``sql.Identifier`` for names, ``sql.Literal`` for the values DDL cannot take as
+parameters) and rendered by ``sql_text`` or run by ``execute``."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+from psycopg2 import sql
 
 
 def pg_tool(name: str) -> str:
@@ -59,3 +65,29 @@ def database_url(settings_dict: dict, *, application_name: str) -> str:
     host = quote(settings_dict.get("HOST") or "", safe="")  # a socket folder is quoted whole
     port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
     return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}?application_name={application_name}"
+
+
+def _rendered(part: sql.Composable, raw_cursor, *, escape_percent: bool) -> str:
+    if isinstance(part, sql.Composed):
+        return "".join(_rendered(each, raw_cursor, escape_percent=escape_percent) for each in part.seq)
+    text = part.as_string(raw_cursor)
+    # A name or literal holding "%" would otherwise be read as a placeholder when parameters follow.
+    if escape_percent and not isinstance(part, (sql.SQL, sql.Placeholder)):
+        text = text.replace("%", "%%")
+    return text
+
+
+def sql_text(statement: sql.Composable, *, params_follow: bool = False) -> str:
+    """The statement as the text PostgreSQL receives: names quoted, literals escaped. With
+    ``params_follow``, a "%" inside a name or literal is doubled, for text that is then executed
+    with parameters. Rendering needs the connection (its encoding), not a round trip."""
+    with connection.cursor() as cursor:
+        return _rendered(statement, cursor.cursor, escape_percent=params_follow)
+
+
+def execute(cursor, statement: sql.Composable, params=None) -> None:
+    """Run a composed statement on a Django cursor (which takes only text), with ``params``."""
+    if params is None:
+        cursor.execute(_rendered(statement, cursor.cursor, escape_percent=False))
+    else:
+        cursor.execute(_rendered(statement, cursor.cursor, escape_percent=True), params)

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from django.db import connection
 from django_tenants.utils import schema_context
+from psycopg2 import sql
 
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
 from shared import clock
@@ -24,6 +25,7 @@ from orchestration import pool
 from orchestration.provisioning import school_provision
 from shared.audit.services import VISIT_TABLE, visit_partitions_ensure
 from shared.changes import Actor
+from shared.pg_tools import execute
 from tenants.pupils.models import Pupil
 from tenants.rights import services
 from tenants.users.models import User
@@ -64,13 +66,16 @@ def run(args, *, out: TextIO) -> dict:
             pupil.save(update_fields=["user"])
         results = sum(p.results.count() for p in pupils) // len(pupils)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO public.{VISIT_TABLE} (occurred_at, host, path, method, status, ip, user_id, schema_name) "
-                       "SELECT now() - make_interval(secs => g), 'export.localhost', '/pupils/', 'GET', 200, '10.1.2.3', "
-                       "100000 + g %% 500, %s FROM generate_series(1, %s) g", [schema, args.other_visits])
-        cursor.execute(f"INSERT INTO public.{VISIT_TABLE} (occurred_at, host, path, method, status, ip, user_id, schema_name) "
-                       "SELECT now() - make_interval(secs => g), 'export.localhost', '/', 'GET', 200, '10.1.2.4', u, %s "
-                       "FROM generate_series(1, 50) g, unnest(%s::bigint[]) u", [schema, [p.user_id for p in pupils]])
-        cursor.execute(f"ANALYZE public.{VISIT_TABLE}")
+        visits = sql.Identifier("public", VISIT_TABLE)
+        execute(cursor, sql.SQL(
+            "INSERT INTO {} (occurred_at, host, path, method, status, ip, user_id, schema_name) "
+            "SELECT now() - make_interval(secs => g), 'export.localhost', '/pupils/', 'GET', 200, '10.1.2.3', "
+            "100000 + g %% 500, %s FROM generate_series(1, %s) g").format(visits), [schema, args.other_visits])
+        execute(cursor, sql.SQL(
+            "INSERT INTO {} (occurred_at, host, path, method, status, ip, user_id, schema_name) "
+            "SELECT now() - make_interval(secs => g), 'export.localhost', '/', 'GET', 200, '10.1.2.4', u, %s "
+            "FROM generate_series(1, 50) g, unnest(%s::bigint[]) u").format(visits), [schema, [p.user_id for p in pupils]])
+        execute(cursor, sql.SQL("ANALYZE {}").format(visits))
 
     timings, sizes = [], []
     with schema_context(schema):

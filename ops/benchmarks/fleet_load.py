@@ -49,10 +49,11 @@ from django.db import connection, transaction
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
+from psycopg2 import sql
 
 from shared import clock
 from orchestration import pool
-from shared.pg_tools import database_url
+from shared.pg_tools import database_url, execute
 from shared.progress import Progress
 from shared.schools.models import School
 from orchestration.provisioning import school_provision
@@ -181,7 +182,7 @@ def schools_drop(schools: list[LoadSchool]) -> None:
         School.objects.filter(schema_name__in=[s.schema for s in schools]).delete()
         with connection.cursor() as cursor:
             for school in schools:
-                cursor.execute(f'DROP SCHEMA IF EXISTS "{school.schema}" CASCADE')
+                execute(cursor, sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(school.schema)))
     for school in schools:
         _SEEDED.pop(school.subdomain, None)
 

@@ -15,8 +15,10 @@ from typing import TextIO
 
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
+from psycopg2 import sql
 
 from orchestration import pool
+from shared.pg_tools import execute
 from shared.progress import Progress
 from shared.schools.models import Domain, School, SpareSchema
 from shared.schools.selectors import school_hostname
@@ -56,7 +58,7 @@ def fleet_clear() -> None:
     names += list(SpareSchema.objects.values_list("schema_name", flat=True))
     with connection.cursor() as cursor:
         for schema_name in names:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
+            execute(cursor, sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema_name)))
     Domain.objects.all().delete()
     School.objects.all().delete()
     SpareSchema.objects.all().delete()

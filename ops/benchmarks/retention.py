@@ -14,12 +14,14 @@ import time
 from typing import TextIO
 
 from django.db import connection, transaction
+from psycopg2 import sql
 
 from shared import clock
 from shared.clients.models import Contract
 from orchestration.retention.run import retention_run
 from shared.privacy.models import DeletionRecord
 from orchestration import pool
+from shared.pg_tools import execute
 from shared.progress import Progress
 from shared.schools.models import School
 from orchestration.provisioning import school_provision
@@ -42,11 +44,11 @@ def _fill_month(month: dt.date, rows: int) -> None:
     visit_partition_rows_add({visit_partition_name(month): rows})
     seconds = (clock.add_months(month, 1) - month).days * 86400 - 1
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO public.{VISIT_TABLE} (occurred_at, host, path, method, status, ip, user_id, schema_name) "
+        execute(cursor, sql.SQL(
+            "INSERT INTO {} (occurred_at, host, path, method, status, ip, user_id, schema_name) "
             "SELECT %s::timestamptz + make_interval(secs => (g %% %s)), 'bench.localhost', '/pupils/' || (g %% 5000), "
             "'GET', 200, ('10.0.' || (g %% 250) || '.' || (g %% 200))::inet, g %% 900, 'school_000001' "
-            "FROM generate_series(1, %s) AS g",
+            "FROM generate_series(1, %s) AS g").format(sql.Identifier("public", VISIT_TABLE)),
             [dt.datetime.combine(month, dt.time(), dt.timezone.utc), seconds, rows])
 
 
@@ -84,12 +86,13 @@ def run(args, *, out: TextIO) -> dict:
     lower = dt.datetime.combine(old_b, dt.time(), dt.timezone.utc)
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM public.{VISIT_TABLE} WHERE occurred_at >= %s AND occurred_at < %s", [lower, upper])
+        execute(cursor, sql.SQL("DELETE FROM {} WHERE occurred_at >= %s AND occurred_at < %s").format(
+            sql.Identifier("public", VISIT_TABLE)), [lower, upper])
         deleted_rows = cursor.rowcount
     delete_seconds = time.perf_counter() - started
     started = time.perf_counter()
     with connection.cursor() as cursor:  # DELETE only marks rows dead; VACUUM gives the space back
-        cursor.execute(f'VACUUM public."{visit_partition_name(old_b)}"')
+        execute(cursor, sql.SQL("VACUUM {}").format(sql.Identifier("public", visit_partition_name(old_b))))
     vacuum_seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("CHECKPOINT")

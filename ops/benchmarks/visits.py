@@ -22,6 +22,7 @@ from typing import TextIO
 from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
+from psycopg2 import sql
 
 from ops.benchmarks import school_sign_in
 from ops.demo import DEMO_PASSWORD, demo_seed
@@ -30,8 +31,11 @@ from shared.clients import last_use
 from shared.progress import Progress
 from shared.redis_client import redis_client
 from shared.audit import services
+from shared.pg_tools import execute
 
 TARGET_RATIO = 1.10
+_VISIT_INSERT = sql.SQL("INSERT INTO {} (occurred_at, host, path, method, status, ip, user_id, schema_name) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)").format(sql.Identifier("public", services.VISIT_TABLE))
 
 
 def add_arguments(parser) -> None:
@@ -50,9 +54,7 @@ class _SynchronousVisitInsert:
     def __call__(self, request):
         response = self.get_response(request)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO public.{services.VISIT_TABLE} (occurred_at, host, path, method, status, ip, user_id, "
-                "schema_name) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            execute(cursor, _VISIT_INSERT,
                 [clock.now(), request.get_host(), request.path, request.method, response.status_code,
                  request.META.get("REMOTE_ADDR"), request.user.pk, connection.schema_name],
             )
@@ -135,9 +137,7 @@ def load(rows: int, baseline_rows: int, out: TextIO) -> dict:
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         for row in sample:
-            cursor.execute(
-                f"INSERT INTO public.{services.VISIT_TABLE} (occurred_at, host, path, method, status, ip, user_id, "
-                "schema_name) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", row)
+            execute(cursor, _VISIT_INSERT, row)
     insert_seconds = (time.perf_counter() - started) * rows / baseline_rows
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'public.technical_visit'::regclass")

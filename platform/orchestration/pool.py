@@ -33,9 +33,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
+from psycopg2 import sql
 
 from shared import locks
 from shared.locks import advisory_lock
+from shared.pg_tools import execute
 from shared.schools.models import SchemaRecipe, SpareSchema
 
 log = structlog.get_logger(__name__)
@@ -120,9 +122,18 @@ def _recipe_script(fingerprint: str) -> str | None:
     return _scripts[fingerprint]
 
 
-def _replay(schema_name: str, script: str) -> None:
+def _schema_create(schema_name: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f'CREATE SCHEMA "{schema_name}"')
+        execute(cursor, sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema_name)))
+
+
+def _schema_drop(schema_name: str) -> None:
+    with connection.cursor() as cursor:
+        execute(cursor, sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema_name)))
+
+
+def _replay(schema_name: str, script: str) -> None:
+    _schema_create(schema_name)
     # The same search path the recording ran with (school schema first, then public).
     connection.set_schema(schema_name)
     try:
@@ -135,8 +146,7 @@ def _replay(schema_name: str, script: str) -> None:
 def _migrate_new_schema(schema_name: str, *, recorder: _StatementRecorder | None = None) -> None:
     """CREATE SCHEMA and run every school migration in it: the django-tenants default way."""
     connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE SCHEMA "{schema_name}"')
+    _schema_create(schema_name)
     with connection.execute_wrapper(recorder) if recorder else contextlib.nullcontext():
         call_command("migrate_schemas", schema_name=schema_name, tenant=True, interactive=False, verbosity=0)
     connection.set_schema_to_public()
@@ -175,12 +185,11 @@ def template_ensure() -> bool:
     fingerprint = migration_fingerprint()
     recorder = _StatementRecorder()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{TEMPLATE_SCHEMA}" CASCADE')
+        _schema_drop(TEMPLATE_SCHEMA)
         _migrate_new_schema(TEMPLATE_SCHEMA, recorder=recorder)
         recorder.check_portable()
         with connection.cursor() as cursor:
-            cursor.execute(f'COMMENT ON SCHEMA "{TEMPLATE_SCHEMA}" IS %s', [fingerprint])
+            execute(cursor, sql.SQL("COMMENT ON SCHEMA {} IS %s").format(sql.Identifier(TEMPLATE_SCHEMA)), [fingerprint])
         SchemaRecipe.objects.update_or_create(fingerprint=fingerprint, defaults={"statements": recorder.statements})
         SchemaRecipe.objects.exclude(fingerprint=fingerprint).delete()
     _scripts.pop(fingerprint, None)
@@ -205,15 +214,15 @@ def schema_build() -> str:
 def spare_claim() -> str | None:
     """Claim one current spare schema in the caller's transaction (one statement; concurrent
     claims skip each other's rows). Returns its name, or None when the pool is empty."""
-    table = SpareSchema._meta.db_table
+    table = sql.Identifier(SpareSchema._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
+        execute(cursor, sql.SQL(
+            """
             DELETE FROM {table} WHERE id = (
                 SELECT id FROM {table} WHERE fingerprint = %s
                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
             ) RETURNING schema_name
-            """,
+            """).format(table=table),
             [migration_fingerprint()],
         )
         row = cursor.fetchone()
@@ -236,8 +245,7 @@ def _stale_spares_discard(fingerprint: str) -> int:
     discarded = 0
     for spare in SpareSchema.objects.exclude(fingerprint=fingerprint):
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP SCHEMA IF EXISTS "{spare.schema_name}" CASCADE')
+            _schema_drop(spare.schema_name)
             spare.delete()
         discarded += 1
     return discarded

@@ -21,10 +21,11 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context
+from psycopg2 import sql
 
 from shared.backups import crypto
 from shared.backups.crypto import BackupError
-from shared.pg_tools import pg_popen
+from shared.pg_tools import pg_popen, sql_text
 from shared.schools.models import School
 from orchestration.backup import OpenedBackup, backup_open, stderr_tail
 
@@ -71,9 +72,14 @@ def _apply(path: Path, opened: OpenedBackup, progress: Callable[[int], None] | N
     both pipes, so that psql is killed (and its transaction rolled back) before it can commit
     anything short of a complete, authenticated archive that pg_restore read without error."""
     school_id, schema = opened.school.pk, opened.header.schema
-    guard = (f"DO $$ BEGIN PERFORM 1 FROM public.schools_school WHERE id = {int(school_id)} "
-             f"AND schema_dropped_at IS NULL FOR UPDATE; IF NOT FOUND THEN "
-             f"RAISE EXCEPTION 'school {int(school_id)} was dropped by retention: not restored'; END IF; END $$;")
+    # psql's --command takes no parameters: the values are literals.
+    guard = sql_text(sql.SQL(
+        "DO $$ BEGIN PERFORM 1 FROM public.schools_school WHERE id = {id} "
+        "AND schema_dropped_at IS NULL FOR UPDATE; IF NOT FOUND THEN "
+        "RAISE EXCEPTION {message}; END IF; END $$;").format(
+            id=sql.Literal(int(school_id)),
+            message=sql.Literal(f"school {int(school_id)} was dropped by retention: not restored")))
+    schema_drop = sql_text(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
     failures: list[BaseException] = []
     fed = [0]
     psql_killed = threading.Event()
@@ -81,7 +87,7 @@ def _apply(path: Path, opened: OpenedBackup, progress: Callable[[int], None] | N
         restore = pg_popen("pg_restore", "--no-owner", "--no-acl", "--file=-", connect=False,
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=restore_errors)
         psql = pg_popen("psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction",
-                        f"--command={guard}", f'--command=DROP SCHEMA IF EXISTS "{schema}" CASCADE', "--file=-",
+                        f"--command={guard}", f"--command={schema_drop}", "--file=-",
                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors)
 
         def feed() -> None:

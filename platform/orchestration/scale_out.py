@@ -12,6 +12,10 @@ one place and checked against the real schemas by tests/ops/test_scale_out.py.
 
 from __future__ import annotations
 
+from psycopg2 import sql
+
+from shared.pg_tools import sql_text
+
 # Read by school-site requests (the domain lookup, the notice footer, retention and support pages).
 REFERENCE_TABLES = (
     "schools_school", "schools_domain", "compliance_noticeversion", "privacy_deletionrecord", "privacy_legalhold",
@@ -25,9 +29,12 @@ def citus_setup_sql(school_schemas: list[str]) -> list[str]:
     """The statements that turn an existing single-server database into the sharded layout, run
     once on the coordinator after the worker nodes are added (new schools are distributed as they
     are made: ``citus.enable_schema_based_sharding`` is on)."""
-    statements = ["CREATE EXTENSION IF NOT EXISTS citus"]
-    statements += [f"SELECT create_reference_table('public.{table}')" for table in REFERENCE_TABLES]
-    statements += [f"SELECT citus_add_local_table_to_metadata('public.{table}')" for table in COORDINATOR_LOGS]
-    statements += [f"SELECT citus_schema_distribute('{schema}')" for schema in sorted(school_schemas)]
-    statements.append("SELECT citus_rebalance_start()")
-    return statements
+    statements = [sql.SQL("CREATE EXTENSION IF NOT EXISTS citus")]
+    statements += [sql.SQL("SELECT create_reference_table({})").format(sql.Literal(f"public.{table}"))
+                   for table in REFERENCE_TABLES]
+    statements += [sql.SQL("SELECT citus_add_local_table_to_metadata({})").format(sql.Literal(f"public.{table}"))
+                   for table in COORDINATOR_LOGS]
+    statements += [sql.SQL("SELECT citus_schema_distribute({})").format(sql.Literal(schema))
+                   for schema in sorted(school_schemas)]
+    statements.append(sql.SQL("SELECT citus_rebalance_start()"))
+    return [sql_text(statement) for statement in statements]

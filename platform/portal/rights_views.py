@@ -4,7 +4,6 @@ objection, consent withdrawal)."""
 
 from __future__ import annotations
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,67 +13,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from shared import clock, dates
-from shared.dates import DATE_INPUT, PastDateField
+from shared import clock
 from shared.forms import service_errors_to_form
 from shared.query import id_param
 from shared.privacy.requests import services as states
-from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS
 from shared.changes import Actor
-from portal.views import role_required
+from portal.access import ADMIN, role_required
+from portal.forms import ConsentForm, CorrectionForm, ExtendForm, RequestForm, subject_choices, subject_chosen
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.rights import services
 from tenants.rights.models import Consent, SchoolRequest
-from tenants.users.models import User
-
-ADMIN = User.Role.SCHOOL_ADMIN
-SUBJECT_TYPES = {"pupil": Pupil, "parent": ParentCarer, "user": User}
-
-
-def _subject_choices():
-    return ([("", "— choose —")]
-            + [(f"pupil:{pk}", f"Pupil: {forename} {surname}") for pk, forename, surname
-               in Pupil.objects.values_list("pk", "forename", "surname")]
-            + [(f"parent:{pk}", f"Parent/carer: {forename} {surname}") for pk, forename, surname
-               in ParentCarer.objects.values_list("pk", "forename", "surname")]
-            + [(f"user:{pk}", f"Site user: {email}") for pk, email in User.objects.values_list("pk", "email")])
-
-
-def _subject(value: str):
-    kind, _, pk = (value or "").partition(":")
-    model = SUBJECT_TYPES.get(kind)
-    return model.objects.filter(pk=pk).first() if model and pk.isdigit() else None
-
-
-class RequestForm(forms.Form):
-    kind = forms.ChoiceField(choices=SchoolRequest.Kind.choices, label="Right")
-    subject = forms.ChoiceField(label="About")
-    requester_name = forms.CharField(max_length=200, label="Asked by")
-    requester_email = forms.EmailField(required=False, label="Their email")
-    received_on = PastDateField(initial=clock.today)
-    details = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["subject"].choices = _subject_choices()
-
-
-class ExtendForm(forms.Form):
-    months = forms.IntegerField(min_value=1, max_value=MAX_EXTENSION_MONTHS)
-    reason = forms.CharField(max_length=300)
-    told_on = PastDateField(label="Person told on")
-
-
-class CorrectionForm(forms.Form):
-    def __init__(self, subject, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in services.CORRECTABLE[type(subject)]:
-            field = type(subject)._meta.get_field(name).formfield()
-            if isinstance(field, forms.DateField):
-                field.widget = DATE_INPUT
-                field.validators.append(dates.BIRTH if name == "date_of_birth" else dates.PLANNED)
-            field.initial = getattr(subject, name)
-            self.fields[name] = field
 
 
 def _actor(request) -> Actor:
@@ -90,7 +38,7 @@ def request_list(request):
             created = services.school_request_receive(
                 user=request.user, kind=data["kind"], requester_name=data["requester_name"],
                 requester_email=data["requester_email"], details=data["details"], received_on=data["received_on"],
-                subject=_subject(data["subject"]))
+                subject=subject_chosen(data["subject"]))
         except ValidationError as error:
             service_errors_to_form(form, error)
         else:
@@ -133,7 +81,7 @@ def request_detail(request, request_id: int):
     return render(request, "portal/rights_detail.html", {
         "r": subject_request, "subject": subject, "is_open": subject_request.state in SchoolRequest.OPEN_STATES, "deadline": states.request_deadline(subject_request),
         "extend_form": extend_form, "correction_form": correction_form, "consents": consents,
-        "subject_choices": _subject_choices() if subject is None and subject_request.state in SchoolRequest.OPEN_STATES else None,
+        "subject_choices": subject_choices() if subject is None and subject_request.state in SchoolRequest.OPEN_STATES else None,
         "download_url": request.build_absolute_uri(reverse("rights_export", kwargs={"token": token})) if token else None,
         "exports": subject_request.exports.order_by("-created_at"),
     })
@@ -161,7 +109,7 @@ def _act(request, subject_request: SchoolRequest, action: str, extend_form, corr
     elif action == "complete":
         states.request_complete(actor=actor, request=subject_request)
     elif action == "identify":
-        services.subject_identify(user=user, request=subject_request, subject=_subject(post.get("subject", "")))
+        services.subject_identify(user=user, request=subject_request, subject=subject_chosen(post.get("subject", "")))
     elif action == "export":
         _, token = services.export_build(user=user, request=subject_request)
         messages.success(request, "Export built. Copy the link below now: it is shown once, works once, "
@@ -214,16 +162,6 @@ def export_download(request, token: str):
     return response
 
 
-class ConsentForm(forms.Form):
-    subject = forms.ChoiceField(label="Given by")
-    purpose = forms.CharField(max_length=200, help_text="What it is for, e.g. photographs on reports")
-    given_on = PastDateField(initial=clock.today)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["subject"].choices = [c for c in _subject_choices() if not c[0].startswith("user:")]
-
-
 @role_required(ADMIN)
 def consents(request):
     """What pupils and parents have consented to, and when they withdrew it."""
@@ -238,7 +176,7 @@ def consents(request):
             messages.success(request, f"Consent to “{consent.purpose}” withdrawn.")
         return redirect("consents")
     if request.method == "POST" and form.is_valid():
-        subject = _subject(form.cleaned_data["subject"])
+        subject = subject_chosen(form.cleaned_data["subject"])
         try:
             services.consent_record(user=request.user, purpose=form.cleaned_data["purpose"],
                                     given_on=form.cleaned_data["given_on"],

@@ -14,7 +14,6 @@ import datetime as dt
 import qrcode
 import qrcode.image.svg
 import structlog
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
@@ -28,6 +27,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from shared.signin import signin_failure_count, signin_refusal
+from portal.forms import CodeForm, EnrolForm
 from shared import clock
 from shared.forms import service_errors_to_form
 from tenants.configuration import selectors as signin_policy
@@ -69,18 +69,6 @@ class SchoolLoginView(auth_views.LoginView):
                                               "at": clock.now().isoformat(), "next": self.get_redirect_url()}
             return redirect("login_code")
         return super().form_valid(form)  # signs in; the second-factor middleware sends to enrolment
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(label="Code", max_length=16,
-                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
-                           help_text="The 6-digit code from your authenticator app, or one of your recovery codes.")
-
-
-class EnrolForm(forms.Form):
-    code = forms.CharField(label="Code", max_length=8,
-                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-                           help_text="The 6-digit code the app shows for this account.")
 
 
 def _pending_user(request):

@@ -4,7 +4,6 @@ made (allowed or refused)."""
 
 from __future__ import annotations
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,16 +14,13 @@ from django.utils import timezone
 
 from shared.query import id_param
 from shared.support import selectors, services
-from portal.views import role_required
+from portal.access import role_required
+from portal.forms import RefuseForm
 from tenants.pupils.models import Pupil
 from tenants.users.models import User
 
 LOG_PER_PAGE = 50
 PAGE_NAMES = {"support_pupil_list": "Pupil list", "support_pupil_detail": "Pupil page"}
-
-
-class RefuseForm(forms.Form):
-    refusal_reason = forms.CharField(max_length=500, required=False, label="Reason (the operator sees it)")
 
 
 @role_required(User.Role.SCHOOL_ADMIN)

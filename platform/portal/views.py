@@ -1,11 +1,8 @@
-"""School-site views: parse, authorise (role here, object access in the selectors), call one
-selector or service, render."""
+"""School-site views: parse (``portal.forms``), authorise (roles in ``portal.access``, object
+access in the selectors), call one selector or service, render."""
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -15,6 +12,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 
+from portal.access import STAFF, role_required
+from portal.forms import BrandingForm, DocumentForm, GraceForm, InviteForm, PupilFilterForm, SignInPolicyForm
 from shared import clock
 from shared.forms import service_errors_to_form
 from shared.query import date_param, id_param, parse_id
@@ -25,7 +24,7 @@ from tenants.assessment.services import marksheet_save
 from tenants.configuration import services as configuration
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.pupils import selectors as pupils
-from tenants.pupils.models import Group, ParentCarer, Pupil
+from tenants.pupils.models import Group, Pupil
 from tenants.users.models import User
 from tenants.users.selectors import user_list
 from tenants.pupils.services import retention_grace_set
@@ -34,22 +33,6 @@ from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.parse import ImportRejected
 from tenants.xporter.services import xporter_file_import
 from tenants.xporter.tasks import xporter_sync_school
-
-STAFF = (User.Role.SCHOOL_ADMIN, User.Role.TEACHER)
-
-
-def role_required(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapper(request, *args, **kwargs):
-            if request.user.role not in roles:
-                raise PermissionDenied("Your account cannot open this page.")
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 class SchoolLogoutView(auth_views.LogoutView):
@@ -94,22 +77,6 @@ def home(request):
         "users": user_list() if user.role == User.Role.SCHOOL_ADMIN else None,
         "requests_overdue": overdue, "requests_near": near,
     })
-
-
-class PupilFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Name")
-    year = forms.ChoiceField(required=False)
-    group = forms.ModelChoiceField(queryset=Group.objects.none(), required=False)
-    characteristic = forms.ChoiceField(required=False, choices=[
-        ("", "Any pupil"), ("disadvantaged", "Disadvantaged"), ("not_disadvantaged", "Not disadvantaged"),
-        ("fsm", "Free school meals"), ("sen", "SEN"), ("ehcp", "EHC plan"), ("eal", "EAL"),
-        ("looked_after", "Looked after"), ("service_child", "Service child"),
-    ])
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [("", "Any year"), *((y, y) for y in pupils.year_groups())]
-        self.fields["group"].queryset = pupils.groups_visible_to(user)
 
 
 @role_required(*STAFF)
@@ -182,20 +149,6 @@ def cohort_analysis(request):
                                                            "comparisons": comparisons})
 
 
-class InviteForm(forms.Form):
-    email = forms.EmailField()
-    full_name = forms.CharField(max_length=200, label="Name")
-    role = forms.ChoiceField(choices=User.Role.choices)
-    parent_carer = forms.ModelChoiceField(queryset=ParentCarer.objects.none(), required=False,
-                                          label="Parent or carer record (for a parent)")
-    pupil = forms.ModelChoiceField(queryset=Pupil.objects.none(), required=False, label="Pupil record (for a pupil)")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["parent_carer"].queryset = ParentCarer.objects.filter(user__isnull=True)
-        self.fields["pupil"].queryset = Pupil.objects.filter(user__isnull=True, on_roll=True)
-
-
 @role_required(User.Role.SCHOOL_ADMIN)
 def users(request):
     form = InviteForm(request.POST or None)
@@ -233,11 +186,6 @@ def data_import(request):
     })
 
 
-class GraceForm(forms.Form):
-    grace_months = forms.IntegerField(min_value=0, max_value=120, label="Months after a pupil leaves",
-                                      help_text="Their records are deleted this long after their leaving date.")
-
-
 @role_required(User.Role.SCHOOL_ADMIN)
 def retention(request):
     """The school's own retention: its grace period, what falls due in the next 90 days, and what
@@ -262,23 +210,6 @@ def retention(request):
         "unplannable": [(u, names.get(unit_pupil_id(u.record), "")) for u in problems],
         "deletions": DeletionRecord.objects.filter(school_id=request.tenant.pk)[:50],
     })
-
-
-class BrandingForm(forms.Form):
-    accent_colour = forms.CharField(max_length=7, label="Accent colour", widget=forms.TextInput(attrs={"type": "color"}))
-    logo = forms.FileField(required=False, label="Logo", help_text="PNG, JPEG or GIF, at most 512 KB.")
-    remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
-
-
-class DocumentForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    file = forms.FileField(help_text="PDF, Office or OpenDocument, image, text or CSV; at most 10 MB.")
-
-
-class SignInPolicyForm(forms.Form):
-    staff_second_factor_required = forms.BooleanField(
-        required=False, label="Require two-step sign-in for all staff",
-        help_text="Teachers then set up an authenticator app at their next sign-in. School admins always need one.")
 
 
 @role_required(User.Role.SCHOOL_ADMIN)

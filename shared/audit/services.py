@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterable, Sequence
 
 import psycopg2
 import structlog
+from psycopg2 import sql
 from django.db import DataError, IntegrityError, connection, transaction
 from django_tenants.utils import get_public_schema_name
 
 from shared import clock, locks
 from shared.locks import advisory_lock
+from shared.pg_tools import execute, sql_text
 from shared.deadletter import batch_land, buffer_key, buffer_take_done, deadletter_purge, text_clean
 from shared.redis_client import redis_client
 from shared.changes import Actor
@@ -138,10 +140,10 @@ def visit_partitions_ensure(*, months_ahead: int = 2, as_of: dt.date | None = No
             cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"public.{name}"])
             if not cursor.fetchone()[0]:
                 upper = clock.add_months(month, 1)
-                cursor.execute(
-                    f'CREATE TABLE IF NOT EXISTS public."{name}" PARTITION OF public.{VISIT_TABLE} '
-                    f"FOR VALUES FROM ('{month.isoformat()} 00:00+00') TO ('{upper.isoformat()} 00:00+00')"
-                )
+                # DDL takes no parameters: the bounds are literals.
+                execute(cursor, sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(
+                    sql.Identifier("public", name), sql.Identifier("public", VISIT_TABLE),
+                    sql.Literal(f"{month.isoformat()} 00:00+00"), sql.Literal(f"{upper.isoformat()} 00:00+00")))
                 created.append(name)
             # Remembered only once committed: a rolled-back creation must be retried.
             transaction.on_commit(lambda name=name: _known_partitions.add(name))
@@ -224,12 +226,12 @@ def visit_partition_rows_add(counts: dict[str, int]) -> None:
     """Add to the per-partition row counts (one upsert per month)."""
     from shared.audit.models import VisitPartitionRows
 
+    upsert = sql.SQL("INSERT INTO {table} (partition, rows) VALUES (%s, %s) "
+                     "ON CONFLICT (partition) DO UPDATE SET rows = EXCLUDED.rows + {table}.rows").format(
+        table=sql.Identifier(VisitPartitionRows._meta.db_table))
     with connection.cursor() as cursor:
         for partition, added in counts.items():
-            cursor.execute(
-                f"INSERT INTO {VisitPartitionRows._meta.db_table} (partition, rows) VALUES (%s, %s) "
-                "ON CONFLICT (partition) DO UPDATE SET rows = EXCLUDED.rows + "
-                f"{VisitPartitionRows._meta.db_table}.rows", [partition, added])
+            execute(cursor, upsert, [partition, added])
 
 
 def _copy_visits(rows: list[list]) -> None:
@@ -239,9 +241,8 @@ def _copy_visits(rows: list[list]) -> None:
         writer.writerow(["" if value is None else value for value in row])
     data.seek(0)
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY public.{VISIT_TABLE} ({', '.join(_VISIT_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '')", data
-        )
+        cursor.cursor.copy_expert(sql_text(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '')").format(
+            sql.Identifier("public", VISIT_TABLE), sql.SQL(", ").join(map(sql.Identifier, _VISIT_COLUMNS)))), data)
 
 
 def account_activity_anonymise(*, schema_name: str, user_id: int) -> int:

@@ -9,7 +9,9 @@ from collections.abc import Callable
 
 from django.db import connection
 from django_tenants.utils import schema_context
+from psycopg2 import sql
 
+from shared.pg_tools import execute
 from shared import clock
 from shared.audit.models import ChangeLogEntry
 from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
@@ -48,12 +50,13 @@ def _drop_visit_partition(unit: str, as_of: dt.date) -> int:
 
     counted = VisitPartitionRows.objects.filter(partition=unit).first()
     with connection.cursor() as cursor:
+        partition = sql.Identifier("public", unit)
         if counted is None:
-            cursor.execute(f'SELECT count(*) FROM public."{unit}"')
+            execute(cursor, sql.SQL("SELECT count(*) FROM {}").format(partition))
             (rows,) = cursor.fetchone()
         else:
             rows = counted.rows
-        cursor.execute(f'DROP TABLE IF EXISTS public."{unit}"')
+        execute(cursor, sql.SQL("DROP TABLE IF EXISTS {}").format(partition))
     VisitPartitionRows.objects.filter(partition=unit).delete()
     return rows
 
@@ -111,7 +114,7 @@ def _drop_school_schema(unit: str, as_of: dt.date) -> int | tuple[int, dict]:
         # Deferred foreign-key checks queued earlier in this transaction must fire before their
         # tables go (PostgreSQL refuses to drop a table with pending trigger events).
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f'DROP SCHEMA IF EXISTS "{school.schema_name}" CASCADE')
+        execute(cursor, sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(school.schema_name)))
     domains = Domain.objects.filter(tenant=school).delete()[0]
     school_folder_destroy(school.schema_name)  # any files a hold on the configuration kept
     school.schema_dropped_at = clock.now()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+from psycopg2 import sql
 from django.db import connection, transaction
 
 from orchestration.retention.collect import (
@@ -23,6 +24,7 @@ from orchestration.retention.collect import (
     units_collect,
 )
 from orchestration.retention.delete import DELETERS
+from shared.pg_tools import execute
 from shared import clock, locks
 from shared.audit.services import VISIT_TABLE
 from shared.locks import advisory_lock
@@ -75,7 +77,8 @@ def _trim_boundary_visits(as_of: dt.date, run: RetentionRun) -> int:
     """Rows past 365 days in the one partition that still holds newer rows too."""
     cutoff = dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time(), dt.timezone.utc)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM public.{VISIT_TABLE} WHERE occurred_at < %s", [cutoff])
+        execute(cursor, sql.SQL("DELETE FROM {} WHERE occurred_at < %s").format(sql.Identifier("public", VISIT_TABLE)),
+                [cutoff])
         trimmed = cursor.rowcount
         if trimmed:
             DeletionRecord.objects.create(kind="visit_rows", unit=f"visits-before:{cutoff.date().isoformat()}",

@@ -1,0 +1,149 @@
+"""School-site forms: they parse and check the shape of input; the services check the rules."""
+
+from __future__ import annotations
+
+from django import forms
+
+from shared import clock, dates
+from shared.dates import DATE_INPUT, PastDateField
+from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS
+from tenants.pupils import selectors as pupils
+from tenants.pupils.models import Group, ParentCarer, Pupil
+from tenants.rights import services as rights
+from tenants.rights.models import SchoolRequest
+from tenants.users.models import User
+
+
+class PupilFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Name")
+    year = forms.ChoiceField(required=False)
+    group = forms.ModelChoiceField(queryset=Group.objects.none(), required=False)
+    characteristic = forms.ChoiceField(required=False, choices=[
+        ("", "Any pupil"), ("disadvantaged", "Disadvantaged"), ("not_disadvantaged", "Not disadvantaged"),
+        ("fsm", "Free school meals"), ("sen", "SEN"), ("ehcp", "EHC plan"), ("eal", "EAL"),
+        ("looked_after", "Looked after"), ("service_child", "Service child"),
+    ])
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", "Any year"), *((y, y) for y in pupils.year_groups())]
+        self.fields["group"].queryset = pupils.groups_visible_to(user)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    full_name = forms.CharField(max_length=200, label="Name")
+    role = forms.ChoiceField(choices=User.Role.choices)
+    parent_carer = forms.ModelChoiceField(queryset=ParentCarer.objects.none(), required=False,
+                                          label="Parent or carer record (for a parent)")
+    pupil = forms.ModelChoiceField(queryset=Pupil.objects.none(), required=False, label="Pupil record (for a pupil)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent_carer"].queryset = ParentCarer.objects.filter(user__isnull=True)
+        self.fields["pupil"].queryset = Pupil.objects.filter(user__isnull=True, on_roll=True)
+
+
+class GraceForm(forms.Form):
+    grace_months = forms.IntegerField(min_value=0, max_value=120, label="Months after a pupil leaves",
+                                      help_text="Their records are deleted this long after their leaving date.")
+
+
+class BrandingForm(forms.Form):
+    accent_colour = forms.CharField(max_length=7, label="Accent colour", widget=forms.TextInput(attrs={"type": "color"}))
+    logo = forms.FileField(required=False, label="Logo", help_text="PNG, JPEG or GIF, at most 512 KB.")
+    remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
+
+
+class DocumentForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    file = forms.FileField(help_text="PDF, Office or OpenDocument, image, text or CSV; at most 10 MB.")
+
+
+class SignInPolicyForm(forms.Form):
+    staff_second_factor_required = forms.BooleanField(
+        required=False, label="Require two-step sign-in for all staff",
+        help_text="Teachers then set up an authenticator app at their next sign-in. School admins always need one.")
+
+
+# --- Subject requests and consents
+
+SUBJECT_TYPES = {"pupil": Pupil, "parent": ParentCarer, "user": User}
+
+
+def subject_choices():
+    """Everyone a request may be about, as choices whose values ``subject_chosen`` reads back."""
+    return ([("", "— choose —")]
+            + [(f"pupil:{pk}", f"Pupil: {forename} {surname}") for pk, forename, surname
+               in Pupil.objects.values_list("pk", "forename", "surname")]
+            + [(f"parent:{pk}", f"Parent/carer: {forename} {surname}") for pk, forename, surname
+               in ParentCarer.objects.values_list("pk", "forename", "surname")]
+            + [(f"user:{pk}", f"Site user: {email}") for pk, email in User.objects.values_list("pk", "email")])
+
+
+def subject_chosen(value: str):
+    """The pupil, parent or user a ``subject_choices`` value names, or None."""
+    kind, _, pk = (value or "").partition(":")
+    model = SUBJECT_TYPES.get(kind)
+    return model.objects.filter(pk=pk).first() if model and pk.isdigit() else None
+
+
+class RequestForm(forms.Form):
+    kind = forms.ChoiceField(choices=SchoolRequest.Kind.choices, label="Right")
+    subject = forms.ChoiceField(label="About")
+    requester_name = forms.CharField(max_length=200, label="Asked by")
+    requester_email = forms.EmailField(required=False, label="Their email")
+    received_on = PastDateField(initial=clock.today)
+    details = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].choices = subject_choices()
+
+
+class ExtendForm(forms.Form):
+    months = forms.IntegerField(min_value=1, max_value=MAX_EXTENSION_MONTHS)
+    reason = forms.CharField(max_length=300)
+    told_on = PastDateField(label="Person told on")
+
+
+class CorrectionForm(forms.Form):
+    def __init__(self, subject, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in rights.CORRECTABLE[type(subject)]:
+            field = type(subject)._meta.get_field(name).formfield()
+            if isinstance(field, forms.DateField):
+                field.widget = DATE_INPUT
+                field.validators.append(dates.BIRTH if name == "date_of_birth" else dates.PLANNED)
+            field.initial = getattr(subject, name)
+            self.fields[name] = field
+
+
+class ConsentForm(forms.Form):
+    subject = forms.ChoiceField(label="Given by")
+    purpose = forms.CharField(max_length=200, help_text="What it is for, e.g. photographs on reports")
+    given_on = PastDateField(initial=clock.today)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].choices = [c for c in subject_choices() if not c[0].startswith("user:")]
+
+
+# --- Support access
+
+class RefuseForm(forms.Form):
+    refusal_reason = forms.CharField(max_length=500, required=False, label="Reason (the operator sees it)")
+
+
+# --- Signing in
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label="Code", max_length=16,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+                           help_text="The 6-digit code from your authenticator app, or one of your recovery codes.")
+
+
+class EnrolForm(forms.Form):
+    code = forms.CharField(label="Code", max_length=8,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+                           help_text="The 6-digit code the app shows for this account.")
