@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -54,6 +54,7 @@ def privacy_notice_seen(request):
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = "/"
-    response = redirect(back)
+    # A URL, never a view name: redirect() would try to reverse a bare word such as "0".
+    response = HttpResponseRedirect(back)
     current = notices.notice_current()
     return _remember_seen(response, current.pk) if current is not None else response

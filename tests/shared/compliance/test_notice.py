@@ -119,6 +119,15 @@ def test_dismissing_never_redirects_off_the_site():
     assert response["Location"] == "/"
 
 
+@pytest.mark.parametrize("back", ["0", "home", "login"])
+def test_dismissing_with_a_bare_word_goes_to_that_relative_path_not_to_a_view_name(back):
+    # Found by the fuzz test: redirect("0") tried to reverse a view named "0" and answered 500.
+    response = host_client(settings.BASE_DOMAIN).post("/privacy/seen/", {"next": back})
+
+    assert response.status_code == 302
+    assert response["Location"] == back
+
+
 def test_publishing_is_change_logged_and_checks_its_input(actor):
     current = notices.notice_current()
     for bad, field in [({"version": "1"}, "version"), ({"summary": " "}, "summary"),
