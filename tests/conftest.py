@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import connection
 
 from ops.demo import DEMO_PASSWORD, SeededSchool, demo_seed
-from shared.redis_client import redis_client
 from orchestration import pool
 from shared.audit.services import visit_buffer_key
+from shared.redis_client import redis_client
 
 SPARES_FOR_TESTS = 3
 pytest_plugins = ["tests.browser_fixtures"]

@@ -18,14 +18,14 @@ from django_tenants.utils import schema_context
 from psycopg2 import sql
 
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
-from shared import clock
-from orchestration.school_export import school_export
-from shared.privacy.requests.services import request_start
 from orchestration import pool
 from orchestration.provisioning import school_provision
+from orchestration.school_export import school_export
+from shared import clock
 from shared.audit.services import VISIT_TABLE, visit_partitions_ensure
 from shared.changes import Actor
 from shared.pg_tools import execute
+from shared.privacy.requests.services import request_start
 from tenants.pupils.models import Pupil
 from tenants.rights import services
 from tenants.users.models import User

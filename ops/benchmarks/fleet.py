@@ -28,9 +28,9 @@ from django.db import connection
 
 from ops.migration_probe import extra_migration
 from orchestration import fleet, pool
+from orchestration.provisioning import school_provision
 from shared.progress import Progress
 from shared.schools.models import School, SpareSchema
-from orchestration.provisioning import school_provision
 
 TARGET_NOTHING_TO_DO_SECONDS = 10.0
 TARGET_SPEEDUP = 10.0

@@ -51,12 +51,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 from psycopg2 import sql
 
-from shared import clock
 from orchestration import pool
+from orchestration.provisioning import school_provision
+from shared import clock
 from shared.pg_tools import database_url, execute
 from shared.progress import Progress
 from shared.schools.models import School
-from orchestration.provisioning import school_provision
 from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject, Target
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent
 from tenants.users.models import User

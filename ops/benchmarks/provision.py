@@ -18,11 +18,11 @@ from django_tenants.utils import schema_context
 from psycopg2 import sql
 
 from orchestration import pool
+from orchestration.provisioning import school_provision
 from shared.pg_tools import execute
 from shared.progress import Progress
 from shared.schools.models import Domain, School, SpareSchema
 from shared.schools.selectors import school_hostname
-from orchestration.provisioning import school_provision
 from tenants.users.models import User
 from tenants.users.services import user_create, user_set_password_token
 

@@ -16,17 +16,17 @@ from typing import TextIO
 from django.db import connection, transaction
 from psycopg2 import sql
 
-from shared import clock
-from shared.clients.models import Contract
-from orchestration.retention.run import retention_run
-from shared.privacy.models import DeletionRecord
 from orchestration import pool
-from shared.pg_tools import execute
-from shared.progress import Progress
-from shared.schools.models import School
 from orchestration.provisioning import school_provision
 from orchestration.retention.delete import DELETERS
+from orchestration.retention.run import retention_run
+from shared import clock
 from shared.audit.services import VISIT_TABLE, visit_partition_name, visit_partition_rows_add, visit_partitions_ensure
+from shared.clients.models import Contract
+from shared.pg_tools import execute
+from shared.privacy.models import DeletionRecord
+from shared.progress import Progress
+from shared.schools.models import School
 
 TARGET_NOTHING_DUE_SECONDS = 10.0
 TARGET_RATIO = 50.0

@@ -27,11 +27,11 @@ from psycopg2 import sql
 from ops.benchmarks import school_sign_in
 from ops.demo import DEMO_PASSWORD, demo_seed
 from shared import clock
+from shared.audit import services
 from shared.clients import last_use
+from shared.pg_tools import execute
 from shared.progress import Progress
 from shared.redis_client import redis_client
-from shared.audit import services
-from shared.pg_tools import execute
 
 TARGET_RATIO = 1.10
 _VISIT_INSERT = sql.SQL("INSERT INTO {} (occurred_at, host, path, method, status, ip, user_id, schema_name) "

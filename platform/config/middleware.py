@@ -20,9 +20,9 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from config.health import HealthView
 from config.redaction import path_redact
 from shared import clock
+from shared.audit.services import visit_push
 from shared.client_address import client_ip
 from shared.schools.models import School, public_tenant
-from shared.audit.services import visit_push
 
 log = structlog.get_logger("web")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")

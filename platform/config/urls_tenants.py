@@ -3,8 +3,8 @@ Pupils are addressed by their internal id: never by UPN."""
 
 from django.urls import path
 
-from shared.compliance import views as privacy
 from portal import rights_views, signin_views, support_views, views
+from shared.compliance import views as privacy
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -11,9 +11,9 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
+from shared.changes import Actor
 from shared.operators.models import Operator
 from shared.operators.selectors import operator_for_user
-from shared.changes import Actor
 
 Role = Operator.Role
 ALL_ROLES = frozenset(Role.values)

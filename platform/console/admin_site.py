@@ -10,13 +10,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
 from console.access import can
+from shared.audit.models import ChangeLogEntry
 from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
 from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
 from shared.marketing.models import Prospect, ProspectInteraction
 from shared.operators.models import Operator
 from shared.operators.selectors import operator_for_user
 from shared.schools.models import Domain, School, SpareSchema
-from shared.audit.models import ChangeLogEntry
 
 
 class RawDataSite(AdminSite):

@@ -21,10 +21,10 @@ from django.utils import timezone
 from shared import clock
 from shared.backups import crypto
 from shared.backups.crypto import BackupCorrupt, BackupError, Header
+from shared.backups.keys import BackupKeyDestroyed, BackupRefused, data_key_for_backup
 from shared.backups.models import SchoolDataKey
 from shared.pg_tools import pg_popen
 from shared.schools.models import School
-from shared.backups.keys import BackupKeyDestroyed, BackupRefused, data_key_for_backup
 
 log = structlog.get_logger(__name__)
 

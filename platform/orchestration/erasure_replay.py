@@ -7,10 +7,10 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 
-from shared.privacy.requests.ledger import xporter_digest
-from shared.privacy.models import ErasureLedgerEntry
-from shared.schools.models import School
 from shared.audit.services import account_activity_anonymise
+from shared.privacy.models import ErasureLedgerEntry
+from shared.privacy.requests.ledger import xporter_digest
+from shared.schools.models import School
 
 
 def ledger_replay(school: School) -> dict[str, int]:

@@ -46,9 +46,9 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections, transaction
-from django.db.models import Q
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.models import Q
 from django_tenants.utils import get_public_schema_name, get_tenant_base_migrate_command_class
 
 from orchestration import pool

@@ -93,9 +93,9 @@ class _StatementRecorder:
 
     def check_portable(self) -> None:
         """A recipe must not name the template: it would write into the template on replay."""
-        for sql, params, _ in self.statements:
-            if not _READ_ONLY.match(sql) and TEMPLATE_SCHEMA in f"{sql} {params}":
-                raise RuntimeError(f"a school migration names the template schema; cannot record: {sql[:200]}")
+        for statement, params, _ in self.statements:
+            if not _READ_ONLY.match(statement) and TEMPLATE_SCHEMA in f"{statement} {params}":
+                raise RuntimeError(f"a school migration names the template schema; cannot record: {statement[:200]}")
 
 
 # A fingerprint's recipe never changes, so a process keeps the scripts it has rendered (not

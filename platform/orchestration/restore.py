@@ -23,11 +23,11 @@ from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context
 from psycopg2 import sql
 
+from orchestration.backup import OpenedBackup, backup_open, stderr_tail
 from shared.backups import crypto
 from shared.backups.crypto import BackupError
 from shared.pg_tools import pg_popen, sql_text
 from shared.schools.models import School
-from orchestration.backup import OpenedBackup, backup_open, stderr_tail
 
 log = structlog.get_logger(__name__)
 

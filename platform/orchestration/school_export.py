@@ -13,11 +13,10 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from shared import clock
+from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
 from shared.csvfiles import csv_writer
 from shared.schools.models import School
-from shared.changes import Action, Actor
-from shared.audit.services import change_log_record
-
 
 # Sign-in secrets (authenticator keys, recovery codes) are of no use to the school and must not travel.
 _NOT_EXPORTED_APPS = frozenset({"django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"})

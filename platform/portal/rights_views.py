@@ -13,13 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from shared import clock
-from shared.forms import service_errors_to_form
-from shared.query import id_param
-from shared.privacy.requests import services as states
-from shared.changes import Actor
 from portal.access import ADMIN, role_required
 from portal.forms import ConsentForm, CorrectionForm, ExtendForm, RequestForm, subject_choices, subject_chosen
+from shared import clock
+from shared.changes import Actor
+from shared.forms import service_errors_to_form
+from shared.privacy.requests import services as states
+from shared.query import id_param
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.rights import services
 from tenants.rights.models import Consent, SchoolRequest

@@ -26,10 +26,10 @@ from django.utils.safestring import mark_safe
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from shared.signin import signin_failure_count, signin_refusal
 from portal.forms import CodeForm, EnrolForm
 from shared import clock
 from shared.forms import service_errors_to_form
+from shared.signin import signin_failure_count, signin_refusal
 from tenants.configuration import selectors as signin_policy
 from tenants.configuration import services as signin_policy_services
 from tenants.users import selectors as users

@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from shared.query import id_param
-from shared.support import selectors, services
 from portal.access import role_required
 from portal.forms import RefuseForm
+from shared.query import id_param
+from shared.support import selectors, services
 from tenants.pupils.models import Pupil
 from tenants.users.models import User
 

@@ -17,9 +17,8 @@ import dramatiq
 from django.conf import settings
 from django.utils.module_loading import autodiscover_modules
 
-from shared.deadletter import BUFFERS, JOBS, deadletter_count, deadletter_items
 from shared.audit.models import ChangeLogEntry, Visit
-
+from shared.deadletter import BUFFERS, JOBS, deadletter_count, deadletter_items
 
 _VISIT_FIELDS = ["occurred_at", "host", "path", "method", "status", "ip", "user_id"]
 

@@ -18,17 +18,17 @@ from collections.abc import Callable, Iterable, Sequence
 
 import psycopg2
 import structlog
-from psycopg2 import sql
 from django.db import DataError, IntegrityError, connection, transaction
 from django_tenants.utils import get_public_schema_name
+from psycopg2 import sql
 
 from shared import clock, locks
+from shared.audit.models import ChangeLogEntry
+from shared.changes import Actor
+from shared.deadletter import batch_land, buffer_key, buffer_take_done, deadletter_purge, text_clean
 from shared.locks import advisory_lock
 from shared.pg_tools import execute, sql_text
-from shared.deadletter import batch_land, buffer_key, buffer_take_done, deadletter_purge, text_clean
 from shared.redis_client import redis_client
-from shared.changes import Actor
-from shared.audit.models import ChangeLogEntry
 
 log = structlog.get_logger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dramatiq
 
-from shared.scheduling import periodic
 from shared.audit import services
+from shared.scheduling import periodic
 
 
 @periodic("15 3 * * *")

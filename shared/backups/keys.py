@@ -4,7 +4,6 @@ unreadable."""
 
 from __future__ import annotations
 
-
 import structlog
 from django.db import transaction
 

@@ -12,12 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from shared import clock
-from shared.dates import PAST, PLANNED
+from shared.audit.services import change_log_record
 from shared.billing.models import ZERO, CreditNote, Invoice, InvoiceLine, Payment
 from shared.billing.selectors import invoice_totals
-from shared.schools.models import School
 from shared.changes import Action, Actor
-from shared.audit.services import change_log_record
+from shared.dates import PAST, PLANNED
+from shared.schools.models import School
 
 CREATE, UPDATE = Action.CREATE, Action.UPDATE
 

@@ -7,8 +7,8 @@ signed-in user visited. The visit log knows nothing of contracts; this is where 
 
 from __future__ import annotations
 
-from shared.clients.services import contracts_last_used_bump
 from shared.audit import services as visit_log
+from shared.clients.services import contracts_last_used_bump
 
 
 def visits_flush(*, batch_size: int = 5000) -> int:

@@ -15,6 +15,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from shared import clock
+from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
 from shared.clients.models import (
     ClientAccount,
     Complaint,
@@ -24,11 +26,9 @@ from shared.clients.models import (
     CorrespondenceAttachment,
     vendor_files,
 )
-from shared.files import DOCUMENT_TYPES_TEXT, document_type
 from shared.dates import PLANNED
+from shared.files import DOCUMENT_TYPES_TEXT, document_type
 from shared.schools.models import School
-from shared.changes import Action, Actor
-from shared.audit.services import change_log_record
 
 CREATE, UPDATE = Action.CREATE, Action.UPDATE
 CONFIG_FILES_KEPT_MONTHS = 3

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from shared import clock
-from shared.marketing.models import Prospect, ProspectInteraction
-from shared.changes import Action, Actor
 from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
+from shared.marketing.models import Prospect, ProspectInteraction
 
 CREATE, UPDATE = Action.CREATE, Action.UPDATE
 

@@ -8,12 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from shared import clock
+from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
 from shared.dates import PLANNED
 from shared.privacy.models import LegalHold, RetentionShortening
 from shared.privacy.retention.registry import Category
 from shared.schools.models import School
-from shared.changes import Action, Actor
-from shared.audit.services import change_log_record
 
 CATEGORIES = frozenset(c.value for c in Category)
 

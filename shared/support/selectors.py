@@ -7,7 +7,6 @@ is the school's own table, so an operator's name is never read by joining ``oper
 
 from __future__ import annotations
 
-
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_tenants.utils import get_public_schema_name, schema_context

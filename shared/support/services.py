@@ -17,11 +17,11 @@ from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from shared import clock
+from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
 from shared.operators.models import Operator
 from shared.schools.models import School
 from shared.support.models import MAX_HOURS, MIN_HOURS, SupportAccessLog, SupportAccessRequest
-from shared.changes import Action, Actor
-from shared.audit.services import change_log_record
 
 log = structlog.get_logger(__name__)
 State = SupportAccessRequest.State

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from shared.dates import PAST
-from shared.changes import Action, Actor
 from shared.audit.services import change_log_record_many
+from shared.changes import Action, Actor
+from shared.dates import PAST
 from tenants.assessment.models import Aspect, Result
 from tenants.pupils.models import Group
 from tenants.users.models import User

@@ -13,9 +13,9 @@ from django.db import connection, transaction
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from shared.audit.services import change_log_record
 from shared.changes import Action, Actor
 from shared.files import DOCUMENT_TYPES_TEXT, IMAGE_SIGNATURES, document_type, sniff
-from shared.audit.services import change_log_record
 from tenants.configuration.models import Branding, SchoolDocument, SignInPolicy
 from tenants.configuration.selectors import second_factor_required
 from tenants.users.models import User

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import connection
 
 from shared import clock
-from shared.privacy.exports.records import export_zip, records_about, registered_models
 from shared.audit.selectors import account_activity
+from shared.privacy.exports.records import export_zip, records_about, registered_models
 
 
 def _account(subject):

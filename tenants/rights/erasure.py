@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from shared.privacy.requests.ledger import ledger_record
 from shared.audit.services import account_activity_anonymise, change_log_record
 from shared.changes import Action, Actor
+from shared.privacy.requests.ledger import ledger_record
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.users.models import User
 

@@ -13,15 +13,15 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 
 from shared import clock
+from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
 from shared.dates import BIRTH, PAST
 from shared.privacy.requests.services import request_complete, request_start
 from shared.schools.selectors import school_current
-from shared.changes import Action, Actor
-from shared.audit.services import change_log_record
 from tenants.configuration.storage import school_files
 from tenants.pupils.models import ParentCarer, Pupil
-from tenants.rights.erasure import erase
 from tenants.rights.access_export import subject_export
+from tenants.rights.erasure import erase
 from tenants.rights.models import Consent, ExportLink, SchoolRequest
 from tenants.users.models import User
 

@@ -13,8 +13,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from shared.changes import Action, Actor
 from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
 from tenants.users.models import User
 
 

@@ -14,11 +14,11 @@ import pytest
 from structlog.testing import capture_logs
 
 from shared import clock
+from shared.audit import selectors
+from shared.audit.models import Visit
 from shared.clients import last_use
 from shared.deadletter import BUFFERS, JOBS, deadletter_key
 from shared.redis_client import key, redis_client
-from shared.audit import selectors
-from shared.audit.models import Visit
 from tests.helpers import console_client
 
 pytestmark = pytest.mark.django_db

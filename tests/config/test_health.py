@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
+from shared.audit.services import visit_buffer_key
 from shared.redis_client import redis_client
 from shared.schools.models import SpareSchema
-from shared.audit.services import visit_buffer_key
 from tests.helpers import host_client
 
 pytestmark = pytest.mark.django_db

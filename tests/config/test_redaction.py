@@ -12,11 +12,11 @@ from django_tenants.utils import schema_context
 
 from config.redaction import SECRET_ROUTES, path_redact, secrets_redact
 from shared import clock
+from shared.audit import services as technical
+from shared.changes import Actor
 from shared.clients import last_use
 from shared.privacy.requests.services import request_start
 from shared.redis_client import redis_client
-from shared.audit import services as technical
-from shared.changes import Actor
 from tenants.pupils.models import Pupil
 from tenants.rights import services
 from tenants.rights.models import ExportLink, SchoolRequest

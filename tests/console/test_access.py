@@ -12,9 +12,9 @@ from django.urls import reverse
 from console.access import SCREENS
 from ops.demo import DEMO_OPERATORS, DEMO_PASSWORD
 from shared import clock
+from shared.audit.models import ChangeLogEntry
 from shared.clients.models import Complaint, Contact
 from shared.operators.models import Operator
-from shared.audit.models import ChangeLogEntry
 from tests.helpers import console_client, current_code, form_token, host_client
 
 pytestmark = pytest.mark.django_db
@@ -166,9 +166,9 @@ def test_each_role_sees_only_its_screens(role, oakfield):
 
 
 def test_every_console_url_is_guarded_by_a_role():
-    from config import urls_public
-
     from django.urls import URLPattern
+
+    from config import urls_public
 
     views = [p for p in urls_public.urlpatterns if isinstance(p, URLPattern)]  # the raw data view guards itself
     unguarded = [p.name for p in views

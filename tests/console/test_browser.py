@@ -16,8 +16,7 @@ from ops.demo import DEMO_OPERATOR_EMAIL, DEMO_PASSWORD
 from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
 from shared.schools.models import Domain, School
 from tests.browser_fixtures import needs_chromium
-from tests.helpers import committed
-from tests.helpers import current_code
+from tests.helpers import committed, current_code
 
 pytestmark = [needs_chromium, pytest.mark.django_db]
 

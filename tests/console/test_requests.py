@@ -10,10 +10,10 @@ import zipfile
 import pytest
 from django_tenants.utils import schema_context
 
+from shared.changes import Actor
 from shared.clients.services import contact_create, correspondence_record
 from shared.operators.models import Operator
 from shared.privacy.models import SubjectRequest
-from shared.changes import Actor
 from tenants.rights.models import SchoolRequest
 from tests.helpers import console_client, form_token
 

@@ -16,8 +16,8 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from shared.redis_client import redis_client
 from shared.audit.services import visit_buffer_key
+from shared.redis_client import redis_client
 from tests.edge import LoopbackHTTP, LoopbackHTTPS, client_context, needs_nginx, nginx_edge
 from tests.helpers import product_served_in_thread
 

@@ -12,8 +12,8 @@ from django_tenants.utils import schema_context
 
 from orchestration import pool
 from orchestration import provisioning as services
-from shared.schools.models import Domain, School, SpareSchema
 from orchestration.provisioning import ProvisioningRefused, school_provision
+from shared.schools.models import Domain, School, SpareSchema
 from tenants.users.models import User
 
 pytestmark = pytest.mark.django_db

@@ -11,14 +11,14 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from shared.clients.selectors import current_contract
 from orchestration.provisioning import client_onboard
+from orchestration.retention.run import retention_plan, retention_run
+from shared.changes import Actor
+from shared.clients.selectors import current_contract
 from shared.clients.services import contract_cancel
 from shared.operators.models import Operator
-from orchestration.retention.run import retention_plan, retention_run
 from shared.privacy.models import DeletionRecord, LegalHold
 from shared.schools.models import Domain, School
-from shared.changes import Actor
 from tenants.configuration import services as configuration
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.configuration.storage import school_folder, school_folder_destroy

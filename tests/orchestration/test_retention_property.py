@@ -10,8 +10,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.marketing.models import Prospect
 from orchestration.retention.run import retention_run
+from shared.marketing.models import Prospect
 from shared.privacy.models import LegalHold
 from shared.privacy.retention.registry import Category
 from shared.privacy.retention.rules import Hold, Record, due_on

@@ -9,17 +9,17 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
+from orchestration import tasks
+from orchestration.retention.run import retention_plan, retention_unplannable
 from shared import clock
 from shared.billing.models import Invoice, Payment
 from shared.billing.services import payment_record
+from shared.changes import Actor
 from shared.marketing.models import Prospect
 from shared.operators.models import Operator
-from orchestration import tasks
-from orchestration.retention.run import retention_plan, retention_unplannable
 from shared.privacy.models import DeletionRecord
 from shared.privacy.retention.registry import Category
 from shared.privacy.retention.rules import Period, Record, Shortening, plan, unplannable
-from shared.changes import Actor
 from tests.helpers import console_client
 
 FAR = dt.date(9999, 12, 31)

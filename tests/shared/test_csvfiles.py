@@ -11,12 +11,12 @@ from decimal import Decimal
 import pytest
 from django_tenants.utils import schema_context
 
+from orchestration.school_export import school_export
+from shared.changes import Actor
 from shared.compliance import processing
 from shared.csvfiles import SafeDictWriter, csv_safe, csv_writer
-from orchestration.school_export import school_export
 from shared.privacy.exports.records import export_zip
 from shared.schools.models import School
-from shared.changes import Actor
 
 DANGEROUS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"]
 NEUTRALISED = ['\'=HYPERLINK("http://x")', "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx"]

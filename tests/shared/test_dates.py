@@ -11,12 +11,12 @@ from django.core.exceptions import ValidationError
 from shared import clock, dates
 from shared.billing.models import Invoice, Payment
 from shared.billing.services import LineInput, invoice_issue, payment_record
+from shared.changes import Actor
 from shared.compliance import breaches as compliance
 from shared.compliance.models import Breach
 from shared.operators.models import Operator
-from shared.privacy.models import LegalHold
 from shared.privacy.holds import legal_hold_place
-from shared.changes import Actor
+from shared.privacy.models import LegalHold
 from tests.helpers import console_client, form_token
 
 NOW = dt.datetime(2030, 12, 31, 12, 0, tzinfo=dt.timezone.utc)

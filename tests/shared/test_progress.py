@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import OutputWrapper
 
-from shared.progress import Progress, is_terminal
 from orchestration import pool
+from shared.progress import Progress, is_terminal
 
 
 class FakeClock:

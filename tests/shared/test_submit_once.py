@@ -14,8 +14,8 @@ from django.contrib.sessions.models import Session
 from django_tenants.utils import schema_context
 
 from shared import clock
-from shared.submit_once import ALREADY_SUBMITTED_MESSAGE, MISSING_TOKEN_MESSAGE
 from shared.audit.models import ChangeLogEntry
+from shared.submit_once import ALREADY_SUBMITTED_MESSAGE, MISSING_TOKEN_MESSAGE
 from tenants.pupils.models import Pupil
 from tenants.rights.models import Consent, SchoolRequest
 from tests.helpers import committed, current_code, form_token, host_client, school_client

@@ -12,8 +12,8 @@ from django.shortcuts import render
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from shared.signin import signin_failure_count, signin_refusal
 from shared.operators.selectors import operator_for_user
+from shared.signin import signin_failure_count, signin_refusal
 
 SIGN_IN_FAILED = "Email, password or code is wrong."
 

@@ -13,8 +13,8 @@ from console.views import page_of, saved
 from shared import clock
 from shared.billing import selectors, services
 from shared.billing.models import Invoice
-from shared.forms import service_errors_to_form
 from shared.clients.selectors import access_school
+from shared.forms import service_errors_to_form
 
 
 @console_view("billing")

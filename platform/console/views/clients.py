@@ -19,16 +19,17 @@ from shared.clients import selectors, services
 from shared.clients.models import Complaint
 from shared.schools.selectors import schools_migration_failed
 
+
 def landing(request):
     return render(request, "console/landing.html")
 
 
 @console_view("dashboard")
 def dashboard(request):
+    from shared.audit.selectors import dead_letters_summary
     from shared.billing.selectors import invoices_overdue
     from shared.compliance.breaches import breaches_due
     from shared.privacy.requests.services import requests_due
-    from shared.audit.selectors import dead_letters_summary
 
     requests_overdue, requests_near = requests_due()
     return render(request, "console/dashboard.html", {

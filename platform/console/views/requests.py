@@ -12,16 +12,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from console.access import console_view
 from console.views import page_of, saved
-from shared import clock
-from shared.dates import PastDateField
 from orchestration import requests as handover
+from shared import clock
+from shared.audit.services import change_log_record
+from shared.changes import Action
+from shared.dates import PastDateField
+from shared.privacy.exports.vendor import vendor_subject_export, vendor_subject_records
+from shared.privacy.models import SubjectRequest
 from shared.privacy.requests import services as states
 from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS
-from shared.privacy.models import SubjectRequest
-from shared.privacy.exports.vendor import vendor_subject_export, vendor_subject_records
 from shared.schools.models import School
-from shared.changes import Action
-from shared.audit.services import change_log_record
 
 
 class RequestForm(forms.Form):

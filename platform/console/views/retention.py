@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from console.access import console_view
 from console.views import page_of, saved
+from orchestration.retention.run import retention_calendar
 from shared import clock
 from shared.dates import PlannedDateField
 from shared.privacy import holds as services
-from orchestration.retention.run import retention_calendar
 from shared.privacy.models import DeletionRecord, LegalHold
 from shared.privacy.retention.registry import Category
 from shared.schools.models import School

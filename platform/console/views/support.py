@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 
 from console.access import can, console_view
 from console.views import page_of, saved
-from shared.clients.selectors import access_school
 from orchestration import support as school_reads
+from shared.clients.selectors import access_school
 from shared.support import selectors, services
 from shared.support.models import MAX_HOURS, MIN_HOURS
 

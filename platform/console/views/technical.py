@@ -6,9 +6,9 @@ from django.shortcuts import render
 
 from console.access import console_view
 from console.views import page_of
-from shared.query import id_param
 from shared.audit import selectors
 from shared.audit.models import ChangeLogEntry, Visit
+from shared.query import id_param
 
 
 @console_view("technical")

@@ -11,13 +11,13 @@ from django.db import connection
 from django_tenants.utils import schema_context
 from psycopg2 import sql
 
-from shared.pg_tools import execute
 from shared import clock
 from shared.audit.models import ChangeLogEntry
 from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
 from shared.clients.models import ClientAccount, Complaint, Contact, Correspondence
 from shared.clients.services import attachment_files_destroy
 from shared.marketing.models import Prospect
+from shared.pg_tools import execute
 from shared.schools.models import Domain, School
 
 

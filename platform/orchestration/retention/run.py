@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
-from psycopg2 import sql
 from django.db import connection, transaction
+from psycopg2 import sql
 
 from orchestration.retention.collect import (
     holds_and_shortenings,
@@ -24,10 +24,10 @@ from orchestration.retention.collect import (
     units_collect,
 )
 from orchestration.retention.delete import DELETERS
-from shared.pg_tools import execute
 from shared import clock, locks
 from shared.audit.services import VISIT_TABLE
 from shared.locks import advisory_lock
+from shared.pg_tools import execute
 from shared.privacy.models import DeletionRecord, RetentionRun
 from shared.privacy.retention.registry import Category
 from shared.privacy.retention.rules import POLICY_VERSION, Due, Unplannable, plan, unplannable, upcoming

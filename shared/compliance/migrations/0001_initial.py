@@ -2,8 +2,9 @@
 
 import django.contrib.postgres.fields
 import django.db.models.deletion
-import shared.clock
 from django.db import migrations, models
+
+import shared.clock
 
 
 class Migration(migrations.Migration):

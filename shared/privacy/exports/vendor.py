@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import models
 
 from shared import clock
-from shared.privacy.retention.registry import policy_for
-from shared.privacy.exports.records import export_zip, records_about, registered_models
 from shared.audit.selectors import account_activity
+from shared.privacy.exports.records import export_zip, records_about, registered_models
+from shared.privacy.retention.registry import policy_for
 
 
 def _public_models() -> list[type[models.Model]]:

@@ -10,12 +10,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from shared import clock
-from shared.dates import PAST
-from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS, response_deadline
-from shared.privacy.models import SubjectRequest
-from shared.schools.models import School
-from shared.changes import Action, Actor
 from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
+from shared.dates import PAST
+from shared.privacy.models import SubjectRequest
+from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS, response_deadline
+from shared.schools.models import School
 
 State = SubjectRequest.State
 NEAR_DUE_DAYS = 7

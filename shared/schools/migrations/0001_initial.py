@@ -3,8 +3,9 @@
 import django.db.models.deletion
 import django.db.models.functions.text
 import django_tenants.postgresql_backend.base
-import shared.clock
 from django.db import migrations, models
+
+import shared.clock
 
 
 class Migration(migrations.Migration):

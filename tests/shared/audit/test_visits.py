@@ -12,12 +12,12 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from shared import clock
+from shared.audit import services
+from shared.audit.models import ChangeLogEntry
 from shared.clients import last_use
 from shared.clients.selectors import current_contract
 from shared.deadletter import deadletter_key
 from shared.redis_client import redis_client
-from shared.audit import services
-from shared.audit.models import ChangeLogEntry
 from tenants.users.models import User
 from tests.helpers import host_client
 
@@ -139,9 +139,9 @@ def test_the_scheduled_actor_creates_partitions_ahead_of_the_current_month():
 
 
 def test_the_change_log_names_fields_but_never_holds_values(oakfield):
+    from shared.changes import Actor
     from shared.clients.services import contact_update
     from shared.operators.models import Operator
-    from shared.changes import Actor
 
     operator = Operator.objects.get(role=Operator.Role.SUPPORT)
     contact = oakfield.school.contacts.first()

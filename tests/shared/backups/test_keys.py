@@ -15,19 +15,19 @@ import os
 import pytest
 from django.db import IntegrityError, transaction
 
+from orchestration.backup import backup_check, backup_open, backup_write
+from orchestration.provisioning import client_onboard
+from orchestration.retention.run import retention_run
 from shared.backups import crypto
 from shared.backups.crypto import BackupCorrupt, Header, MasterKeyMissing
-from shared.backups.models import SchoolDataKey
-from orchestration.backup import backup_check, backup_open, backup_write
 from shared.backups.keys import BackupKeyDestroyed, BackupRefused, data_key_for_backup, data_keys_rewrap
+from shared.backups.models import SchoolDataKey
+from shared.changes import Actor
 from shared.clients.selectors import current_contract
-from orchestration.provisioning import client_onboard
 from shared.clients.services import contract_cancel
 from shared.operators.models import Operator
-from orchestration.retention.run import retention_run
 from shared.privacy.models import DeletionRecord
 from shared.schools.models import School
-from shared.changes import Actor
 
 pytestmark = pytest.mark.django_db
 CANCELLED_ON = dt.date(2026, 12, 31)

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from shared import clock
 from shared.billing import selectors, services
 from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
-from shared.operators.models import Operator
 from shared.changes import Actor
+from shared.operators.models import Operator
 
 pytestmark = pytest.mark.django_db
 LINE = services.LineInput("Subscription", Decimal("1"), Decimal("1000.00"))

@@ -11,14 +11,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from orchestration.provisioning import client_onboard
+from orchestration.retention.run import retention_run
+from shared.changes import Actor
 from shared.clients.models import Correspondence, CorrespondenceAttachment
 from shared.clients.selectors import current_contract
-from orchestration.provisioning import client_onboard
 from shared.clients.services import contract_cancel, correspondence_record
 from shared.operators.models import Operator
-from orchestration.retention.run import retention_run
 from shared.privacy.models import DeletionRecord
-from shared.changes import Actor
 from tests.helpers import console_client, host_client
 
 pytestmark = pytest.mark.django_db

@@ -8,15 +8,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from shared import clock
 from orchestration import provisioning
+from shared import clock
+from shared.audit.models import ChangeLogEntry
+from shared.changes import Actor
 from shared.clients import services
 from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
 from shared.clients.selectors import current_contract
 from shared.operators.models import Operator
 from shared.schools.models import School
-from shared.audit.models import ChangeLogEntry
-from shared.changes import Actor
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from shared import clock
+from shared.changes import Actor
 from shared.compliance import breaches
 from shared.compliance.models import Breach
 from shared.operators.models import Operator
-from shared.changes import Actor
 
 
 @pytest.fixture

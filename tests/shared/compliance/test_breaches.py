@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from shared import clock
+from shared.audit.models import ChangeLogEntry
 from shared.compliance import breaches
 from shared.compliance.models import Breach, BreachNotification
-from shared.audit.models import ChangeLogEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from shared import clock
+from shared.audit.models import ChangeLogEntry
 from shared.compliance import disclosures
 from shared.compliance.models import Disclosure, DisclosureGround
-from shared.audit.models import ChangeLogEntry
 
 pytestmark = pytest.mark.django_db
 NOTICE = Path(__file__).resolve().parents[3] / "shared" / "compliance" / "notice" / "privacy-notice-v1.txt"

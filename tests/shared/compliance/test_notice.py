@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from shared import clock
+from shared.audit.models import ChangeLogEntry
 from shared.compliance import notices
 from shared.compliance.models import NoticeVersion
 from shared.operators.models import Operator
-from shared.audit.models import ChangeLogEntry
 from tests.helpers import console_client, form_token, host_client
 
 pytestmark = pytest.mark.django_db

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from shared.changes import Actor
 from shared.marketing import services
 from shared.marketing.models import Prospect, ProspectInteraction
 from shared.operators.models import Operator
-from shared.changes import Actor
 
 pytestmark = pytest.mark.django_db
 

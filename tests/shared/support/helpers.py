@@ -6,10 +6,10 @@ from __future__ import annotations
 from django_tenants.utils import schema_context
 
 from ops.demo import DEMO_OPERATORS
+from shared.audit.models import ChangeLogEntry
 from shared.operators.models import Operator
 from shared.support import services
 from shared.support.models import SupportAccessLog, SupportAccessRequest
-from shared.audit.models import ChangeLogEntry
 from tenants.pupils.models import Pupil
 from tenants.users.models import User
 

@@ -13,9 +13,9 @@ from django_tenants.utils import schema_context
 
 from ops.demo import DEMO_OPERATORS, DEMO_PASSWORD
 from shared import clock
+from shared.audit.models import ChangeLogEntry
 from shared.operators.models import Operator
 from shared.support.models import SupportAccessLog, SupportAccessRequest
-from shared.audit.models import ChangeLogEntry
 from tests.browser_fixtures import needs_chromium
 from tests.helpers import committed, current_code
 from tests.shared.support.helpers import first_pupil

@@ -11,10 +11,10 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from shared import clock
+from shared.audit.models import ChangeLogEntry
 from shared.schools.models import School
 from shared.support import services
 from shared.support.models import SupportAccessLog, SupportAccessRequest
-from shared.audit.models import ChangeLogEntry
 from tests.shared.support.helpers import approve, ask, decide, log_rows, school_user, snapshot
 
 pytestmark = pytest.mark.django_db

@@ -15,11 +15,11 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from ops.demo import SeededSchool
-from shared.privacy.models import ErasureLedgerEntry
-from shared.privacy.retention.registry import policy_for
-from shared.privacy.requests.services import request_start
 from shared.audit.models import ChangeLogEntry
 from shared.changes import Actor
+from shared.privacy.models import ErasureLedgerEntry
+from shared.privacy.requests.services import request_start
+from shared.privacy.retention.registry import policy_for
 from tenants.assessment.models import Result, Subject, Target
 from tenants.assessment.selectors import cohort_analysis
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent
@@ -185,8 +185,8 @@ def test_consent_is_recorded_and_withdrawn_once(oakfield):
 
 
 def test_a_request_forwarded_by_the_vendor_appears_in_the_schools_list(oakfield):
-    from shared.operators.models import Operator
     from orchestration.requests import request_forward_to_school
+    from shared.operators.models import Operator
     from shared.privacy.requests.services import request_receive
 
     actor = Actor.operator(Operator.objects.get(role=Operator.Role.DPO).user)

@@ -7,8 +7,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from shared.backups.crypto import BackupError
 from orchestration.backup import backup_write
+from shared.backups.crypto import BackupError
 from shared.progress import Progress
 from shared.schools.models import Domain, School
 from shared.schools.selectors import school_hostname

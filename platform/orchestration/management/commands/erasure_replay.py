@@ -3,10 +3,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
+from orchestration.erasure_replay import ledger_replay
 from shared.privacy.models import ErasureLedgerEntry
 from shared.schools.models import School
 from shared.schools.selectors import school_hostname
-from orchestration.erasure_replay import ledger_replay
 
 
 class Command(BaseCommand):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from shared.backups.crypto import BackupError
 from orchestration.backup import backup_check
 from orchestration.restore import backup_restore
+from shared.backups.crypto import BackupError
 from shared.progress import Progress
 from shared.schools.models import Domain
 from shared.schools.selectors import school_hostname

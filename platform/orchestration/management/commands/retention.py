@@ -8,9 +8,9 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from orchestration.retention.run import RetentionBusy, retention_plan, retention_run, retention_unplannable
 from shared import clock
 from shared.dates import PLANNED
-from orchestration.retention.run import RetentionBusy, retention_plan, retention_run, retention_unplannable
 from shared.progress import Progress
 from shared.schools.models import Domain
 

@@ -8,13 +8,13 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from shared import clock
-from shared.operators.models import Operator
 from orchestration import requests as handover
-from shared.privacy.requests import services as r
-from shared.privacy.models import SubjectRequest
+from shared import clock
 from shared.audit.models import ChangeLogEntry
 from shared.changes import Actor
+from shared.operators.models import Operator
+from shared.privacy.models import SubjectRequest
+from shared.privacy.requests import services as r
 
 pytestmark = pytest.mark.django_db
 D = dt.date
