@@ -279,10 +279,10 @@ def _documented(school: FakeSchool, endpoint: str, query: dict) -> dict[str, lis
             "Aspects": [_stamped({"Id": f"A-{s}", "ExternalId": f"EXT-A-{s}", "AspectType": "Grade",
                                   "Name": f"{s} teacher assessment", "Description": f"{s} teacher assessment",
                                   "Supplier": school.estab, "GradeSetId": "GS-KS2"}) for s in SUBJECTS],
-            "ResultSets": [_stamped({"Id": "1", "ExternalId": "1", "Name": "Teacher assessment", "Supplier": school.estab}),
-                           _stamped({"Id": TARGET_RESULT_SET, "ExternalId": TARGET_RESULT_SET, "Name": "Target",
-                                     "Supplier": school.estab})],
-            "Categories": [_stamped({"Id": f"C-{s}", "categoryName": s}) for s in SUBJECTS]}
+            "ResultSets": [{"Id": "1", "ExternalId": "1", "Name": "Teacher assessment", "Supplier": school.estab},
+                           {"Id": TARGET_RESULT_SET, "ExternalId": TARGET_RESULT_SET, "Name": "Target",
+                            "Supplier": school.estab}],
+            "Categories": [{"Id": f"C-{s}", "categoryName": s} for s in SUBJECTS]}
         if "includegradesets" in options:
             tables["GradeSets"] = [{"Id": "GS-KS2", "Name": "KS2 steps", "Notes": None}]
             tables["GradeSetHistory"] = [{"Id": "GH-KS2", "StartDate": "2014-09-01", "EndDate": None, "GradeSetId": "GS-KS2"}]
