@@ -131,7 +131,7 @@ def _pupils_import(demo: DemoSchool) -> None:
     """Fill the school through the fake Xporter, as a real school is filled, then switch the
     connection off: the fake goes away after seeding, and the imported data stays."""
     fake = demo_xporter(demo)
-    base_url, server = serve_in_thread(FakeXporter([fake]))
+    base_url, server = serve_in_thread(FakeXporter([fake], shapes="legacy"))
     try:
         XporterConnection.objects.create(base_url=base_url, estab=demo.estab, relying_party="pupiltracking-demo",
                                          password=fake.password, third_party_id="demo")

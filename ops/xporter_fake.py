@@ -1,12 +1,23 @@
 """A local fake of Groupcall Xporter on Demand, for tests, benchmarks and the demo.
 
-It speaks the protocol the real client speaks (``tenants.xporter.client``): ``POST
-/api/oauth/GetToken`` for a token that expires, ``GET /api/v1/School/{estab}/{Endpoint}`` with
-``Authorization: Idaas <token>``, paging through ``__pagination__.NextPage``, incremental sync
-through ``changedRows`` / ``NextChangedRows`` with ``{Table}_deleted`` rows, and the real
-service's quirks: ``DateofBirth``/``RegGroup``/``YearGroup`` field names, year groups with a double
-space ("Year  4"), flags as 0/1 integers but ``ServiceChild`` as a string, errors sent with HTTP
-200 and an ``ExceptionMessage``, and (on request) 5xx answers that a client must retry.
+It answers as the real service does (the project's Xporter reference, with its sources):
+``POST /api/oauth/GetToken`` with a JSON body for a token that expires (a refusal answers HTTP
+200, ``token: null`` and ``expires: "0001-01-01T00:00:00"``), ``GET /api/v1/School/{estab}/
+{Endpoint}`` with ``Authorization: Idaas <token>``, result sets as arrays under their own keys
+(``StudentContact``, ``Group``, ``StaffMembers``, ``Aspects``, ``AsmResults``...), metadata as arrays
+holding one object (``__pagination__`` whose last page still fills ``NextPage``, a relative query
+string; ``__changedRows__`` with ``NextChangedRows``), changesets kept per endpoint and exact
+options and parameters with ``{ResultSet}_deleted`` on later ones, errors with HTTP 200 and an
+``ExceptionMessage``, fields outside the school's consent scopes left out of the row, and (on
+request) 5xx answers that a client must retry.
+
+``shapes``: ``"documented"`` (the default) serves rows as the reference records them
+(``DateofBirth``, ``SENProvision``, ``FSMEligible``, ``InLeaCare``/``EverInCare``, ``EthnicityCode`` and
+the ``Ethnicity`` description, ids as strings, flags 0/1 but ``ServiceChild`` ``"0"``, timestamps
+without a time zone). ``"legacy"`` serves the same envelope with the row fields the importer read
+before it followed the reference (``SENStatus``, ``FSM``, ``InCare``, ``GroupType``/``MemberIds``,
+the ``AssessmentStructure`` of ``Subjects``/``GradeSets``/``Aspects``); it goes once the importer reads
+the documented fields.
 
 Data is generated deterministically from a seed, so two runs serve the same school. Change it
 through ``FakeSchool.change_pupil`` / ``delete_pupil`` / ``add_result`` to exercise incremental sync.
@@ -17,6 +28,7 @@ Run it on its own with ``python -m ops.xporter_fake --port 8765 --pupils 200``.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -29,7 +41,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 PAGE_SIZE = 1000
 TOKEN_SECONDS = 3600
-ENDPOINTS = ("Students", "Contacts", "StudentContacts", "Groups", "SchoolInfo", "assessmentstructure",
+ENDPOINTS = ("Students", "Contacts", "StudentContacts", "Groups", "Staff", "SchoolInfo", "assessmentstructure",
              "assessmentresults")
 FORENAMES = ["Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Arthur", "Ivy", "Leo", "Freya", "Oscar",
              "Lily", "Harry", "Sophia", "Jack", "Grace", "Muhammad", "Aisha", "Zara", "Tomasz", "Chloe", "Kwame", "Priya"]
@@ -56,6 +68,7 @@ class FakeSchool:
     seed: int = 1
     password: str = "xporter-secret"
     teacher_emails: tuple[str, ...] = ()  # given the teaching groups round-robin
+    scopes: frozenset[str] | None = None  # the consent scopes the school authorised; None: every one
     version: int = 1
     tables: dict[str, dict[str, tuple[int, dict]]] = field(default_factory=dict)
     deleted: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -136,6 +149,10 @@ class FakeSchool:
                          "IsHeadline": 1} for s in SUBJECTS],
         }
 
+    def staff(self) -> dict[str, str]:
+        """Staff Id -> work email, one per distinct teacher email."""
+        return {str(100 + n): email for n, email in enumerate(dict.fromkeys(e for e in self.teacher_emails if e))}
+
     # --- Changes, for incremental-sync tests -------------------------------------------------------
 
     def _bump(self) -> None:
@@ -158,86 +175,309 @@ class FakeSchool:
                                         "Date": date, "IsTarget": 0})
         return rid
 
-    def rows_since(self, table: str, since: int) -> tuple[list[dict], list[dict]]:
-        rows = [row for version, row in self.tables[table].values() if version > since]
-        gone = [{"Id": key} for key, version in self.deleted[table].items() if version > since]
-        return rows, gone
+
+
+ETHNICITIES = {"WBRI": "White - British", "WOTH": "Any Other White Background", "ABAN": "Bangladeshi",
+               "BAFR": "Black - African", "MWBC": "White and Black Caribbean", "CHNE": "Chinese"}
+LANGUAGES = {"ENG": "English", "POL": "Polish", "URD": "Urdu", "PAN": "Panjabi"}
+GROUP_TYPES = {"YearGroup": ("YearGrp", "GY"), "RegGroup": ("RegGrp", "GR"), "TeachingGroup": ("TeachingGrp", "GC")}
+NEVER = "0001-01-01T00:00:00"
+# The consent scope each documented Students field needs (reference §7.1, "Fields by Scope").
+STUDENT_SCOPES = {
+    "DateofBirth": "StudentExtended", "LegalForename": "StudentExtended", "LegalSurname": "StudentExtended",
+    "EntryDate": "StudentExtended", "LeavingDate": "StudentExtended", "SENProvision": "SEN",
+    "FSMEligible": "StudentFunding", "FSMEver6": "StudentFunding", "PupilPremium": "StudentFunding", "EAL": "StudentFunding",
+    "InLeaCare": "StudentFamily", "EverInCare": "StudentFamily", "ServiceChild": "StudentFamily",
+    "EthnicityCode": "StudentDemographic", "Ethnicity": "StudentDemographic", "EthnicitySource": "StudentDemographic",
+    "FirstLanguage": "StudentDemographic", "FirstLanguageCode": "StudentDemographic",
+    "FirstLanguageSource": "StudentDemographic", "UPN": "UPN",
+}
+ALL_SCOPES = frozenset({"Student", "Contact", "School", "AssessmentResults", "Staff", *STUDENT_SCOPES.values()})
+# The result sets of each endpoint, main one first (reference §4.1).
+RESULT_SETS = {"Students": ("Students", "StudentSiblings"), "Contacts": ("Contacts",),
+               "StudentContacts": ("StudentContact",), "Groups": ("Group", "StaffMembers", "StudentMembers", "GroupTypes"),
+               "Staff": ("Staff",), "assessmentresults": ("AsmResults",),
+               "assessmentstructure": ("Aspects", "ResultSets", "Categories")}
+RESULT_FILTERS = ("students", "groups", "aspects", "resultsets", "templates", "columns", "marksheets")
+TARGET_RESULT_SET = "9"
+
+
+def _row_hash(row: dict) -> str:
+    body = json.dumps({k: v for k, v in row.items() if k != "RowHash"}, sort_keys=True, default=str)
+    return hashlib.sha1(body.encode()).hexdigest().upper()
+
+
+def _stamped(row: dict) -> dict:
+    row["LastUpdated"] = "2024-01-02T03:04:05.12"  # no time zone, as the service sends
+    row["RowHash"] = _row_hash(row)
+    return row
+
+
+def _documented(school: FakeSchool, endpoint: str, query: dict) -> dict[str, list[dict]]:
+    """One endpoint's result sets, as the reference records them."""
+    options = {o.strip().casefold() for o in query.get("options", "").split(",") if o.strip()}
+    scopes = school.scopes if school.scopes is not None else ALL_SCOPES
+    if endpoint == "Students":
+        rows = []
+        for _, old in school.tables["Students"].values():
+            sid = old["Id"]
+            row = {"Id": sid, "XID": f"x{sid}", "ExternalId": old["ExternalId"], "IdaasId": f"PL-{sid}",
+                   "Forename": old["Forename"], "Surname": old["Surname"], "DisplayName": f"{old['Forename']} {old['Surname']}",
+                   "Gender": old["Gender"], "RegGroupId": f"GR-{old['RegGroup']}", "RegGroup": old["RegGroup"],
+                   "YearGroupId": f"GY-{old['YearGroup'].split()[-1]}", "YearGroup": old["YearGroup"],
+                   "DateofBirth": old["DateofBirth"], "LegalForename": old["LegalForename"] or None,
+                   "LegalSurname": old["LegalSurname"] or None, "EntryDate": old["EntryDate"],
+                   "LeavingDate": old["LeavingDate"], "SENProvision": None if old["SENStatus"] == "N" else old["SENStatus"],
+                   "FSMEligible": int(bool(old["FSM"])), "FSMEver6": int(bool(old["FSMEver6"])),
+                   "PupilPremium": int(bool(old["PupilPremium"])), "EAL": int(bool(old["EAL"])),
+                   "InLeaCare": int(bool(old["InCare"])), "EverInCare": int(bool(old["InCare"])),
+                   "ServiceChild": "1" if old["ServiceChild"] == "Y" else "0",
+                   "EthnicityCode": old["Ethnicity"], "Ethnicity": ETHNICITIES.get(old["Ethnicity"], "Other"),
+                   "EthnicitySource": "P", "FirstLanguageCode": old["FirstLanguage"],
+                   "FirstLanguage": LANGUAGES.get(old["FirstLanguage"], "Other"), "FirstLanguageSource": "S",
+                   "UPN": old["UPN"], "StudentStatus": "OnRoll"}
+            rows.append(_stamped({k: v for k, v in row.items() if STUDENT_SCOPES.get(k, "Student") in scopes}))
+        return {"Students": rows, "StudentSiblings": []}
+    if endpoint == "Contacts":
+        return {"Contacts": [_stamped({
+            "Id": old["Id"], "IdaasId": f"PC-{old['Id']}", "ExternalId": f"EXT-{old['Id']}", "XID": f"x{old['Id']}",
+            "Title": old["Title"], "Forename": old["Forename"], "Surname": old["Surname"],
+            "DisplayName": f"{old['Title']} {old['Surname']}", "TranslatorRequired": 0, "HomeEmail": old["Email"],
+            "MobilePhone": old["Mobile"], "WorkEmail": None, "WorkPhone": None, "HomePhone": None})
+            for _, old in school.tables["Contacts"].values()]}
+    if endpoint == "StudentContacts":
+        return {"StudentContact": [_stamped({
+            "Id": f"PL-{old['StudentId']}.PC-{old['ContactId']}", "StudentId": old["StudentId"], "ContactId": old["ContactId"],
+            "Relationship": old["Relationship"], "Priority": old["Priority"], "ParResp": int(old["ParentalResponsibility"])})
+            for _, old in school.tables["StudentContacts"].values()]}
+    if endpoint == "Staff":
+        return {"Staff": [_stamped({"Id": sid, "IdaasId": f"PWT-{sid}", "StaffCode": f"T{sid}", "WorkEmail": email,
+                                    "IsTeacher": 1, "IsSupport": 0}) for sid, email in school.staff().items()]}
+    if endpoint == "Groups":
+        staff_of = {email: sid for sid, email in school.staff().items()}
+        groups, staff_members, student_members = [], [], []
+        for _, old in school.tables["Groups"].values():
+            kind, prefix = GROUP_TYPES[old["GroupType"]]
+            gid = old["Id"]
+            staff_ids = [staff_of[e] for e in old["StaffEmails"] if e in staff_of]
+            row = {"Id": gid, "XID": f"x{gid}", "ExternalId": f"EXT-{gid}", "IdaasId": f"{prefix}-{gid}", "Type": kind,
+                   "Code": old["Name"], "Name": old["Name"], "PrimaryStaffId": staff_ids[0] if staff_ids else None,
+                   "Staff": None, "NumStudents": len(old["MemberIds"])}
+            if "includemembersids" in options:
+                row["StudentIds"] = ",".join(old["MemberIds"])
+                row["StaffIds"] = ",".join(staff_ids)
+            groups.append(_stamped(row))
+            if "includestaffmembers" in options:
+                staff_members += [_stamped({"Id": f"{prefix}-{gid}.PWT-{s}", "GroupId": gid, "StaffId": s,
+                                            "StaffRole": "Teacher"}) for s in staff_ids]
+            if "includestudentmembers" in options:
+                student_members += [_stamped({"Id": f"{prefix}-{gid}.PL-{m}", "GroupId": gid, "StudentId": m})
+                                    for m in old["MemberIds"]]
+        return {"Group": groups, "StaffMembers": staff_members, "StudentMembers": student_members, "GroupTypes": []}
+    if endpoint == "assessmentstructure":
+        tables = {
+            "Aspects": [_stamped({"Id": f"A-{s}", "ExternalId": f"EXT-A-{s}", "AspectType": "Grade",
+                                  "Name": f"{s} teacher assessment", "Description": f"{s} teacher assessment",
+                                  "Supplier": school.estab, "GradeSetId": "GS-KS2"}) for s in SUBJECTS],
+            "ResultSets": [{"Id": "1", "ExternalId": "1", "Name": "Teacher assessment", "Supplier": school.estab},
+                           {"Id": TARGET_RESULT_SET, "ExternalId": TARGET_RESULT_SET, "Name": "Target",
+                            "Supplier": school.estab}],
+            "Categories": [{"Id": f"C-{s}", "categoryName": s} for s in SUBJECTS]}
+        if "includegradesets" in options:
+            tables["GradeSets"] = [{"Id": "GS-KS2", "Name": "KS2 steps", "Notes": None}]
+            tables["GradeSetHistory"] = [{"Id": "GH-KS2", "StartDate": "2014-09-01", "EndDate": None, "GradeSetId": "GS-KS2"}]
+            tables["Grades"] = [{"Id": f"G{i}", "GradeSetHistoryId": "GH-KS2", "Description": label, "Value": label,
+                                 "NumericValue": float(points), "DisplayOrder": i} for i, (label, points) in enumerate(GRADES)]
+        return tables
+    if endpoint == "assessmentresults":
+        return {"AsmResults": _results_filtered(school, query)}
+    raise KeyError(endpoint)
+
+
+def _results_filtered(school: FakeSchool, query: dict) -> list[dict]:
+    """The documented filters: ResultSets overrides the others, which add up; dates narrow them."""
+    q = {k.casefold(): v for k, v in query.items()}
+    rows = [_stamped({"Id": old["Id"], "StudentId": old["StudentId"], "AspectId": old["AspectId"],
+                      "ResultDate": old["Date"], "ResultSetId": TARGET_RESULT_SET if old["IsTarget"] else "1",
+                      "Result": old["Result"], "Notes": None}) for _, old in school.tables["AssessmentResults"].values()]
+    if q.get("resultsets"):
+        sets = set(q["resultsets"].split(","))
+        chosen = [r for r in rows if r["ResultSetId"] in sets]
+    else:
+        wanted = set()
+        students = set(filter(None, q.get("students", "").split(",")))
+        for group in filter(None, q.get("groups", "").split(",")):
+            students |= set(school.tables["Groups"].get(group, (0, {"MemberIds": []}))[1]["MemberIds"])
+        aspects = [a.split("|") for a in filter(None, q.get("aspects", "").split(","))]
+        for r in rows:
+            if r["StudentId"] in students or any(
+                    r["AspectId"] == a[0] and (len(a) == 1 or r["ResultSetId"] == a[1] or (a[1] == "" and not r["ResultSetId"]))
+                    for a in aspects):
+                wanted.add(r["Id"])
+        chosen = [r for r in rows if r["Id"] in wanted]
+    low, high = q.get("resultdatefrom"), q.get("resultdateto")
+    return [r for r in chosen if (not low or r["ResultDate"] >= low) and (not high or r["ResultDate"] <= high)]
+
+
+def _legacy(school: FakeSchool, endpoint: str, query: dict) -> dict[str, list[dict]]:
+    """The row fields the importer read before it followed the reference, in the documented envelope."""
+    options = {o.strip().casefold() for o in query.get("options", "").split(",") if o.strip()}
+    def rows(table):
+        return [row for _, row in school.tables[table].values()]
+    if endpoint == "Students":
+        return {"Students": rows("Students"), "StudentSiblings": []}
+    if endpoint == "Contacts":
+        return {"Contacts": rows("Contacts")}
+    if endpoint == "StudentContacts":
+        return {"StudentContact": rows("StudentContacts")}
+    if endpoint == "Groups":
+        groups = rows("Groups") if "includemembersids" in options else \
+            [{k: v for k, v in row.items() if k != "MemberIds"} for row in rows("Groups")]
+        return {"Group": groups, "StaffMembers": [], "StudentMembers": [], "GroupTypes": []}
+    if endpoint == "assessmentstructure":
+        return {**school.structure(), "ResultSets": [], "Categories": []}
+    if endpoint == "assessmentresults":
+        aspects = {a.split("|")[0] for a in {k.casefold(): v for k, v in query.items()}.get("aspects", "").split(",")}
+        return {"AsmResults": [r for r in rows("AssessmentResults") if r["AspectId"] in aspects]}
+    raise KeyError(endpoint)
 
 
 class FakeXporter:
-    """The WSGI app: several schools by estab number, tokens, paging, quirks."""
+    """The WSGI app: several schools by estab number, tokens, paging, changesets, quirks."""
 
-    def __init__(self, schools: list[FakeSchool], *, fail_first: int = 0) -> None:
+    def __init__(self, schools: list[FakeSchool], *, fail_first: int = 0, shapes: str = "documented") -> None:
+        if shapes not in ("documented", "legacy"):
+            raise ValueError(f"shapes is 'documented' or 'legacy', not {shapes!r}")
         self.schools = {school.estab: school for school in schools}
+        self.shapes = shapes
         self.tokens: dict[str, tuple[str, dt.datetime]] = {}
         self.fail_first = fail_first  # answer this many data requests with 503 first
+        self.broken_pages: dict[tuple[str, int], int] = {}
+        # NextChangedRows -> (estab, changeset, {result set: {Id: RowHash}})
+        self.snapshots: dict[str, tuple[str, str, dict[str, dict[str, str]]]] = {}
         self.requests: list[str] = []
+        self.queries: list[dict] = []
         self.lock = threading.Lock()
+
+    def break_page(self, endpoint: str, page: int, times: int = 1000) -> None:
+        """Answer that page of that endpoint with HTTP 500 the next ``times`` times it is asked."""
+        self.broken_pages[(endpoint.casefold(), page)] = times
 
     def __call__(self, environ, start_response):
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
         with self.lock:
             self.requests.append(f"{method} {path}")
-        if method == "POST" and path == "/api/oauth/GetToken":
+            self.queries.append(query)
+        if method == "POST" and path.casefold() == "/api/oauth/gettoken":
             length = int(environ.get("CONTENT_LENGTH") or 0)
-            form = {k: v[0] for k, v in parse_qs(environ["wsgi.input"].read(length).decode()).items()}
-            return self._token(form, start_response)
-        if method == "GET" and path.startswith("/api/v1/School/"):
+            raw = environ["wsgi.input"].read(length).decode()
+            try:
+                form = json.loads(raw)
+            except ValueError:
+                form = {k: v[0] for k, v in parse_qs(raw).items()}
+            return self._token({k.casefold(): v for k, v in form.items()} if isinstance(form, dict) else {}, start_response)
+        if method == "GET" and path.casefold().startswith("/api/v1/school/"):
             return self._data(environ, path, query, start_response)
-        return _json(start_response, {"ExceptionMessage": f"No route {path}"}, status="404 Not Found")
+        return _json(start_response, {"Message": f"No HTTP resource was found that matches {path}"}, status="404 Not Found")
 
     def _token(self, form, start_response):
-        school = self.schools.get(form.get("estab", ""))
-        if school is None or form.get("password") != school.password or not form.get("relyingParty"):
-            return _json(start_response, {"ExceptionMessage": "Invalid credentials"}, status="401 Unauthorized")
-        token = secrets.token_hex(16)
+        school = self.schools.get(str(form.get("estab", "")))
+        if school is None or form.get("password") != school.password or not form.get("relyingparty"):
+            return _json(start_response, {"token": None, "expires": NEVER, "Message": None, "ExceptionType": None,
+                                          "ExceptionMessage": "Relying Party not found for estab or secret not correct",
+                                          "InnerException": None})
+        token = base64.b64encode(secrets.token_bytes(30)).decode()
         expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=TOKEN_SECONDS)
         self.tokens[token] = (school.estab, expires)
-        return _json(start_response, {"token": token, "expires": expires.isoformat()})
+        return _json(start_response, {"token": token, "expires": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                                      "Message": None, "ExceptionType": None, "ExceptionMessage": None,
+                                      "InnerException": None})
 
     def _data(self, environ, path, query, start_response):
+        parts = path.strip("/").split("/")  # api v1 School {estab} {Endpoint}
+        if len(parts) != 5:
+            return _json(start_response, _error("Bad path"), status="404 Not Found")
+        estab, asked = parts[3], parts[4]
+        endpoint = next((e for e in ENDPOINTS if e.casefold() == asked.casefold()), asked)
         with self.lock:
             if self.fail_first > 0:
                 self.fail_first -= 1
                 return _json(start_response, {"Message": "Service busy"}, status="503 Service Unavailable")
-        parts = path.strip("/").split("/")  # api v1 School {estab} {Endpoint}
-        if len(parts) != 5:
-            return _json(start_response, {"ExceptionMessage": "Bad path"}, status="404 Not Found")
-        estab, endpoint = parts[3], parts[4]
+            broken = (endpoint.casefold(), int(query.get("page") or 1))
+            if self.broken_pages.get(broken, 0) > 0:
+                self.broken_pages[broken] -= 1
+                return _json(start_response, {"Message": "An error has occurred."}, status="500 Internal Server Error")
         auth = environ.get("HTTP_AUTHORIZATION", "")
         token = auth.removeprefix("Idaas ").strip()
         owner = self.tokens.get(token)
         if not auth.startswith("Idaas ") or owner is None or owner[0] != estab or owner[1] < dt.datetime.now(dt.timezone.utc):
-            return _json(start_response, {"ExceptionMessage": "Authorization has been denied for this request."},
+            return _json(start_response, {"Message": "Authorization has been denied for this request."},
                          status="401 Unauthorized")
         school = self.schools[estab]
         if endpoint not in ENDPOINTS:
             # The real service reports many errors with HTTP 200.
-            return _json(start_response, {"ExceptionMessage": f"Unknown endpoint {endpoint}"})
+            return _json(start_response, _error(f"Unknown endpoint {asked}"))
         if endpoint == "SchoolInfo":
-            return _json(start_response, {"SchoolInfo": [{"Id": estab, "Name": f"School {estab}", "Phase": "Primary"}]})
-        if endpoint == "assessmentstructure":
-            return _json(start_response, {"AssessmentStructure": school.structure()})
-        table = {"assessmentresults": "AssessmentResults"}.get(endpoint, endpoint)
-        changed = query.get("changedRows", "*")
-        if changed != "*" and not changed.isdigit():
-            return _json(start_response, {"ExceptionMessage": f"Invalid changedRows token '{changed}'"})
-        if endpoint == "Groups" and query.get("options") != "includeMembersIds":
-            rows, gone = school.rows_since(table, 0 if changed == "*" else int(changed))
-            rows = [{k: v for k, v in row.items() if k != "MemberIds"} for row in rows]
-        else:
-            rows, gone = school.rows_since(table, 0 if changed == "*" else int(changed))
-        page = int(query.get("page", "1"))
-        chunk = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-        more = page * PAGE_SIZE < len(rows)
-        body = {table: chunk, "NextChangedRows": str(school.version)}
-        if page == 1:
-            body[f"{table}_deleted"] = gone
-        next_query = dict(query, page=str(page + 1))
-        base = f"{environ.get('wsgi.url_scheme', 'http')}://{environ['HTTP_HOST']}{path}"
-        body["__pagination__"] = {"NextPage": f"{base}?{urlencode(next_query)}" if more else None}
+            return _json(start_response, {"SchoolInfo": [_stamped({
+                "Id": "1", "Name": f"School {estab}", "Phase": "Primary", "EstabId": estab, "CurrentAcademicYear": "2024"})]
+                if self.shapes == "documented" else [{"Id": estab, "Name": f"School {estab}", "Phase": "Primary"}],
+                "meta": [META]})
+        if endpoint == "assessmentresults" and not any(k.casefold() in RESULT_FILTERS and v for k, v in query.items()):
+            return _json(start_response, _error("At least one of Students, Groups, Aspects, ResultSets, Templates, "
+                                                "Columns or Marksheets must be given"))
+        tables = (_documented if self.shapes == "documented" else _legacy)(school, endpoint, query)
+        body: dict = {}
+        changed = query.get("changedRows")
+        key = _changeset(endpoint, query)
+        if changed is not None:
+            snapshot: dict[str, dict[str, str]] = {}
+            if changed != "*":
+                known = self.snapshots.get(changed)
+                if known is None or known[0] != estab:
+                    return _json(start_response, _error(f"changedRows {changed!r} is not a known changeset"))
+                snapshot = known[2]
+            current = {name: {str(r["Id"]): r.get("RowHash", "") for r in rows} for name, rows in tables.items()}
+            next_token = hashlib.md5(json.dumps([estab, key, current], sort_keys=True).encode()).hexdigest()
+            with self.lock:
+                self.snapshots[next_token] = (estab, key, current)
+            deleted = {name: [{"Id": i} for i in snapshot.get(name, {}) if i not in current[name]] for name in tables}
+            tables = {name: [r for r in rows if snapshot.get(name, {}).get(str(r["Id"])) != r.get("RowHash", "")]
+                      for name, rows in tables.items()}
+        paged = "page" in query or "pageSize" in query
+        page, size = int(query.get("page") or 1), int(query.get("pageSize") or PAGE_SIZE)
+        main = RESULT_SETS[endpoint][0]
+        total = len(tables[main])
+        for name, rows in tables.items():
+            body[name] = rows[(page - 1) * size: page * size] if paged and name == main else rows
+        body["meta"] = [META] if page == 1 else []
+        if changed is not None:
+            for name in tables:
+                body[f"{name}_deleted"] = deleted[name]
+        if paged:
+            # Filled in on the last page too, as the real service does.
+            body["__pagination__"] = [{"PageSize": size, "PageNumber": page, "PageCount": max(1, -(-total // size)),
+                                       "RowCount": total, "NextPage": f"?page={page + 1}&pageSize={size}"}]
+        if changed is not None:
+            body["__changedRows__"] = [{
+                "SnapshotDate": None if changed == "*" else "2024-01-01T00:00:00.0000000Z",
+                "SnapshotRP": None if changed == "*" else "fake-relying-party", "PreviousChangedRows": None if changed == "*" else "*",
+                "RequestedChangedRows": changed, "NextChangedRows": next_token,
+                "NextUrl": f"?changedRows={next_token}&page=1&pageSize={size}"}]
         return _json(start_response, body)
+
+
+META = {"Id": 1, "MIS": "simsnet", "Version": "4", "DateTime": "2024-01-02T02:00:00.123"}
+
+
+def _error(message: str) -> dict:
+    return {"Message": None, "ExceptionType": None, "ExceptionMessage": message, "InnerException": None}
+
+
+def _changeset(endpoint: str, query: dict) -> str:
+    """One changeset per endpoint and exact options and parameters (paging aside)."""
+    rest = sorted((k, v) for k, v in query.items() if k.casefold() not in ("page", "pagesize", "changedrows"))
+    return f"{endpoint.casefold()}?{urlencode(rest)}"
 
 
 def _json(start_response, body, status="200 OK"):
@@ -268,9 +508,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--estab", default="3312345")
     parser.add_argument("--pupils", type=int, default=200)
+    parser.add_argument("--shapes", choices=("documented", "legacy"), default="documented")
     args = parser.parse_args(argv)
     school = FakeSchool(estab=args.estab, pupils=args.pupils)
-    server = make_server("127.0.0.1", args.port, FakeXporter([school]), handler_class=_QuietHandler)
+    server = make_server("127.0.0.1", args.port, FakeXporter([school], shapes=args.shapes), handler_class=_QuietHandler)
     print(f"fake Xporter for estab {args.estab} ({args.pupils} pupils) on http://127.0.0.1:{args.port}, "
           f"password {school.password!r}")
     server.serve_forever()

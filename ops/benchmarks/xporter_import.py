@@ -69,7 +69,7 @@ def run(args, *, out: TextIO) -> dict:
     fake = FakeSchool(estab="3310001", pupils=args.pupils, contacts_per_pupil=2, results_per_pupil=args.results_per_pupil)
     small = FakeSchool(estab="3310002", pupils=max(1, args.pupils // 10), contacts_per_pupil=2,
                        results_per_pupil=args.results_per_pupil)
-    base_url, server = serve_in_thread(FakeXporter([fake, small]))
+    base_url, server = serve_in_thread(FakeXporter([fake, small], shapes="legacy"))
     rows = {name: len(table) for name, table in fake.tables.items()}
     out.write(f"  school: {rows['Students']:,} pupils, {rows['Contacts']:,} contacts, "
               f"{rows['AssessmentResults']:,} results and targets\n")
@@ -84,8 +84,10 @@ def run(args, *, out: TextIO) -> dict:
             XporterConnection.objects.update(cursors={})
             out.write("  re-import, nothing changed (everything fetched again)...\n")
             unchanged_full = _timed(xporter_sync)
+            every_aspect = {"Aspects": ",".join(sorted(a["Id"] for a in fake.structure()["Aspects"]))}
             fetch_only = _timed(lambda: [XporterClient(base_url=base_url, estab=fake.estab, relying_party="b",
-                                                       password=fake.password).fetch(e) for e in ("Students", "assessmentresults")])
+                                                       password=fake.password).fetch(e, params=p)
+                                         for e, p in (("Students", None), ("assessmentresults", every_aspect))])
             counts = {"pupils": Pupil.objects.count(), "results": Result.objects.count()}
         baseline_school = school_provision(name="Naive Bench", subdomain="naivebench", admin_email="h@naive.example").school
         with schema_context(baseline_school.schema_name):

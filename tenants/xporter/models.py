@@ -15,7 +15,7 @@ class XporterConnection(models.Model):
     password = models.CharField(max_length=200)
     third_party_id = models.CharField(max_length=200, blank=True)
     enabled = models.BooleanField(default=True, help_text="Off: no more imports; the data already imported stays.")
-    cursors = models.JSONField(default=dict, blank=True, help_text="NextChangedRows per endpoint.")
+    cursors = models.JSONField(default=dict, blank=True, help_text="NextChangedRows per changeset: endpoint with its exact options and parameters.")
     last_success_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

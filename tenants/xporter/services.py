@@ -10,16 +10,18 @@ from django.db import transaction
 
 from shared import clock
 from tenants.xporter.apply import import_payload
-from tenants.xporter.client import XporterClient, XporterError
+from tenants.xporter.client import XporterClient, XporterError, XporterResult, changeset_key
 from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.parse import ImportRejected, TablePayload, document_from_json, payload_from_xporter_json
 
 log = structlog.get_logger(__name__)
 
-# Structure first, then the rows that point at it.
+# Structure first, then the rows that point at it; results last, filtered by the structure's aspects.
 ENDPOINTS = ("assessmentstructure", "Students", "Contacts", "StudentContacts", "Groups", "assessmentresults")
+# The importer's table names (what an uploaded file holds) for what each endpoint answers.
 TABLES = {"assessmentstructure": "AssessmentStructure", "assessmentresults": "AssessmentResults"}
 INCREMENTAL = frozenset(ENDPOINTS) - {"assessmentstructure"}
+OPTIONS = {"Groups": "includeMembersIds"}
 
 
 class ImportNotConfigured(Exception):
@@ -65,19 +67,46 @@ def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
     client = client or client_for(connection)
 
     def fetch() -> dict:
-        return {endpoint: client.fetch(
-            endpoint, changed_rows=connection.cursors.get(endpoint) if endpoint in INCREMENTAL else None,
-            options="includeMembersIds" if endpoint == "Groups" else None) for endpoint in ENDPOINTS}
+        fetched = {}
+        for endpoint in ENDPOINTS:
+            params = _results_filter(fetched["assessmentstructure"]) if endpoint == "assessmentresults" else None
+            if endpoint == "assessmentresults" and not params:
+                continue  # no aspect, no result to ask for
+            key = changeset_key(endpoint, OPTIONS.get(endpoint), params)
+            # A token only ever goes back with the endpoint, options and parameters it came from.
+            token = (connection.cursors.get(key) or "*") if endpoint in INCREMENTAL else None
+            fetched[endpoint] = client.fetch(endpoint, changed_rows=token, options=OPTIONS.get(endpoint), params=params)
+        return fetched
 
     def work(fetched: dict):
-        payload = {TABLES.get(e, e): TablePayload(rows=r.rows, deleted=r.deleted) for e, r in fetched.items()}
+        payload = {TABLES.get(e, e): _payload_of(r) for e, r in fetched.items()}
         counts = import_payload(payload)
-        connection.cursors = {e: r.next_changed_rows for e, r in fetched.items() if e in INCREMENTAL and r.next_changed_rows}
+        # In the import's transaction: a token moves only with every page of its changeset applied,
+        # and a combination no longer asked for is forgotten (it would restart at "*").
+        connection.cursors = {r.changeset: r.next_changed_rows for e, r in fetched.items()
+                              if e in INCREMENTAL and r.next_changed_rows}
         connection.last_success_at = clock.now()
         connection.save(update_fields=["cursors", "last_success_at"])
         return counts
 
     return _run(ImportRun.Source.API, work, fetch)
+
+
+def _results_filter(structure: XporterResult) -> dict[str, str]:
+    """``assessmentresults`` needs a filter: every aspect of the structure, each with all its
+    result sets (``Aspects`` without ``|ResultSetId``), sorted so the changeset stays the same
+    while the aspects do."""
+    ids = sorted({str(row.get("Id")) for row in structure.tables.get("Aspects", []) if isinstance(row, Mapping)
+                  and row.get("Id") not in (None, "")})
+    return {"Aspects": ",".join(ids)} if ids else {}
+
+
+def _payload_of(result: XporterResult) -> TablePayload:
+    """What the importer reads today: the main result set's rows, or for the structure one
+    object holding each of its result sets by name."""
+    if result.endpoint == "assessmentstructure":
+        return TablePayload(rows=[dict(result.tables)])
+    return TablePayload(rows=result.rows, deleted=result.deleted)
 
 
 def xporter_file_import(*, document: Mapping | None = None, content: bytes | str | None = None) -> ImportRun:

@@ -17,7 +17,7 @@ ESTAB = "3310002"
 @pytest.fixture(scope="module")
 def xporter():
     school = FakeSchool(estab=ESTAB, pupils=2)
-    app = FakeXporter([school])
+    app = FakeXporter([school], shapes="legacy")
     base_url, server = serve_in_thread(app)
     yield school, app, base_url
     server.shutdown()
@@ -65,7 +65,7 @@ def test_in_production_the_client_fetches_over_tls_through_the_proxy(xporter, ed
     result = client.fetch("SchoolInfo")
 
     assert result.rows == [{"Id": ESTAB, "Name": f"School {ESTAB}", "Phase": "Primary"}]
-    assert requests_seen == ["POST /api/oauth/GetToken", f"GET /api/v1/School/{ESTAB}/SchoolInfo"]
+    assert requests_seen == ["POST /api/oauth/GetToken", f"GET /api/v1/School/{ESTAB}/SchoolInfo/"]
 
 
 def test_the_client_refuses_an_xporter_offering_only_tls_1_1(xporter, edge, requests_seen, settings, own_trust):
