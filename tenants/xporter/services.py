@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import requests
 import structlog
 from django.db import transaction
 
@@ -12,13 +13,12 @@ from shared import clock
 from tenants.xporter.apply import import_payload
 from tenants.xporter.client import XporterClient, XporterError
 from tenants.xporter.models import ImportRun, XporterConnection
-from tenants.xporter.parse import ImportRejected, TablePayload, document_from_json, payload_from_xporter_json
+from tenants.xporter.parse import ImportRejected, document_from_json, payload_from_results, payload_from_xporter_json
 
 log = structlog.get_logger(__name__)
 
 # Structure first, then the rows that point at it.
 ENDPOINTS = ("assessmentstructure", "Students", "Contacts", "StudentContacts", "Groups", "assessmentresults")
-TABLES = {"assessmentstructure": "AssessmentStructure", "assessmentresults": "AssessmentResults"}
 INCREMENTAL = frozenset(ENDPOINTS) - {"assessmentstructure"}
 
 
@@ -41,8 +41,8 @@ def _run(source: str, work, fetch=lambda: None) -> ImportRun:
             counts = work(fetched)
             run.status, run.counts, run.finished_at = ImportRun.Status.SUCCEEDED, counts.as_dict(), clock.now()
             run.save()
-    except (XporterError, ImportRejected) as error:
-        run.error, run.finished_at = str(error), clock.now()
+    except (XporterError, ImportRejected, requests.RequestException) as error:
+        run.error, run.finished_at = _reason(error), clock.now()
         run.save()
         log.warning("xporter.import_failed", source=source, error=str(error)[:300])
         raise
@@ -56,22 +56,28 @@ def _run(source: str, work, fetch=lambda: None) -> ImportRun:
     return run
 
 
+def _reason(error: Exception) -> str:
+    if isinstance(error, requests.RequestException):
+        return f"Xporter could not be reached ({type(error).__name__}); nothing was changed."
+    return str(error)
+
+
 def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
     """Fetch what changed since the last successful sync (everything the first time) and import it.
     The sync position moves only when the import succeeds."""
     connection = XporterConnection.objects.first()
     if connection is None or not connection.enabled:
         raise ImportNotConfigured("Xporter is not set up, or is switched off, for this school")
-    client = client or client_for(connection)
 
     def fetch() -> dict:
+        nonlocal client
+        client = client or client_for(connection)  # a refused setting is a failed import too
         return {endpoint: client.fetch(
             endpoint, changed_rows=connection.cursors.get(endpoint) if endpoint in INCREMENTAL else None,
             options="includeMembersIds" if endpoint == "Groups" else None) for endpoint in ENDPOINTS}
 
     def work(fetched: dict):
-        payload = {TABLES.get(e, e): TablePayload(rows=r.rows, deleted=r.deleted) for e, r in fetched.items()}
-        counts = import_payload(payload)
+        counts = import_payload(payload_from_results(fetched.values()))
         connection.cursors = {e: r.next_changed_rows for e, r in fetched.items() if e in INCREMENTAL and r.next_changed_rows}
         connection.last_success_at = clock.now()
         connection.save(update_fields=["cursors", "last_success_at"])

@@ -1,0 +1,106 @@
+"""A compatibility reader for the demo, the benchmarks and the tests: the shapes ``ops.xporter_fake`` served before it followed
+Groupcall's documentation (``SENStatus``, ``FSM``, ``InCare``, ``GroupType``/``MemberIds``,
+``ParentalResponsibility``, an ``AssessmentStructure`` of ``Subjects``/``GradeSets``/``Aspects``,
+``AssessmentResults`` with ``Date``/``IsTarget``) turned into the documented ones the importer
+reads. It goes once every test reads the fake's documented shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tenants.xporter.client import XporterClient
+
+GROUP_TYPES = {"YearGroup": "YearGrp", "RegGroup": "RegGrp", "TeachingGroup": "TeachingGrp"}
+TARGETS = "RS-TARGET"
+
+
+def student(row: dict) -> dict:
+    out = {k: v for k, v in row.items() if k not in ("SENStatus", "FSM", "InCare", "Ethnicity", "FirstLanguage")}
+    renamed = {"SENStatus": "SENProvision", "FSM": "FSMEligible", "InCare": "InLeaCare", "Ethnicity": "EthnicityCode",
+               "FirstLanguage": "FirstLanguageCode"}
+    out.update({new: row[old] for old, new in renamed.items() if old in row})
+    if "ServiceChild" in row:
+        out["ServiceChild"] = "1" if row["ServiceChild"] in ("Y", "1", 1) else "0"
+    return out
+
+
+def contact(row: dict) -> dict:
+    out = {k: v for k, v in row.items() if k not in ("Email", "Mobile")}
+    out.update({"HomeEmail": row.get("Email"), "MobilePhone": row.get("Mobile")})
+    return out
+
+
+def link(row: dict) -> dict:
+    out = {k: v for k, v in row.items() if k != "ParentalResponsibility"}
+    out["ParResp"] = row.get("ParentalResponsibility", 1)
+    return out
+
+
+def group(row: dict) -> dict:
+    out = {k: v for k, v in row.items() if k not in ("GroupType", "MemberIds", "StaffEmails")}
+    out["Type"] = GROUP_TYPES[row["GroupType"]]
+    if "MemberIds" in row:
+        out["StudentIds"] = ",".join(row["MemberIds"])
+    return out
+
+
+def structure(legacy: dict) -> dict:
+    subjects = {s["Id"]: s["Name"] for s in legacy.get("Subjects", [])}
+    tables = {"GradeSets": [], "GradeSetHistory": [], "Grades": [],
+              "ResultSets": [{"Id": "RS-1", "Name": "Teacher assessment"}, {"Id": TARGETS, "Name": "Target"}]}
+    for gs in legacy.get("GradeSets", []):
+        tables["GradeSets"].append({"Id": gs["Id"], "Name": gs["Name"]})
+        tables["GradeSetHistory"].append({"Id": f"H-{gs['Id']}", "GradeSetId": gs["Id"], "StartDate": "2014-09-01"})
+        tables["Grades"] += [{"Id": f"{gs['Id']}-{i}", "GradeSetHistoryId": f"H-{gs['Id']}", "Value": g["Label"],
+                              "NumericValue": g["Points"], "DisplayOrder": g.get("Order", i)} for i, g in enumerate(gs["Grades"])]
+    # The documented structure has no subjects: the aspect's name stands for its subject.
+    tables["Aspects"] = [{"Id": a["Id"], "Name": subjects.get(a["SubjectId"], a["Name"]), "GradeSetId": a["GradeSetId"],
+                          "AspectType": "Grade"} for a in legacy.get("Aspects", [])]
+    return tables
+
+
+def result(row: dict) -> dict:
+    out = {k: v for k, v in row.items() if k not in ("Date", "IsTarget")}
+    out.update({"ResultDate": row["Date"], "ResultSetId": TARGETS if row.get("IsTarget") else "RS-1"})
+    return out
+
+
+CONVERT = {"Students": ("Students", student), "Contacts": ("Contacts", contact),
+           "StudentContacts": ("StudentContact", link), "Groups": ("Group", group),
+           "AssessmentResults": ("AsmResults", result)}
+
+
+def documented_from_legacy(document: dict) -> dict:
+    out: dict = {}
+    for key, value in document.items():
+        if key == "AssessmentStructure":
+            out.update(structure(value))
+            continue
+        base = key.removesuffix("_deleted")
+        name, convert = CONVERT[base]
+        out[name + key[len(base):]] = value if key.endswith("_deleted") else [convert(row) for row in value]
+    return out
+
+
+@dataclass
+class Converted:
+    endpoint: str
+    tables: dict
+    deleted_tables: dict
+    next_changed_rows: str | None
+    rows: list = field(default_factory=list)
+    deleted: list = field(default_factory=list)
+
+
+class LegacyFakeClient(XporterClient):
+    """The product's client against the fake's legacy shapes, each answer converted."""
+
+    def fetch(self, endpoint, **kwargs):
+        result = super().fetch(endpoint, **kwargs)
+        if endpoint == "assessmentstructure":
+            tables = structure(result.rows[0]) if result.rows else {}
+            return Converted(endpoint, tables, {}, result.next_changed_rows)
+        legacy = {"assessmentresults": "AssessmentResults"}.get(endpoint, endpoint)
+        doc = documented_from_legacy({legacy: result.rows, f"{legacy}_deleted": result.deleted})
+        name = CONVERT[legacy][0]
+        return Converted(endpoint, {name: doc[name]}, {name: doc[f"{name}_deleted"]}, result.next_changed_rows)
