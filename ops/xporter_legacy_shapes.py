@@ -41,7 +41,17 @@ def group(row: dict) -> dict:
     out["Type"] = GROUP_TYPES[row["GroupType"]]
     if "MemberIds" in row:
         out["StudentIds"] = ",".join(row["MemberIds"])
+    out["StaffIds"] = ",".join(staff_id(email) for email in row.get("StaffEmails", []))
     return out
+
+
+def staff_id(email: str) -> str:
+    return "ST-" + email
+
+
+def staff(groups: list[dict]) -> list[dict]:
+    emails = dict.fromkeys(e for g in groups for e in g.get("StaffEmails", []))
+    return [{"Id": staff_id(e), "WorkEmail": e} for e in emails]
 
 
 def structure(legacy: dict) -> dict:
@@ -79,6 +89,8 @@ def documented_from_legacy(document: dict) -> dict:
         base = key.removesuffix("_deleted")
         name, convert = CONVERT[base]
         out[name + key[len(base):]] = value if key.endswith("_deleted") else [convert(row) for row in value]
+        if key == "Groups":
+            out["Staff"] = staff(value)
     return out
 
 
@@ -103,4 +115,5 @@ class LegacyFakeClient(XporterClient):
         legacy = {"assessmentresults": "AssessmentResults"}.get(endpoint, endpoint)
         doc = documented_from_legacy({legacy: result.rows, f"{legacy}_deleted": result.deleted})
         name = CONVERT[legacy][0]
-        return Converted(endpoint, {name: doc[name]}, {name: doc[f"{name}_deleted"]}, result.next_changed_rows)
+        tables = {name: doc[name], **({"Staff": doc["Staff"]} if "Staff" in doc else {})}
+        return Converted(endpoint, tables, {name: doc[f"{name}_deleted"]}, result.next_changed_rows)

@@ -370,6 +370,12 @@ def import_plan(payload: Mapping[str, TablePayload]) -> ImportPlan:
             "priority": ("Priority", lambda: _priority(row) if row.get("Priority") is not None else 1),
             "parental_responsibility": ("ParResp", lambda: row.flag("ParResp"))}))
     plan.links_deleted = _deleted_ids(links.deleted, "StudentContact")
+    # Staff come by their Xporter Id (``StaffIds``, ``PrimaryStaffId``); the school's users are
+    # matched on the work email the Staff result set gives for that Id.
+    staff_email = {}
+    for data in table("Staff").rows:
+        row = _Row("Staff", data)
+        staff_email[row.id] = row.text("WorkEmail", max_length=254).lower()
     groups = table("Group")
     for data in groups.rows:
         row = _Row("Group", data)
@@ -382,7 +388,8 @@ def import_plan(payload: Mapping[str, TablePayload]) -> ImportPlan:
             row.fail("Type", f"{kind_name!r} is not one of {', '.join([*GROUP_KINDS, *SKIPPED_GROUP_KINDS])}")
         values = {"kind": kind, "name": row.text("Name", required=True, max_length=60), **_present(row, {
             "row_hash": ("RowHash", lambda: row.row_hash)})}
-        plan.groups[row.id] = (values, row.id_list("StudentIds"), [])
+        staff = row.id_list("StaffIds") or ([row.text("PrimaryStaffId")] if row.text("PrimaryStaffId") else [])
+        plan.groups[row.id] = (values, row.id_list("StudentIds"), [staff_email[s] for s in staff if staff_email.get(s)])
     plan.groups_deleted = _deleted_ids(groups.deleted, "Group")
     results = table("AsmResults")
     for data in results.rows:
