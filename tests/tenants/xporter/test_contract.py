@@ -47,7 +47,7 @@ def test_documented_students_reach_the_pupil_page_and_the_cohort_analysis(oakfie
     assert "SEN support" in page and "Free school meals" in page and "Looked after" in page
 
 
-def test_documented_links_groups_and_results_are_read(in_school):
+def test_documented_links_groups_and_results_are_read(in_school):  # noqa: F811
     run = services.xporter_file_import(document={**documented("students_documented.json"),
                                                  **documented("assessment_documented.json")})
 
@@ -62,7 +62,7 @@ def test_documented_links_groups_and_results_are_read(in_school):
     assert run.counts["AsmResults.of an aspect that is not graded, not imported"] == 1
 
 
-def test_an_absent_field_leaves_the_stored_value_and_a_null_clears_it(in_school):
+def test_an_absent_field_leaves_the_stored_value_and_a_null_clears_it(in_school):  # noqa: F811
     document = documented("students_documented.json")
     services.xporter_file_import(document=document)
     alex = document["Students"][0]
@@ -75,7 +75,7 @@ def test_an_absent_field_leaves_the_stored_value_and_a_null_clears_it(in_school)
     assert pupil.first_language == ""
 
 
-def test_keys_are_matched_without_regard_to_case(in_school):
+def test_keys_are_matched_without_regard_to_case(in_school):  # noqa: F811
     services.xporter_file_import(document={"students": [{"ID": "9", "forename": "A", "SURNAME": "B", "fsmeligible": 1,
                                                          "senprovision": "E", "inleacare": 1}]})
 
@@ -83,7 +83,7 @@ def test_keys_are_matched_without_regard_to_case(in_school):
     assert (pupil.fsm, pupil.sen_provision, pupil.looked_after) == (True, SenProvision.EHCP, True)
 
 
-def test_the_importers_former_field_names_do_not_pass(in_school):
+def test_the_importers_former_field_names_do_not_pass(in_school):  # noqa: F811
     services.xporter_file_import(document={"Students": [{"Id": "9", "Forename": "A", "Surname": "B", "FSM": 1,
                                                          "SENStatus": "E", "InCare": 1}]})
 
