@@ -109,6 +109,8 @@ class LegacyFakeClient(XporterClient):
 
     def fetch(self, endpoint, **kwargs):
         result = super().fetch(endpoint, **kwargs)
+        if getattr(result, "tables", None) is not None:
+            return _converted_tables(result)
         if endpoint == "assessmentstructure":
             tables = structure(result.rows[0]) if result.rows else {}
             return Converted(endpoint, tables, {}, result.next_changed_rows)
@@ -117,3 +119,24 @@ class LegacyFakeClient(XporterClient):
         name = CONVERT[legacy][0]
         tables = {name: doc[name], **({"Staff": doc["Staff"]} if "Staff" in doc else {})}
         return Converted(endpoint, tables, {name: doc[f"{name}_deleted"]}, result.next_changed_rows)
+
+
+LEGACY_MARKS = {"Students": "SENStatus", "Contacts": "Email", "StudentContact": "ParentalResponsibility",
+                "Group": "GroupType", "AsmResults": "IsTarget"}
+ROW_CONVERT = {"Students": student, "Contacts": contact, "StudentContact": link, "Group": group, "AsmResults": result}
+
+
+def _converted_tables(result):
+    """A client that reads the documented envelope: convert the rows that still carry the old
+    fields, and pass documented ones through unchanged."""
+    tables = dict(result.tables)
+    if "Subjects" in tables:
+        tables = structure(tables)
+    for name, rows in list(tables.items()):
+        mark = LEGACY_MARKS.get(name)
+        if mark and any(mark in row for row in rows):
+            if name == "Group":
+                tables["Staff"] = staff(rows)
+            tables[name] = [ROW_CONVERT[name](row) for row in rows]
+    result.tables = tables
+    return result
