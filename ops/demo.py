@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
+from ops.xporter_legacy_shapes import LegacyFakeClient
 from shared import clock
 from shared.billing.services import LineInput, invoice_issue
 from shared.clients.models import Complaint, Correspondence
@@ -135,7 +136,9 @@ def _pupils_import(demo: DemoSchool) -> None:
     try:
         XporterConnection.objects.create(base_url=base_url, estab=demo.estab, relying_party="pupiltracking-demo",
                                          password=fake.password, third_party_id="demo")
-        xporter_sync()
+        # The fake still serves its legacy shapes here; the client's answers are read as documented.
+        xporter_sync(client=LegacyFakeClient(base_url=base_url, estab=demo.estab, relying_party="pupiltracking-demo",
+                                             password=fake.password))
     finally:
         server.shutdown()
     XporterConnection.objects.update(enabled=False)

@@ -70,3 +70,20 @@ def xporter_sync_all() -> None:
 def pool_top_up() -> None:
     """Keep the spare-schema pool full and current. Idempotent; also sent after each sign-up."""
     pool.pool_top_up()
+
+
+@periodic("15 0 * * *")
+@dramatiq.actor(max_retries=3)
+def pupils_leavers_daily() -> None:
+    """Mark each school's pupils whose leaving date passed as leavers (00:15 UK time). One
+    school that fails is set aside; the others go on."""
+    from shared.deadletter import each_surviving
+    from tenants.pupils.services import pupils_leavers_mark
+
+    today = clock.today()
+
+    def mark(schema_name: str) -> None:
+        with schema_context(schema_name):
+            pupils_leavers_mark(today=today)
+
+    each_surviving(active_school_schemas(), mark, job="pupils_leavers_daily", item_id=str)

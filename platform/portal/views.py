@@ -29,6 +29,7 @@ from tenants.users.models import User
 from tenants.users.selectors import user_list
 from tenants.pupils.services import retention_grace_set
 from tenants.users.services import user_invite, user_set_password_token
+from tenants.xporter.history import import_summary
 from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.parse import ImportRejected
 from tenants.xporter.services import xporter_file_import
@@ -179,11 +180,12 @@ def data_import(request):
         except ImportRejected as error:
             messages.error(request, f"Nothing was imported: {error}")
         else:
-            messages.success(request, f"Imported: {', '.join(f'{k} {v}' for k, v in run.counts.items()) or 'no changes'}.")
+            messages.success(request, f"Imported: {import_summary(run.counts)}.")
         return redirect("data_import")
-    return render(request, "portal/data_import.html", {
-        "connection": XporterConnection.objects.first(), "runs": ImportRun.objects.all()[:20],
-    })
+    runs = list(ImportRun.objects.all()[:20])
+    for run in runs:
+        run.summary = import_summary(run.counts)
+    return render(request, "portal/data_import.html", {"connection": XporterConnection.objects.first(), "runs": runs})
 
 
 @role_required(User.Role.SCHOOL_ADMIN)

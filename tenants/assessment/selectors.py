@@ -103,6 +103,8 @@ COMPARISONS = {
     "Disadvantaged": lambda p: "Disadvantaged" if p.disadvantaged else "Not disadvantaged",
     "SEN": lambda p: "SEN" if p.has_sen else "No SEN",
     "EAL": lambda p: "EAL" if p.eal else "Not EAL",
+    "FSM": lambda p: "FSM" if p.fsm else "Not FSM",
+    "Looked after": lambda p: "Looked after" if p.looked_after else "Not looked after",
     "Gender": lambda p: p.get_gender_display(),
     "Year": lambda p: p.year_group or "No year",
 }
@@ -115,7 +117,8 @@ def cohort_analysis(*, pupils: QuerySet[Pupil], subject: Subject) -> dict[str, l
     processing is restricted or objected to are left out."""
     pupils = pupils.filter(processing_restricted=False, processing_objected=False)
     aspect = Aspect.objects.filter(subject=subject, is_headline=True).first()
-    pupil_list = list(pupils.only("id", "year_group", "gender", "sen_provision", "pupil_premium", "fsm_ever6", "eal"))
+    pupil_list = list(pupils.only("id", "year_group", "gender", "sen_provision", "pupil_premium", "fsm_ever6", "eal",
+                                   "fsm", "looked_after"))
     first_last: dict[int, list[Point]] = {}
     if aspect is not None:
         rows = (Result.objects.filter(aspect=aspect, pupil_id__in=pupils.values("id"))

@@ -22,3 +22,11 @@ def retention_grace_set(*, user, months: int) -> RetentionSettings:
     change_log_record(actor=Actor.school_user(user, connection.schema_name), instance=settings_row,
                       action=Action.UPDATE, fields=["grace_months"])
     return settings_row
+
+
+def pupils_leavers_mark(*, today) -> int:
+    """Pupils whose leaving date has passed become leavers (on roll through that day), whether or
+    not an import ran: retention's grace period runs from the leaving date. Returns how many."""
+    from tenants.pupils.models import Pupil
+
+    return Pupil.objects.filter(on_roll=True, leaving_date__lt=today).update(on_roll=False)

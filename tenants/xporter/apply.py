@@ -47,20 +47,23 @@ def _upsert(model: type[Model], parsed: dict[str, dict], *, table: str, counts: 
     """Create or update ``model`` rows keyed by xporter_id, leaving unchanged rows alone: those
     whose RowHash is the same, or (for models without one) whose values are. Returns
     xporter_id -> pk for every row of the model."""
-    fields = list(next(iter(parsed.values())).keys())
+    # Rows may carry different fields (Xporter leaves out those outside the school's consent
+    # scopes): a row updates only the fields it carries, and a new row takes the model's defaults.
+    fields = sorted({name for values in parsed.values() for name in values})
     compare = ["row_hash"] if "row_hash" in fields else fields
     existing = {row.pop("xporter_id"): row for row in model.objects.values("xporter_id", "pk", *compare)}
-    new, changed = [], []
+    new, changed = [], {}
     for xid, values in parsed.items():
         current = existing.get(xid)
         if current is None:
             new.append(model(xporter_id=xid, **values))
-        elif any(current[name] != values[name] for name in compare) or not values.get("row_hash", True):
-            changed.append(model(pk=current["pk"], xporter_id=xid, **values))
+        elif any(current[name] != values.get(name, current[name]) for name in compare) or not values.get("row_hash", True):
+            changed.setdefault(tuple(sorted(values)), []).append(model(pk=current["pk"], xporter_id=xid, **values))
     if new:
         model.objects.bulk_create(new, batch_size=BATCH)
-    if changed:
-        model.objects.bulk_update(changed, fields=fields, batch_size=BATCH)
+    for changed_fields, rows in changed.items():
+        model.objects.bulk_update(rows, fields=list(changed_fields), batch_size=BATCH)
+    changed = [row for rows in changed.values() for row in rows]
     counts.add(table, "created", len(new))
     counts.add(table, "updated", len(changed))
     counts.add(table, "unchanged", len(parsed) - len(new) - len(changed))
@@ -124,6 +127,8 @@ def _withhold(plan: ImportPlan, counts: ImportCounts) -> None:
 
 
 def _plan_write(plan: ImportPlan, counts: ImportCounts) -> None:
+    for what, n in plan.skipped.items():
+        counts.add(*what.split(".", 1), n)
     _withhold(plan, counts)
     subject_ids = _upsert(Subject, {xid: {"name": name} for xid, name in plan.subjects.items()},
                           table="Subjects", counts=counts) if plan.subjects else dict(Subject.objects.values_list("xporter_id", "pk"))
@@ -150,9 +155,11 @@ def _plan_write(plan: ImportPlan, counts: ImportCounts) -> None:
     pupil_ids = _upsert(Pupil, plan.pupils, table="Students", counts=counts) if plan.pupils \
         else dict(Pupil.objects.values_list("xporter_id", "pk"))
     if plan.pupils_deleted:
+        # Gone from Xporter: a leaver from the import's day, unless they left earlier.
         left = Pupil.objects.filter(xporter_id__in=plan.pupils_deleted, on_roll=True)
         counts.add("Students", "left", left.update(on_roll=False))
-        Pupil.objects.filter(xporter_id__in=plan.pupils_deleted, leaving_date__isnull=True).update(leaving_date=clock.today())
+        Pupil.objects.filter(Q(leaving_date__isnull=True) | Q(leaving_date__gt=clock.today()),
+                             xporter_id__in=plan.pupils_deleted).update(leaving_date=clock.today())
 
     parent_ids = _upsert(ParentCarer, plan.parents, table="Contacts", counts=counts) if plan.parents \
         else dict(ParentCarer.objects.values_list("xporter_id", "pk"))
@@ -164,20 +171,20 @@ def _plan_write(plan: ImportPlan, counts: ImportCounts) -> None:
         parsed_links = {}
         for xid, (pupil_xid, parent_xid, values) in plan.links.items():
             if pupil_xid not in pupil_ids:
-                raise ImportRejected(f"StudentContacts row {xid}: StudentId {pupil_xid!r} is not a pupil")
+                raise ImportRejected(f"StudentContact row {xid}: StudentId {pupil_xid!r} is not a pupil")
             if parent_xid not in parent_ids:
-                raise ImportRejected(f"StudentContacts row {xid}: ContactId {parent_xid!r} is not a contact")
+                raise ImportRejected(f"StudentContact row {xid}: ContactId {parent_xid!r} is not a contact")
             parsed_links[xid] = {"pupil_id": pupil_ids[pupil_xid], "parent_id": parent_ids[parent_xid], **values}
-        _upsert(PupilParent, parsed_links, table="StudentContacts", counts=counts)
+        _upsert(PupilParent, parsed_links, table="StudentContact", counts=counts)
     if plan.links_deleted:
-        counts.add("StudentContacts", "deleted", PupilParent.objects.filter(xporter_id__in=plan.links_deleted).delete()[0])
+        counts.add("StudentContact", "deleted", PupilParent.objects.filter(xporter_id__in=plan.links_deleted).delete()[0])
 
     if plan.groups:
         existing_hashes = dict(Group.objects.values_list("xporter_id", "row_hash"))
-        group_ids = _upsert(Group, {xid: values for xid, (values, _, _) in plan.groups.items()}, table="Groups", counts=counts)
+        group_ids = _upsert(Group, {xid: values for xid, (values, _, _) in plan.groups.items()}, table="Group", counts=counts)
         _memberships_set(plan, group_ids, pupil_ids, existing_hashes)
     if plan.groups_deleted:
-        counts.add("Groups", "deleted", Group.objects.filter(xporter_id__in=plan.groups_deleted).delete()[1].get(
+        counts.add("Group", "deleted", Group.objects.filter(xporter_id__in=plan.groups_deleted).delete()[1].get(
             Group._meta.label, 0))
 
     if plan.results:
@@ -185,7 +192,7 @@ def _plan_write(plan: ImportPlan, counts: ImportCounts) -> None:
     if plan.results_deleted:
         gone = Result.objects.filter(xporter_id__in=plan.results_deleted).delete()[0]
         gone += Target.objects.filter(xporter_id__in=plan.results_deleted).delete()[0]
-        counts.add("AssessmentResults", "deleted", gone)
+        counts.add("AsmResults", "deleted", gone)
 
 
 def _memberships_set(plan: ImportPlan, group_ids: dict, pupil_ids: dict, existing_hashes: dict) -> None:
@@ -193,7 +200,7 @@ def _memberships_set(plan: ImportPlan, group_ids: dict, pupil_ids: dict, existin
              .values_list("email", "pk")}
     Members, Staff = Group.pupils.through, Group.staff.through
     touched = [xid for xid, (values, members, _) in plan.groups.items()
-               if members is not None and (not values["row_hash"] or values["row_hash"] != existing_hashes.get(xid))]
+               if members is not None and (not values.get("row_hash") or values["row_hash"] != existing_hashes.get(xid))]
     if not touched:
         return
     touched_pks = [group_ids[xid] for xid in touched]
@@ -204,7 +211,7 @@ def _memberships_set(plan: ImportPlan, group_ids: dict, pupil_ids: dict, existin
         _, members, emails = plan.groups[xid]
         for member in members:
             if member not in pupil_ids:
-                raise ImportRejected(f"Groups row {xid}: MemberIds has {member!r}, which is not a pupil")
+                raise ImportRejected(f"Group row {xid}: StudentIds has {member!r}, which is not a pupil")
             member_rows.append(Members(group_id=group_ids[xid], pupil_id=pupil_ids[member]))
         staff_rows.extend(Staff(group_id=group_ids[xid], user_id=staff[e]) for e in emails if e in staff)
     Members.objects.bulk_create(member_rows, batch_size=BATCH, ignore_conflicts=True)
@@ -217,13 +224,13 @@ def _results_apply(plan: ImportPlan, pupil_ids: dict, counts: ImportCounts) -> N
     results, targets = {}, {}
     for xid, (pupil_xid, aspect_xid, label, day, row_hash, is_target) in plan.results.items():
         if pupil_xid not in pupil_ids:
-            raise ImportRejected(f"AssessmentResults row {xid}: StudentId {pupil_xid!r} is not a pupil")
+            raise ImportRejected(f"AsmResults row {xid}: StudentId {pupil_xid!r} is not a pupil")
         aspect = aspects.get(aspect_xid)
         if aspect is None:
-            raise ImportRejected(f"AssessmentResults row {xid}: AspectId {aspect_xid!r} is not an aspect")
+            raise ImportRejected(f"AsmResults row {xid}: AspectId {aspect_xid!r} is not an aspect")
         grade = grades.get((aspect.grade_set_id, label))
         if grade is None:
-            raise ImportRejected(f"AssessmentResults row {xid}: Result {label!r} is not a grade of {aspect}")
+            raise ImportRejected(f"AsmResults row {xid}: Result {label!r} is not a grade of {aspect}")
         if is_target:
             targets[xid] = {"pupil_id": pupil_ids[pupil_xid], "subject_id": aspect.subject_id, "grade_id": grade,
                             "due_on": day, "row_hash": row_hash}
@@ -231,10 +238,10 @@ def _results_apply(plan: ImportPlan, pupil_ids: dict, counts: ImportCounts) -> N
             results[xid] = {"pupil_id": pupil_ids[pupil_xid], "aspect_id": aspect.pk, "grade_id": grade,
                             "recorded_on": day, "row_hash": row_hash}
     _no_second(Result, results, ("pupil_id", "aspect_id", "recorded_on"), plan,
-               "Date gives a second result for that pupil and aspect on {recorded_on}")
-    _no_second(Target, targets, ("pupil_id", "subject_id"), plan, "IsTarget gives a second target for that pupil and subject")
+               "ResultDate gives a second result for that pupil and aspect on {recorded_on}")
+    _no_second(Target, targets, ("pupil_id", "subject_id"), plan, "ResultSetId gives a second target for that pupil and subject")
     if results:
-        _upsert(Result, results, table="AssessmentResults", counts=counts)
+        _upsert(Result, results, table="AsmResults", counts=counts)
     if targets:
         _upsert(Target, targets, table="Targets", counts=counts)
 
@@ -247,7 +254,7 @@ def _no_second(model: type[Model], rows: dict[str, dict], key: tuple[str, ...], 
     for xid, values in rows.items():
         value = tuple(values[name] for name in key)
         if value in seen:
-            raise ImportRejected(f"AssessmentResults row {xid}: {problem.format(**values)}, as in row {seen[value]}")
+            raise ImportRejected(f"AsmResults row {xid}: {problem.format(**values)}, as in row {seen[value]}")
         seen[value] = xid
     if not seen:
         return
@@ -257,4 +264,4 @@ def _no_second(model: type[Model], rows: dict[str, dict], key: tuple[str, ...], 
         xid = seen.get(tuple(value))
         if xid is not None and holder != xid and (holder is None or holder not in leaving):
             where = "a result typed at the school" if holder is None else f"row {holder} of an earlier import"
-            raise ImportRejected(f"AssessmentResults row {xid}: {problem.format(**rows[xid])}, as {where}")
+            raise ImportRejected(f"AsmResults row {xid}: {problem.format(**rows[xid])}, as {where}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import requests
 import structlog
 from django.db import transaction
 
@@ -12,14 +13,12 @@ from shared import clock
 from tenants.xporter.apply import import_payload
 from tenants.xporter.client import XporterClient, XporterError, XporterResult, changeset_key
 from tenants.xporter.models import ImportRun, XporterConnection
-from tenants.xporter.parse import ImportRejected, TablePayload, document_from_json, payload_from_xporter_json
+from tenants.xporter.parse import ImportRejected, document_from_json, payload_from_results, payload_from_xporter_json
 
 log = structlog.get_logger(__name__)
 
 # Structure first, then the rows that point at it; results last, filtered by the structure's aspects.
 ENDPOINTS = ("assessmentstructure", "Students", "Contacts", "StudentContacts", "Groups", "assessmentresults")
-# The importer's table names (what an uploaded file holds) for what each endpoint answers.
-TABLES = {"assessmentstructure": "AssessmentStructure", "assessmentresults": "AssessmentResults"}
 INCREMENTAL = frozenset(ENDPOINTS) - {"assessmentstructure"}
 OPTIONS = {"Groups": "includeMembersIds"}
 
@@ -43,8 +42,8 @@ def _run(source: str, work, fetch=lambda: None) -> ImportRun:
             counts = work(fetched)
             run.status, run.counts, run.finished_at = ImportRun.Status.SUCCEEDED, counts.as_dict(), clock.now()
             run.save()
-    except (XporterError, ImportRejected) as error:
-        run.error, run.finished_at = str(error), clock.now()
+    except (XporterError, ImportRejected, requests.RequestException) as error:
+        run.error, run.finished_at = _reason(error), clock.now()
         run.save()
         log.warning("xporter.import_failed", source=source, error=str(error)[:300])
         raise
@@ -58,15 +57,22 @@ def _run(source: str, work, fetch=lambda: None) -> ImportRun:
     return run
 
 
+def _reason(error: Exception) -> str:
+    if isinstance(error, requests.RequestException):
+        return f"Xporter could not be reached ({type(error).__name__}); nothing was changed."
+    return str(error)
+
+
 def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
     """Fetch what changed since the last successful sync (everything the first time) and import it.
     The sync position moves only when the import succeeds."""
     connection = XporterConnection.objects.first()
     if connection is None or not connection.enabled:
         raise ImportNotConfigured("Xporter is not set up, or is switched off, for this school")
-    client = client or client_for(connection)
 
     def fetch() -> dict:
+        nonlocal client
+        client = client or client_for(connection)  # a refused setting is a failed import too
         fetched = {}
         for endpoint in ENDPOINTS:
             params = _results_filter(fetched["assessmentstructure"]) if endpoint == "assessmentresults" else None
@@ -79,8 +85,7 @@ def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
         return fetched
 
     def work(fetched: dict):
-        payload = {TABLES.get(e, e): _payload_of(r) for e, r in fetched.items()}
-        counts = import_payload(payload)
+        counts = import_payload(payload_from_results(fetched.values()))
         # In the import's transaction: a token moves only with every page of its changeset applied,
         # and a combination no longer asked for is forgotten (it would restart at "*").
         connection.cursors = {r.changeset: r.next_changed_rows for e, r in fetched.items()
@@ -99,14 +104,6 @@ def _results_filter(structure: XporterResult) -> dict[str, str]:
     ids = sorted({str(row.get("Id")) for row in structure.tables.get("Aspects", []) if isinstance(row, Mapping)
                   and row.get("Id") not in (None, "")})
     return {"Aspects": ",".join(ids)} if ids else {}
-
-
-def _payload_of(result: XporterResult) -> TablePayload:
-    """What the importer reads today: the main result set's rows, or for the structure one
-    object holding each of its result sets by name."""
-    if result.endpoint == "assessmentstructure":
-        return TablePayload(rows=[dict(result.tables)])
-    return TablePayload(rows=result.rows, deleted=result.deleted)
 
 
 def xporter_file_import(*, document: Mapping | None = None, content: bytes | str | None = None) -> ImportRun:

@@ -189,7 +189,7 @@ def test_cohort_analysis_compares_the_groups_the_dfe_asks_for(oakfield, password
     response = client.get("/analysis/")
 
     names = [name for name, *_ in response.context["comparisons"]]
-    assert names == ["Disadvantaged", "SEN", "EAL", "Gender", "Year"]
+    assert names == ["Disadvantaged", "SEN", "EAL", "FSM", "Looked after", "Gender", "Year"]
     disadvantaged = dict((r.label, r) for r in response.context["comparisons"][0][1])
     assert set(disadvantaged) == {"Disadvantaged", "Not disadvantaged"}
     assert sum(r.pupils for r in disadvantaged.values()) == response.context["comparisons"][4][1][0].pupils + sum(

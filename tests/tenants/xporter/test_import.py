@@ -17,6 +17,7 @@ from tenants.xporter import services
 from tenants.xporter.client import XporterClient, XporterError
 from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.parse import ImportRejected
+from ops.xporter_legacy_shapes import LegacyFakeClient, documented_from_legacy
 
 pytestmark = pytest.mark.django_db
 ESTAB = "3319999"
@@ -42,8 +43,10 @@ def in_school(django_db_setup):
 
 
 @pytest.fixture
-def connected(fake, in_school):
+def connected(fake, in_school, monkeypatch):
     school, app, base_url = fake
+    monkeypatch.setattr(services, "client_for", lambda c: LegacyFakeClient(
+        base_url=c.base_url, estab=c.estab, relying_party=c.relying_party, password=c.password))
     XporterConnection.objects.create(base_url=base_url, estab=ESTAB, relying_party="pupiltracking",
                                      password=school.password, third_party_id="PT")
     return school, app
@@ -103,7 +106,7 @@ def test_a_full_resync_with_nothing_changed_skips_every_row(connected):
     run = services.xporter_sync()
 
     assert not any(key.endswith((".created", ".updated")) for key in run.counts), run.counts
-    assert run.counts["Students.unchanged"] == 24 and run.counts["AssessmentResults.unchanged"] == 24 * 8
+    assert run.counts["Students.unchanged"] == 24 and run.counts["AsmResults.unchanged"] == 24 * 8
 
 
 def test_pupils_are_matched_on_xporter_id_never_on_upn(connected):
@@ -174,7 +177,7 @@ def test_an_uploaded_file_is_imported_the_same_way(in_school, fake):
                 "Students": [row for _, row in school.tables["Students"].values()],
                 "AssessmentResults": [row for _, row in school.tables["AssessmentResults"].values()]}
 
-    run = services.xporter_file_import(document=json.loads(json.dumps(document)))
+    run = services.xporter_file_import(document=json.loads(json.dumps(documented_from_legacy(document))))
 
     assert run.source == ImportRun.Source.FILE and run.status == ImportRun.Status.SUCCEEDED
     assert Pupil.objects.count() == 24 and Result.objects.count() == 24 * 8
@@ -187,8 +190,8 @@ def test_an_unknown_grade_names_the_record_and_field(in_school, fake):
     document = {"AssessmentStructure": school.structure(),
                 "Students": [row for _, row in school.tables["Students"].values()], "AssessmentResults": rows}
 
-    with pytest.raises(ImportRejected, match=rf"AssessmentResults row {rows[1]['Id']}: Result 'Z9' is not a grade"):
-        services.xporter_file_import(document=document)
+    with pytest.raises(ImportRejected, match=rf"AsmResults row {rows[1]['Id']}: Result 'Z9' is not a grade"):
+        services.xporter_file_import(document=documented_from_legacy(document))
 
     assert Pupil.objects.count() == 0
 
