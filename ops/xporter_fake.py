@@ -283,11 +283,12 @@ def _documented(school: FakeSchool, endpoint: str, query: dict) -> dict[str, lis
                            {"Id": TARGET_RESULT_SET, "ExternalId": TARGET_RESULT_SET, "Name": "Target",
                             "Supplier": school.estab}],
             "Categories": [{"Id": f"C-{s}", "categoryName": s} for s in SUBJECTS]}
-        if "includegradesets" in options:
+        if "includegradesets" in options:  # reference §7.6: GradeSets and Grades with this option,
             tables["GradeSets"] = [{"Id": "GS-KS2", "Name": "KS2 steps", "Notes": None}]
-            tables["GradeSetHistory"] = [{"Id": "GH-KS2", "StartDate": "2014-09-01", "EndDate": None, "GradeSetId": "GS-KS2"}]
             tables["Grades"] = [{"Id": f"G{i}", "GradeSetHistoryId": "GH-KS2", "Description": label, "Value": label,
                                  "NumericValue": float(points), "DisplayOrder": i} for i, (label, points) in enumerate(GRADES)]
+        if "includegradesethistory" in options:  # and GradeSetHistory only with its own
+            tables["GradeSetHistory"] = [{"Id": "GH-KS2", "StartDate": "2014-09-01", "EndDate": None, "GradeSetId": "GS-KS2"}]
         return tables
     if endpoint == "assessmentresults":
         return {"AsmResults": _results_filtered(school, query)}

@@ -20,7 +20,9 @@ log = structlog.get_logger(__name__)
 # Structure first, then the rows that point at it; results last, filtered by the structure's aspects.
 ENDPOINTS = ("assessmentstructure", "Students", "Contacts", "StudentContacts", "Groups", "assessmentresults")
 INCREMENTAL = frozenset(ENDPOINTS) - {"assessmentstructure"}
-OPTIONS = {"Groups": "includeMembersIds"}
+# Groups: members as id lists; the structure: its grade sets, their grades and the history that
+# links a grade to its set (reference §7.4, §7.6).
+OPTIONS = {"Groups": "includeMembersIds", "assessmentstructure": "includeGradesets,includeGradesetHistory"}
 
 
 class ImportNotConfigured(Exception):

@@ -63,12 +63,12 @@ def test_a_sync_broken_between_two_pages_then_rerun_ends_as_an_unbroken_one(in_s
     from orchestration.provisioning import school_provision
 
     school_a = _school()
-    resumed = _synced(FakeXporter([school_a], shapes="legacy"), school_a, break_second_page=True)
+    resumed = _synced(FakeXporter([school_a]), school_a, break_second_page=True)
     with schema_context("public"):
         other = school_provision(name="Unbroken School", subdomain="unbroken", admin_email="head@unbroken.example").school
     with schema_context(other.schema_name):
         school_b = _school()
-        unbroken = _synced(FakeXporter([school_b], shapes="legacy"), school_b, break_second_page=False)
+        unbroken = _synced(FakeXporter([school_b]), school_b, break_second_page=False)
 
     assert resumed == unbroken
     pupils, cursors = resumed
@@ -79,7 +79,7 @@ def test_a_sync_broken_between_two_pages_then_rerun_ends_as_an_unbroken_one(in_s
 
 def test_changing_a_changesets_options_restarts_it_at_star_not_with_the_old_token(in_school, monkeypatch):  # noqa: F811
     school = _school()
-    app = FakeXporter([school], shapes="legacy")
+    app = FakeXporter([school])
     base_url, server = serve_in_thread(app)
     try:
         XporterConnection.objects.create(base_url=base_url, estab=ESTAB, relying_party="pt", password=school.password)
