@@ -106,7 +106,7 @@ REGISTRY: dict[str, ModelPolicy] = {
     "pupils.Pupil": _policy(Category.PUPIL, personal="xporter_id external_id forename surname legal_forename legal_surname "
                                               "date_of_birth gender year_group registration_group admission_date "
                                               "leaving_date sen_provision fsm fsm_ever6 pupil_premium eal looked_after "
-                                              "service_child ethnicity_code first_language upn user",
+                                              "ever_in_care service_child ethnicity_code first_language upn user",
                             other="row_hash on_roll processing_restricted processing_objected"),
     "pupils.ParentCarer": _policy(Category.PUPIL, personal="xporter_id title forename surname email phone user children",
                                   other="row_hash processing_restricted processing_objected"),
