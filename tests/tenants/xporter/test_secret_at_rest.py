@@ -108,3 +108,21 @@ def test_neither_the_repr_nor_a_failed_sync_log_shows_the_secret(oakfield, setti
         assert SECRET not in repr(current) and current.secret_sealed not in repr(current)
         assert events and SECRET not in repr(events) and current.secret_sealed not in repr(events)
         assert SECRET not in ImportRun.objects.first().error
+
+
+def test_the_migration_seals_a_secret_stored_in_plain_text(oakfield):
+    from django.db.migrations.executor import MigrationExecutor
+
+    with schema_context(oakfield.school.schema_name):
+        XporterConnection.objects.all().delete()
+        executor = MigrationExecutor(connection)
+        executor.migrate([("xporter", "0002_cursors_per_changeset")])
+        old_state = executor.loader.project_state(("xporter", "0002_cursors_per_changeset")).apps
+        old_state.get_model("xporter", "XporterConnection").objects.create(estab="3312001", relying_party="pt",
+                                                                          password=SECRET)
+
+        executor = MigrationExecutor(connection)
+        executor.migrate([("xporter", "0003_secret_sealed")])
+
+        assert SECRET not in stored_rows()
+        assert services.client_for(XporterConnection.objects.get())._credentials["password"] == SECRET
