@@ -122,8 +122,9 @@ REGISTRY: dict[str, ModelPolicy] = {
                                  other="xporter_id row_hash aspect", about="pupil"),
     "assessment.Target": _policy(Category.PUPIL, personal="pupil grade due_on", other="xporter_id row_hash subject",
                                  about="pupil"),
-    "xporter.XporterConnection": _policy(Category.CONFIGURATION, other="base_url estab relying_party password third_party_id "
-                                                                "enabled cursors last_success_at"),
+    "xporter.XporterConnection": _policy(Category.CONFIGURATION, other="base_url estab relying_party secret_sealed "
+                                                                "third_party_id enabled cursors last_success_at "
+                                                                "last_failure_at last_failure_reason"),
     "xporter.ImportRun": _policy(Category.CONFIGURATION, other="source status started_at finished_at counts error"),
     "configuration.Branding": _policy(Category.CONFIGURATION, other="accent_colour logo logo_content_type changed_at"),
     "configuration.SignInPolicy": _policy(Category.CONFIGURATION, other="staff_second_factor_required changed_at"),
