@@ -11,13 +11,11 @@ options and parameters with ``{ResultSet}_deleted`` on later ones, errors with H
 ``ExceptionMessage``, fields outside the school's consent scopes left out of the row, and (on
 request) 5xx answers that a client must retry.
 
-``shapes``: ``"documented"`` (the default) serves rows as the reference records them
-(``DateofBirth``, ``SENProvision``, ``FSMEligible``, ``InLeaCare``/``EverInCare``, ``EthnicityCode`` and
-the ``Ethnicity`` description, ids as strings, flags 0/1 but ``ServiceChild`` ``"0"``, timestamps
-without a time zone). ``"legacy"`` serves the same envelope with the row fields the importer read
-before it followed the reference (``SENStatus``, ``FSM``, ``InCare``, ``GroupType``/``MemberIds``,
-the ``AssessmentStructure`` of ``Subjects``/``GradeSets``/``Aspects``); it goes once the importer reads
-the documented fields.
+Rows go over HTTP only as the reference records them (``DateofBirth``, ``SENProvision``,
+``FSMEligible``, ``InLeaCare``/``EverInCare``, ``EthnicityCode`` and the ``Ethnicity`` description, ids as
+strings, flags 0/1 but ``ServiceChild`` ``"0"``, timestamps without a time zone); the school's own tables
+below keep a compact form of their own. ``FakeSchool.document()`` gives the same documented rows as an
+uploaded Xporter file would hold them.
 
 Data is generated deterministically from a seed, so two runs serve the same school. Change it
 through ``FakeSchool.change_pupil`` / ``delete_pupil`` / ``add_result`` to exercise incremental sync.
@@ -140,14 +138,17 @@ class FakeSchool:
                     "Id": f"T{result_id:07d}", "StudentId": sid, "AspectId": f"A-{subject}",
                     "Result": GRADES[min(len(GRADES) - 1, level + 3)][0], "Date": "2027-07-15", "IsTarget": 1})
 
-    def structure(self) -> dict:
-        return {
-            "Subjects": [{"Id": f"SUB-{s}", "Name": s} for s in SUBJECTS],
-            "GradeSets": [{"Id": "GS-KS2", "Name": "KS2 steps",
-                           "Grades": [{"Label": label, "Order": i, "Points": points} for i, (label, points) in enumerate(GRADES)]}],
-            "Aspects": [{"Id": f"A-{s}", "SubjectId": f"SUB-{s}", "Name": f"{s} teacher assessment", "GradeSetId": "GS-KS2",
-                         "IsHeadline": 1} for s in SUBJECTS],
-        }
+    def document(self, endpoints: tuple[str, ...] = ("assessmentstructure", "Students", "assessmentresults")) -> dict:
+        """The documented result sets of ``endpoints`` in one document, as an uploaded Xporter file
+        holds them: the structure with its grade sets, groups with their members, every aspect's
+        results."""
+        queries = {"assessmentstructure": {"options": "includeGradesets,includeGradesetHistory"},
+                   "Groups": {"options": "includeMembersIds"},
+                   "assessmentresults": {"Aspects": ",".join(f"A-{s}" for s in SUBJECTS)}}
+        out: dict = {}
+        for endpoint in endpoints:
+            out.update(documented(self, endpoint, queries.get(endpoint)))
+        return out
 
     def staff(self) -> dict[str, str]:
         """Staff Id -> work email, one per distinct teacher email."""
@@ -213,10 +214,14 @@ def _stamped(row: dict) -> dict:
     return row
 
 
-def _documented(school: FakeSchool, endpoint: str, query: dict) -> dict[str, list[dict]]:
-    """One endpoint's result sets, as the reference records them."""
+def documented(school: FakeSchool, endpoint: str, query: dict | None = None) -> dict[str, list[dict]]:
+    """One endpoint's result sets, as the reference records them (and as they go over HTTP)."""
+    query = query or {}
     options = {o.strip().casefold() for o in query.get("options", "").split(",") if o.strip()}
     scopes = school.scopes if school.scopes is not None else ALL_SCOPES
+    if endpoint == "SchoolInfo":
+        return {"SchoolInfo": [_stamped({"Id": "1", "Name": f"School {school.estab}", "Phase": "Primary",
+                                         "EstabId": school.estab, "CurrentAcademicYear": "2024"})]}
     if endpoint == "Students":
         rows = []
         for _, old in school.tables["Students"].values():
@@ -320,37 +325,11 @@ def _results_filtered(school: FakeSchool, query: dict) -> list[dict]:
     return [r for r in chosen if (not low or r["ResultDate"] >= low) and (not high or r["ResultDate"] <= high)]
 
 
-def _legacy(school: FakeSchool, endpoint: str, query: dict) -> dict[str, list[dict]]:
-    """The row fields the importer read before it followed the reference, in the documented envelope."""
-    options = {o.strip().casefold() for o in query.get("options", "").split(",") if o.strip()}
-    def rows(table):
-        return [row for _, row in school.tables[table].values()]
-    if endpoint == "Students":
-        return {"Students": rows("Students"), "StudentSiblings": []}
-    if endpoint == "Contacts":
-        return {"Contacts": rows("Contacts")}
-    if endpoint == "StudentContacts":
-        return {"StudentContact": rows("StudentContacts")}
-    if endpoint == "Groups":
-        groups = rows("Groups") if "includemembersids" in options else \
-            [{k: v for k, v in row.items() if k != "MemberIds"} for row in rows("Groups")]
-        return {"Group": groups, "StaffMembers": [], "StudentMembers": [], "GroupTypes": []}
-    if endpoint == "assessmentstructure":
-        return {**school.structure(), "ResultSets": [], "Categories": []}
-    if endpoint == "assessmentresults":
-        aspects = {a.split("|")[0] for a in {k.casefold(): v for k, v in query.items()}.get("aspects", "").split(",")}
-        return {"AsmResults": [r for r in rows("AssessmentResults") if r["AspectId"] in aspects]}
-    raise KeyError(endpoint)
-
-
 class FakeXporter:
     """The WSGI app: several schools by estab number, tokens, paging, changesets, quirks."""
 
-    def __init__(self, schools: list[FakeSchool], *, fail_first: int = 0, shapes: str = "documented") -> None:
-        if shapes not in ("documented", "legacy"):
-            raise ValueError(f"shapes is 'documented' or 'legacy', not {shapes!r}")
+    def __init__(self, schools: list[FakeSchool], *, fail_first: int = 0) -> None:
         self.schools = {school.estab: school for school in schools}
-        self.shapes = shapes
         self.tokens: dict[str, tuple[str, dt.datetime]] = {}
         self.fail_first = fail_first  # answer this many data requests with 503 first
         self.broken_pages: dict[tuple[str, int], int] = {}
@@ -420,14 +399,11 @@ class FakeXporter:
             # The real service reports many errors with HTTP 200.
             return _json(start_response, _error(f"Unknown endpoint {asked}"))
         if endpoint == "SchoolInfo":
-            return _json(start_response, {"SchoolInfo": [_stamped({
-                "Id": "1", "Name": f"School {estab}", "Phase": "Primary", "EstabId": estab, "CurrentAcademicYear": "2024"})]
-                if self.shapes == "documented" else [{"Id": estab, "Name": f"School {estab}", "Phase": "Primary"}],
-                "meta": [META]})
+            return _json(start_response, {**documented(school, "SchoolInfo"), "meta": [META]})
         if endpoint == "assessmentresults" and not any(k.casefold() in RESULT_FILTERS and v for k, v in query.items()):
             return _json(start_response, _error("At least one of Students, Groups, Aspects, ResultSets, Templates, "
                                                 "Columns or Marksheets must be given"))
-        tables = (_documented if self.shapes == "documented" else _legacy)(school, endpoint, query)
+        tables = documented(school, endpoint, query)
         body: dict = {}
         changed = query.get("changedRows")
         key = _changeset(endpoint, query)
@@ -509,10 +485,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--estab", default="3312345")
     parser.add_argument("--pupils", type=int, default=200)
-    parser.add_argument("--shapes", choices=("documented", "legacy"), default="documented")
     args = parser.parse_args(argv)
     school = FakeSchool(estab=args.estab, pupils=args.pupils)
-    server = make_server("127.0.0.1", args.port, FakeXporter([school], shapes=args.shapes), handler_class=_QuietHandler)
+    server = make_server("127.0.0.1", args.port, FakeXporter([school]), handler_class=_QuietHandler)
     print(f"fake Xporter for estab {args.estab} ({args.pupils} pupils) on http://127.0.0.1:{args.port}, "
           f"password {school.password!r}")
     server.serve_forever()

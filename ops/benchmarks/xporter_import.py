@@ -8,8 +8,6 @@ row, timed on a tenth of the school and scaled up.
 
 from __future__ import annotations
 
-import functools
-
 import time
 from typing import TextIO
 
@@ -17,14 +15,13 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
-from ops.xporter_legacy_shapes import LegacyFakeClient
 from orchestration import pool
 from orchestration.provisioning import school_provision
 from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject
 from tenants.pupils.models import Pupil
 from tenants.xporter.client import XporterClient
 from tenants.xporter.models import XporterConnection
-from tenants.xporter import services
+from tenants.xporter.services import xporter_sync
 
 TARGET_FULL_SECONDS = 10.0
 TARGET_UNCHANGED_SECONDS = 1.0
@@ -42,28 +39,28 @@ def _timed(work) -> float:
 
 
 def naive_import(fake: FakeSchool) -> None:
-    """The baseline: read each row and update_or_create it, one at a time."""
-    structure = fake.structure()
+    """The baseline: read each documented row and update_or_create it, one at a time."""
+    document = fake.document()
     with transaction.atomic():
-        subjects = {s["Id"]: Subject.objects.update_or_create(xporter_id=s["Id"], defaults={"name": s["Name"]})[0]
-                    for s in structure["Subjects"]}
         grade_set = GradeSet.objects.update_or_create(xporter_id="GS-KS2", defaults={"name": "KS2"})[0]
-        grades = {g["Label"]: Grade.objects.update_or_create(grade_set=grade_set, label=g["Label"],
-                                                             defaults={"order": g["Order"], "points": g["Points"]})[0]
-                  for g in structure["GradeSets"][0]["Grades"]}
-        aspects = {a["Id"]: Aspect.objects.update_or_create(xporter_id=a["Id"], defaults={
-            "subject": subjects[a["SubjectId"]], "name": a["Name"], "grade_set": grade_set, "is_headline": True})[0]
-            for a in structure["Aspects"]}
+        grades = {g["Value"]: Grade.objects.update_or_create(grade_set=grade_set, label=g["Value"], defaults={
+            "order": g["DisplayOrder"], "points": g["NumericValue"]})[0] for g in document["Grades"]}
+        aspects = {}
+        for a in document["Aspects"]:
+            subject = Subject.objects.update_or_create(xporter_id=a["Id"], defaults={"name": a["Name"]})[0]
+            aspects[a["Id"]] = Aspect.objects.update_or_create(xporter_id=a["Id"], defaults={
+                "subject": subject, "name": a["Name"], "grade_set": grade_set, "is_headline": True})[0]
+        targets = {r["Id"] for r in document["ResultSets"] if "target" in r["Name"].casefold()}
         pupils = {}
-        for _, row in fake.tables["Students"].values():
+        for row in document["Students"]:
             pupils[row["Id"]] = Pupil.objects.update_or_create(xporter_id=row["Id"], defaults={
                 "forename": row["Forename"], "surname": row["Surname"], "year_group": " ".join(row["YearGroup"].split()),
                 "upn": row["UPN"], "row_hash": row["RowHash"]})[0]
-        for _, row in fake.tables["AssessmentResults"].values():
-            if not row["IsTarget"]:
+        for row in document["AsmResults"]:
+            if row["ResultSetId"] not in targets:
                 Result.objects.update_or_create(xporter_id=row["Id"], defaults={
                     "pupil": pupils[row["StudentId"]], "aspect": aspects[row["AspectId"]], "grade": grades[row["Result"]],
-                    "recorded_on": row["Date"], "row_hash": row["RowHash"]})
+                    "recorded_on": row["ResultDate"], "row_hash": row["RowHash"]})
 
 
 def run(args, *, out: TextIO) -> dict:
@@ -72,7 +69,7 @@ def run(args, *, out: TextIO) -> dict:
     fake = FakeSchool(estab="3310001", pupils=args.pupils, contacts_per_pupil=2, results_per_pupil=args.results_per_pupil)
     small = FakeSchool(estab="3310002", pupils=max(1, args.pupils // 10), contacts_per_pupil=2,
                        results_per_pupil=args.results_per_pupil)
-    base_url, server = serve_in_thread(FakeXporter([fake, small], shapes="legacy"))
+    base_url, server = serve_in_thread(FakeXporter([fake, small]))
     rows = {name: len(table) for name, table in fake.tables.items()}
     out.write(f"  school: {rows['Students']:,} pupils, {rows['Contacts']:,} contacts, "
               f"{rows['AssessmentResults']:,} results and targets\n")
@@ -80,9 +77,6 @@ def run(args, *, out: TextIO) -> dict:
         school = school_provision(name="Import Bench", subdomain="importbench", admin_email="head@importbench.example").school
         with schema_context(school.schema_name):
             XporterConnection.objects.create(base_url=base_url, estab=fake.estab, relying_party="bench", password=fake.password)
-            # The fake still serves its legacy shapes here; the client's answers are read as documented.
-            legacy = LegacyFakeClient(base_url=base_url, estab=fake.estab, relying_party="bench", password=fake.password)
-            xporter_sync = functools.partial(services.xporter_sync, client=legacy)
             out.write("  full import...\n")
             full = _timed(xporter_sync)
             out.write("  re-import, nothing changed (incremental, as the nightly run does)...\n")
@@ -90,7 +84,7 @@ def run(args, *, out: TextIO) -> dict:
             XporterConnection.objects.update(cursors={})
             out.write("  re-import, nothing changed (everything fetched again)...\n")
             unchanged_full = _timed(xporter_sync)
-            every_aspect = {"Aspects": ",".join(sorted(a["Id"] for a in fake.structure()["Aspects"]))}
+            every_aspect = {"Aspects": ",".join(sorted(a["Id"] for a in fake.document(("assessmentstructure",))["Aspects"]))}
             fetch_only = _timed(lambda: [XporterClient(base_url=base_url, estab=fake.estab, relying_party="b",
                                                        password=fake.password).fetch(e, params=p)
                                          for e, p in (("Students", None), ("assessmentresults", every_aspect))])
