@@ -67,6 +67,7 @@ class FakeSchool:
     password: str = "xporter-secret"
     teacher_emails: tuple[str, ...] = ()  # given the teaching groups round-robin
     scopes: frozenset[str] | None = None  # the consent scopes the school authorised; None: every one
+    today: dt.date | None = None  # the day its results lead up to; the machine's today if not given
     version: int = 1
     tables: dict[str, dict[str, tuple[int, dict]]] = field(default_factory=dict)
     deleted: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -121,7 +122,7 @@ class FakeSchool:
         # One term's results every 91 days, the latest a week before today: a school's MIS holds no
         # result dated in the future (the import refuses one).
         terms = -(-self.results_per_pupil // len(SUBJECTS))
-        first_term = dt.date.today() - dt.timedelta(days=91 * (terms - 1) + 7)
+        first_term = (self.today or dt.date.today()) - dt.timedelta(days=91 * (terms - 1) + 7)
         for sid in self.tables["Students"]:
             level = rnd.randint(2, 5)
             for r in range(self.results_per_pupil):
