@@ -338,7 +338,34 @@ class FakeXporter:
         self.snapshots: dict[str, tuple[str, str, dict[str, dict[str, str]]]] = {}
         self.requests: list[str] = []
         self.queries: list[dict] = []
+        # (estab, data version, scopes, changeset, changedRows) -> (result sets, deletions)
+        self.answers: dict[tuple, tuple[dict, dict, str | None]] = {}
         self.lock = threading.Lock()
+
+    def _answer(self, school: FakeSchool, endpoint: str, query: dict, key: str, changed: str | None):
+        """The result sets of one request, all pages, its deletions and its next token. Every page of a
+        request asks for the same answer, so it is built once per version of the school's data (a
+        school of 66,000 results would otherwise be rebuilt and hashed again for each of its pages)."""
+        cache_key = (school.estab, school.version, school.scopes, key, changed)
+        with self.lock:
+            cached = self.answers.get(cache_key)
+        if cached is not None:
+            return cached
+        tables, deleted, next_token = documented(school, endpoint, query), {}, None
+        if changed is not None:
+            snapshot = self.snapshots[changed][2] if changed != "*" else {}
+            current = {name: {str(r["Id"]): r.get("RowHash", "") for r in rows} for name, rows in tables.items()}
+            next_token = hashlib.md5(json.dumps([school.estab, key, current], sort_keys=True).encode()).hexdigest()
+            with self.lock:
+                self.snapshots[next_token] = (school.estab, key, current)
+            deleted = {name: [{"Id": i} for i in snapshot.get(name, {}) if i not in current[name]] for name in tables}
+            tables = {name: [r for r in rows if snapshot.get(name, {}).get(str(r["Id"])) != r.get("RowHash", "")]
+                      for name, rows in tables.items()}
+        with self.lock:
+            if len(self.answers) >= 32:
+                self.answers.clear()
+            self.answers[cache_key] = (tables, deleted, next_token)
+        return tables, deleted, next_token
 
     def break_page(self, endpoint: str, page: int, times: int = 1000) -> None:
         """Answer that page of that endpoint with HTTP 500 the next ``times`` times it is asked."""
@@ -404,24 +431,12 @@ class FakeXporter:
         if endpoint == "assessmentresults" and not any(k.casefold() in RESULT_FILTERS and v for k, v in query.items()):
             return _json(start_response, _error("At least one of Students, Groups, Aspects, ResultSets, Templates, "
                                                 "Columns or Marksheets must be given"))
-        tables = documented(school, endpoint, query)
         body: dict = {}
         changed = query.get("changedRows")
         key = _changeset(endpoint, query)
-        if changed is not None:
-            snapshot: dict[str, dict[str, str]] = {}
-            if changed != "*":
-                known = self.snapshots.get(changed)
-                if known is None or known[0] != estab:
-                    return _json(start_response, _error(f"changedRows {changed!r} is not a known changeset"))
-                snapshot = known[2]
-            current = {name: {str(r["Id"]): r.get("RowHash", "") for r in rows} for name, rows in tables.items()}
-            next_token = hashlib.md5(json.dumps([estab, key, current], sort_keys=True).encode()).hexdigest()
-            with self.lock:
-                self.snapshots[next_token] = (estab, key, current)
-            deleted = {name: [{"Id": i} for i in snapshot.get(name, {}) if i not in current[name]] for name in tables}
-            tables = {name: [r for r in rows if snapshot.get(name, {}).get(str(r["Id"])) != r.get("RowHash", "")]
-                      for name, rows in tables.items()}
+        if changed not in (None, "*") and (changed not in self.snapshots or self.snapshots[changed][0] != estab):
+            return _json(start_response, _error(f"changedRows {changed!r} is not a known changeset"))
+        tables, deleted, next_token = self._answer(school, endpoint, query, key, changed)
         paged = "page" in query or "pageSize" in query
         page, size = int(query.get("page") or 1), int(query.get("pageSize") or PAGE_SIZE)
         main = RESULT_SETS[endpoint][0]

@@ -210,3 +210,23 @@ def test_the_nightly_actor_runs_in_each_schools_schema(connected, monkeypatch):
     xporter_sync_all.fn()
 
     assert len(seen) >= 2 and all(s.startswith("school_") for s in seen)
+
+
+def test_teachers_are_matched_to_their_groups_through_the_staff_result_set(fake, in_school):
+    from tenants.users.models import User
+    from tenants.users.services import user_create
+
+    _, app, base_url = fake
+    teacher_school = FakeSchool(estab="3319998", pupils=12, contacts_per_pupil=1, results_per_pupil=4,
+                                teacher_emails=("t.one@importtest.example", "T.Two@importtest.example"))
+    app.schools[teacher_school.estab] = teacher_school
+    one = user_create(email="t.one@importtest.example", full_name="T One", role=User.Role.TEACHER)
+    two = user_create(email="t.two@importtest.example", full_name="T Two", role=User.Role.TEACHER)
+    XporterConnection.objects.create(base_url=base_url, estab=teacher_school.estab, relying_party="pupiltracking",
+                                     password=teacher_school.password)
+    services.xporter_sync()
+    services.xporter_sync()  # an incremental sync with nothing changed keeps the links
+
+    teaching = Group.objects.filter(kind=Group.Kind.TEACHING).order_by("xporter_id")
+    assert [list(g.staff.values_list("pk", flat=True)) for g in teaching[:2]] == [[one.pk], [two.pk]]
+    assert Group.objects.filter(staff=one).count() == 6 and Group.objects.filter(staff=two).count() == 6
