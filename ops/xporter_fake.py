@@ -385,6 +385,8 @@ class FakeXporter:
             except ValueError:
                 form = {k: v[0] for k, v in parse_qs(raw).items()}
             return self._token({k.casefold(): v for k, v in form.items()} if isinstance(form, dict) else {}, start_response)
+        if method == "GET" and path.casefold() == "/api/v1/tokendetails":
+            return self._token_details(environ, start_response)
         if method == "GET" and path.casefold().startswith("/api/v1/school/"):
             return self._data(environ, path, query, start_response)
         return _json(start_response, {"Message": f"No HTTP resource was found that matches {path}"}, status="404 Not Found")
@@ -401,6 +403,21 @@ class FakeXporter:
         return _json(start_response, {"token": token, "expires": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                                       "Message": None, "ExceptionType": None, "ExceptionMessage": None,
                                       "InnerException": None})
+
+    def _token_details(self, environ, start_response):
+        """``GET /api/v1/TokenDetails`` as recorded (reference §2.5): the token's school, expiry
+        and the scopes that school authorised."""
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        owner = self.tokens.get(auth.removeprefix("Idaas ").strip())
+        if not auth.startswith("Idaas ") or owner is None or owner[1] < dt.datetime.now(dt.timezone.utc):
+            return _json(start_response, {"Message": "Authorization has been denied for this request."},
+                         status="401 Unauthorized")
+        school = self.schools[owner[0]]
+        scopes = school.scopes if school.scopes is not None else ALL_SCOPES
+        return _json(start_response, {"Estab": school.estab, "Expires": owner[1].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                                      "Name": "Pupil Tracking", "RelyingParty": "pupiltracking",
+                                      "Scopes": sorted(scopes), "Message": None, "ExceptionType": None,
+                                      "ExceptionMessage": None, "InnerException": None})
 
     def _data(self, environ, path, query, start_response):
         parts = path.strip("/").split("/")  # api v1 School {estab} {Endpoint}

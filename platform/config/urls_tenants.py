@@ -3,7 +3,7 @@ Pupils are addressed by their internal id: never by UPN."""
 
 from django.urls import path
 
-from portal import rights_views, signin_views, support_views, views
+from portal import rights_views, signin_views, support_views, views, xporter_views
 from shared.compliance import views as privacy
 
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("analysis/", views.cohort_analysis, name="cohort_analysis"),
     path("users/", views.users, name="users"),
     path("import/", views.data_import, name="data_import"),
+    path("import/xporter/", xporter_views.xporter_settings, name="xporter_settings"),
     path("retention/", views.retention, name="retention"),
     path("settings/", views.school_settings, name="school_settings"),
     path("rights/", rights_views.request_list, name="rights"),

@@ -39,6 +39,8 @@ def school_export(*, actor: Actor, school: School) -> bytes:
             columns = [field.column for field in model._meta.concrete_fields]
             if model._meta.label == "users.User":
                 columns.remove("password")  # a hash is of no use to the school and should not travel
+            if model._meta.label == "xporter.XporterConnection":
+                columns.remove("secret_sealed")  # the Xporter secret, even sealed, must not travel
             rows = model.objects.values_list(*[f.attname for f in model._meta.concrete_fields if f.column in columns])
             text = io.StringIO()
             writer = csv_writer(text)

@@ -66,6 +66,18 @@ class SignInPolicyForm(forms.Form):
         help_text="Teachers then set up an authenticator app at their next sign-in. School admins always need one.")
 
 
+class XporterSettingsForm(forms.Form):
+    """The school's Xporter on Demand connection: its establishment number and the secret Groupcall
+    issued when the school authorised the product (the application id is the product's own)."""
+
+    estab = forms.CharField(max_length=7, label="Establishment number",
+                            help_text="7 digits: the local authority's number and the school's, for example 3281102.")
+    secret = forms.CharField(max_length=200, required=False, label="School secret",
+                             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+                             help_text="From Groupcall, when the school authorised the product. Once saved it is "
+                                       "never shown again; leave blank to keep the saved one.")
+
+
 # --- Subject requests and consents
 
 SUBJECT_TYPES = {"pupil": Pupil, "parent": ParentCarer, "user": User}

@@ -40,6 +40,9 @@ class Pupil(models.Model):
     pupil_premium = models.BooleanField(default=False)
     eal = models.BooleanField("English as an additional language", default=False)
     looked_after = models.BooleanField("Looked after (in care)", default=False)
+    # Xporter's EverInCare: looked after now or at any time before (adopted from care, a special
+    # guardianship or child arrangements order); such pupils attract pupil premium plus.
+    ever_in_care = models.BooleanField("Ever in care", default=False)
     service_child = models.BooleanField(default=False)
     ethnicity_code = models.CharField(max_length=10, blank=True)
     first_language = models.CharField(max_length=50, blank=True)

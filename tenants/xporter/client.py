@@ -176,6 +176,19 @@ class XporterClient:
             raise XporterError(f"{what}: the answer is not a JSON object")
         return body
 
+    def token_details(self) -> dict:
+        """What the school's token is for (reference §2.5, ``GET /api/v1/TokenDetails``): its
+        ``Estab``, ``Expires``, the application's ``Name`` and ``RelyingParty``, and ``Scopes``,
+        the data the school authorised (a field outside them is left out of every row)."""
+        response = self._send("GET", f"{self.base_url}/api/v1/TokenDetails", "TokenDetails",
+                              headers={"Authorization": self._authorization()})
+        body = self._body(response, "TokenDetails")
+        scopes = _get(body, "Scopes")
+        if scopes is not None and (not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)):
+            raise XporterError("TokenDetails: Scopes is not a list of names")
+        return {"Estab": _get(body, "Estab"), "Expires": _get(body, "Expires"), "Name": _get(body, "Name"),
+                "RelyingParty": _get(body, "RelyingParty"), "Scopes": list(scopes or [])}
+
     def fetch(self, endpoint: str, *, changed_rows: str | None = None, options: str | Iterable[str] | None = None,
               params: Mapping[str, str] | None = None) -> XporterResult:
         """Every page of one endpoint. ``changed_rows`` ``"*"`` starts a changeset, a token

@@ -295,6 +295,7 @@ def _parse_pupil(row: _Row) -> dict:
         "pupil_premium": ("PupilPremium", lambda: row.flag("PupilPremium")),
         "eal": ("EAL", lambda: row.flag("EAL")),
         "looked_after": ("InLeaCare", lambda: row.flag("InLeaCare")),
+        "ever_in_care": ("EverInCare", lambda: row.flag("EverInCare")),
         "service_child": ("ServiceChild", lambda: row.flag("ServiceChild")),
         # The code: ``Ethnicity`` is its description ("White - British"), too long for the field.
         "ethnicity_code": ("EthnicityCode", lambda: row.text("EthnicityCode", max_length=10)),

@@ -3,13 +3,21 @@ ImportRun; a failed one changes nothing else and keeps the previous import as th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import requests
 import structlog
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection as db_connection
 from django.db import transaction
 
 from shared import clock
+from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
+from tenants.xporter import secret_box
 from tenants.xporter.apply import import_payload
 from tenants.xporter.client import XporterClient, XporterError, XporterResult, changeset_key
 from tenants.xporter.models import ImportRun, XporterConnection
@@ -32,13 +40,19 @@ class ImportNotConfigured(Exception):
 
 
 def client_for(connection: XporterConnection) -> XporterClient:
+    """The one place the school's secret is opened: to ask Xporter for a token."""
+    try:
+        secret = secret_box.unseal(connection.secret_sealed)
+    except secret_box.SecretUnreadable as error:
+        raise XporterError(str(error)) from None
     return XporterClient(base_url=connection.base_url, estab=connection.estab, relying_party=connection.relying_party,
-                         password=connection.password, third_party_id=connection.third_party_id)
+                         password=secret, third_party_id=connection.third_party_id)
 
 
-def _run(source: str, work, fetch=lambda: None) -> ImportRun:
+def _run(source: str, work, fetch=lambda: None, connection: XporterConnection | None = None) -> ImportRun:
     """``fetch()`` (outside the transaction: it waits on the network), then ``work(fetched)`` in
-    one transaction. Every outcome, a failure of either included, is recorded in the history."""
+    one transaction. Every outcome, a failure of either included, is recorded in the history, and
+    an API import's failure on the ``connection`` too (when and why, for the school admin)."""
     run = ImportRun(source=source, status=ImportRun.Status.FAILED, started_at=clock.now())
     try:
         fetched = fetch()
@@ -49,16 +63,24 @@ def _run(source: str, work, fetch=lambda: None) -> ImportRun:
     except (XporterError, ImportRejected, requests.RequestException) as error:
         run.error, run.finished_at = _reason(error), clock.now()
         run.save()
+        _failure_record(connection, run)
         log.warning("xporter.import_failed", source=source, error=str(error)[:300])
         raise
     except Exception as error:
         # A fault of ours, not the file's: the history still says the import failed, and when.
         run.error, run.finished_at = "The import failed on an internal error; nothing was changed.", clock.now()
         run.save()
+        _failure_record(connection, run)
         log.error("xporter.import_crashed", source=source, error_type=type(error).__name__)
         raise
     log.info("xporter.imported", source=source, **{k.replace(".", "_"): v for k, v in run.counts.items()})
     return run
+
+
+def _failure_record(connection: XporterConnection | None, run: ImportRun) -> None:
+    if connection is not None and connection.pk is not None:
+        XporterConnection.objects.filter(pk=connection.pk).update(last_failure_at=run.finished_at,
+                                                                  last_failure_reason=run.error)
 
 
 def _reason(error: Exception) -> str:
@@ -98,7 +120,7 @@ def xporter_sync(*, client: XporterClient | None = None) -> ImportRun:
         connection.save(update_fields=["cursors", "last_success_at"])
         return counts
 
-    return _run(ImportRun.Source.API, work, fetch)
+    return _run(ImportRun.Source.API, work, fetch, connection=connection)
 
 
 def _results_filter(structure: XporterResult) -> dict[str, str]:
@@ -118,3 +140,96 @@ def xporter_file_import(*, document: Mapping | None = None, content: bytes | str
         return import_payload(payload_from_xporter_json(parsed))
 
     return _run(ImportRun.Source.FILE, work)
+
+
+# --- The school admin's settings ---------------------------------------------------------------
+
+ESTAB = re.compile(r"^[0-9]{7}$")  # a DfE establishment number: local authority (3) and school (4)
+SECRET_MAX = 200
+
+
+def connection_get() -> XporterConnection | None:
+    return XporterConnection.objects.first()
+
+
+def connection_save(*, user, estab: str, secret: str = "", enabled: bool | None = None) -> XporterConnection:
+    """Save the school's establishment number and (when given) its secret, sealed. Checked whole
+    before anything is written; change-logged by field name (the secret's too, never its value)."""
+    estab, secret = (estab or "").strip(), (secret or "").strip()
+    errors = {}
+    if "\x00" in estab or not ESTAB.match(estab):
+        errors["estab"] = "The establishment number is 7 digits (local authority and school number), for example 3281102."
+    if "\x00" in (secret or ""):
+        errors["secret"] = "The secret cannot contain a NUL character."
+    elif len(secret or "") > SECRET_MAX:
+        errors["secret"] = f"The secret can be at most {SECRET_MAX} characters."
+    existing = connection_get()
+    if not secret and (existing is None or not existing.has_secret):
+        errors.setdefault("secret", "Enter the school secret Groupcall issued when the school authorised the product.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        current = existing or XporterConnection(base_url=getattr(settings, "XPORTER_BASE_URL", XporterConnection._meta
+                                                                 .get_field("base_url").default),
+                                                relying_party=getattr(settings, "XPORTER_RELYING_PARTY", "pupiltracking"))
+        changed = []
+        if current.estab != estab:
+            current.estab = estab
+            changed.append("estab")
+            if existing is not None:
+                current.cursors = {}  # another school's changesets: start again from "*"
+                changed.append("cursors")
+        if secret:
+            current.password = secret
+            changed.append("secret_sealed")
+        if enabled is not None and current.enabled != enabled:
+            current.enabled = enabled
+            changed.append("enabled")
+        if not current.relying_party:
+            current.relying_party = getattr(settings, "XPORTER_RELYING_PARTY", "pupiltracking")
+            changed.append("relying_party")
+        if existing is None or changed:
+            current.save()
+            change_log_record(actor=Actor.school_user(user, db_connection.schema_name), instance=current,
+                              action=Action.CREATE if existing is None else Action.UPDATE, fields=changed)
+    log.info("xporter.connection_saved", fields=changed)
+    return current
+
+
+def connection_switch(*, user, enabled: bool) -> XporterConnection:
+    """On or off. Off: no more imports (nightly or on demand); what was imported stays."""
+    current = connection_get()
+    if current is None:
+        raise ImportNotConfigured("Xporter is not set up for this school")
+    if current.enabled != enabled:
+        with transaction.atomic():
+            current.enabled = enabled
+            current.save(update_fields=["enabled"])
+            change_log_record(actor=Actor.school_user(user, db_connection.schema_name), instance=current,
+                              action=Action.UPDATE, fields=["enabled"])
+        log.info("xporter.connection_switched", enabled=enabled)
+    return current
+
+
+@dataclass
+class ConnectionCheck:
+    ok: bool
+    reason: str = ""
+    scopes: list[str] = field(default_factory=list)
+    expires: str = ""
+
+
+def connection_test(*, client: XporterClient | None = None) -> ConnectionCheck:
+    """Ask Xporter for a token with the saved settings, and what it grants (TokenDetails)."""
+    current = connection_get()
+    if current is None or not current.has_secret:
+        return ConnectionCheck(False, "Xporter is not set up: save the establishment number and the secret first.")
+    try:
+        details = (client or client_for(current)).token_details()
+    except XporterError as error:
+        return ConnectionCheck(False, str(error))
+    except requests.RequestException as error:
+        return ConnectionCheck(False, f"Xporter could not be reached ({type(error).__name__}).")
+    if details["Estab"] not in (None, "") and str(details["Estab"]) != current.estab:
+        return ConnectionCheck(False, f"The token is for establishment {details['Estab']}, not {current.estab}.")
+    return ConnectionCheck(True, scopes=sorted(details["Scopes"]), expires=str(details["Expires"] or ""))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "k" * 20 + "Q9x-" * 10 + "z" * 10
+XPORTER_KEY = "aq0Vd3L8VXQ9oPfGkAhhMDXhH1ZtDDwBUTTI1sgeQCI="
 
 PRINT_SETTINGS = """
 import json, django
@@ -67,7 +68,8 @@ def test_production_refuses_debug():
 
 def test_production_turns_on_secure_cookies_hsts_and_ssl_redirect():
     result = django_process(PRODUCTION, SECRET_KEY=GOOD_KEY, DEBUG=None, BASE_DOMAIN="pupiltracking.example",
-                            BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+                            BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                            XPORTER_SECRET_KEYS=XPORTER_KEY)
 
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
@@ -98,7 +100,8 @@ def test_development_defaults():
 def test_the_old_production_switch_is_refused_rather_than_ignored():
     for settings_module in (DEVELOPMENT, PRODUCTION):
         result = django_process(settings_module, PRODUCTION="true", SECRET_KEY=GOOD_KEY,
-                                BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+                                BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                                XPORTER_SECRET_KEYS=XPORTER_KEY)
 
         assert result.returncode != 0
         assert "PRODUCTION is no longer read: choose the mode with DJANGO_SETTINGS_MODULE" in result.stderr
@@ -108,7 +111,8 @@ def test_importing_settings_starts_no_server(tmp_path):
     data_dir = tmp_path / "embedded"
     for settings_module in (DEVELOPMENT, "config.settings.test", PRODUCTION):
         result = django_process(settings_module, DATABASE_URL=None, REDIS_URL=None, PUPILTRACK_DATA_DIR=str(data_dir),
-                                SECRET_KEY=GOOD_KEY, BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+                                SECRET_KEY=GOOD_KEY, BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                                XPORTER_SECRET_KEYS=XPORTER_KEY)
 
         assert result.returncode != 0
         assert "DATABASE_URL is not set: the PostgreSQL to use" in result.stderr
@@ -124,7 +128,8 @@ def test_a_bad_boolean_is_a_clear_error():
 
 def _deploy_check(**env_overrides: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": PRODUCTION, "SECRET_KEY": GOOD_KEY,
-           "BACKUP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "BASE_DOMAIN": "pupiltracking.example",
+           "BACKUP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+           "XPORTER_SECRET_KEYS": XPORTER_KEY, "BASE_DOMAIN": "pupiltracking.example",
            **env_overrides}
     env.pop("DEBUG", None)
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"], cwd=REPO_ROOT,
@@ -143,3 +148,35 @@ def test_turning_hsts_preload_on_is_clean_too_with_nothing_silenced():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_refuses_to_start_without_the_xporter_secret_key():
+    result = django_process(PRODUCTION, SECRET_KEY=GOOD_KEY, DEBUG=None, XPORTER_SECRET_KEYS=None,
+                            BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+
+    assert result.returncode != 0
+    assert "Production needs XPORTER_SECRET_KEYS" in result.stderr
+
+
+def test_a_malformed_xporter_secret_key_is_refused_at_start():
+    for settings_module in (DEVELOPMENT, PRODUCTION):
+        result = django_process(settings_module, SECRET_KEY=GOOD_KEY, DEBUG=None,
+                                XPORTER_SECRET_KEYS=f"{XPORTER_KEY},not-a-key",
+                                BACKUP_MASTER_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+
+        assert result.returncode != 0
+        assert "XPORTER_SECRET_KEYS: key 2 is not a Fernet key" in result.stderr
+
+
+def test_development_derives_an_xporter_secret_key():
+    script = ("import django; django.setup(); from django.conf import settings; "
+              "from cryptography.fernet import Fernet; [Fernet(k) for k in settings.XPORTER_SECRET_KEYS]; "
+              "print(len(settings.XPORTER_SECRET_KEYS))")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": DEVELOPMENT, "SECRET_KEY": "a development secret"}
+    for name in ("DEBUG", "XPORTER_SECRET_KEYS"):
+        env.pop(name, None)
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "1"

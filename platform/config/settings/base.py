@@ -74,6 +74,33 @@ def backup_master_key(secret_key: str, *, required: bool) -> str:
     return key
 
 
+def xporter_secret_keys(secret_key: str, *, required: bool) -> list[str]:
+    """XPORTER_SECRET_KEYS (comma-separated Fernet keys: the first seals the schools' Xporter
+    secrets, every one opens them), or (when not ``required``) one derived from the secret key."""
+    keys = [k.strip() for k in os.environ.get("XPORTER_SECRET_KEYS", "").split(",") if k.strip()]
+    if not keys:
+        if required:
+            raise ImproperlyConfigured(
+                "Production needs XPORTER_SECRET_KEYS, the key that seals every school's Xporter secret: a Fernet "
+                "key (python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+            )
+        keys = [base64.urlsafe_b64encode(hashlib.sha256(f"xporter-secret-key:{secret_key}".encode()).digest()).decode()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            if len(base64.urlsafe_b64decode(key.encode())) != 32:
+                raise ValueError
+        except ValueError:
+            raise ImproperlyConfigured(f"XPORTER_SECRET_KEYS: key {position} is not a Fernet key "
+                                       "(url-safe base64 of 32 bytes)") from None
+    return keys
+
+
+# Xporter on Demand: where the schools' data is fetched from, and the application id Groupcall
+# issued to the product (the relying party of every school's token; the school gives only its
+# establishment number and its secret).
+XPORTER_BASE_URL = os.environ.get("XPORTER_BASE_URL", "https://xporter.groupcall.com")
+XPORTER_RELYING_PARTY = os.environ.get("XPORTER_RELYING_PARTY", "pupiltracking")
+
 # Backups (shared.backups): each school's backup is encrypted with a data key of its own, stored
 # wrapped by BACKUP_MASTER_KEY (base64 of 32 random bytes), never in the database; each mode sets it
 # with backup_master_key(). Keys a rotation replaced stay readable (to unwrap what they wrapped)

@@ -10,7 +10,7 @@ import os
 
 from config.logging import configure_logging
 from config.settings.base import *  # noqa: F403 (a settings module is its names)
-from config.settings.base import backup_master_key, env_bool
+from config.settings.base import backup_master_key, env_bool, xporter_secret_keys
 
 PRODUCTION = False
 DEBUG = env_bool("DEBUG", True)
@@ -20,6 +20,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY  # noqa: F405
 # setting rather than following a rotated SECRET_KEY.
 ERASURE_LEDGER_KEY = os.environ.get("ERASURE_LEDGER_KEY") or SECRET_KEY
 BACKUP_MASTER_KEY = backup_master_key(SECRET_KEY, required=False)
+XPORTER_SECRET_KEYS = xporter_secret_keys(SECRET_KEY, required=False)
 
 # How links to the sites are written (set-password links, the URLs `ops/run` prints).
 SITE_SCHEME = os.environ.get("SITE_SCHEME", "http")

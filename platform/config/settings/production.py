@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import configure_logging
 from config.settings.base import *  # noqa: F403 (a settings module is its names)
-from config.settings.base import backup_master_key, env_bool
+from config.settings.base import backup_master_key, env_bool, xporter_secret_keys
 
 PRODUCTION = True
 if env_bool("DEBUG", False):
@@ -29,6 +29,7 @@ if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) 
 # setting rather than following a rotated SECRET_KEY.
 ERASURE_LEDGER_KEY = os.environ.get("ERASURE_LEDGER_KEY") or SECRET_KEY
 BACKUP_MASTER_KEY = backup_master_key(SECRET_KEY, required=True)
+XPORTER_SECRET_KEYS = xporter_secret_keys(SECRET_KEY, required=True)
 
 SITE_SCHEME = os.environ.get("SITE_SCHEME", "https")
 SITE_PORT = os.environ.get("SITE_PORT", "")

@@ -106,7 +106,7 @@ REGISTRY: dict[str, ModelPolicy] = {
     "pupils.Pupil": _policy(Category.PUPIL, personal="xporter_id external_id forename surname legal_forename legal_surname "
                                               "date_of_birth gender year_group registration_group admission_date "
                                               "leaving_date sen_provision fsm fsm_ever6 pupil_premium eal looked_after "
-                                              "service_child ethnicity_code first_language upn user",
+                                              "ever_in_care service_child ethnicity_code first_language upn user",
                             other="row_hash on_roll processing_restricted processing_objected"),
     "pupils.ParentCarer": _policy(Category.PUPIL, personal="xporter_id title forename surname email phone user children",
                                   other="row_hash processing_restricted processing_objected"),
@@ -122,8 +122,9 @@ REGISTRY: dict[str, ModelPolicy] = {
                                  other="xporter_id row_hash aspect", about="pupil"),
     "assessment.Target": _policy(Category.PUPIL, personal="pupil grade due_on", other="xporter_id row_hash subject",
                                  about="pupil"),
-    "xporter.XporterConnection": _policy(Category.CONFIGURATION, other="base_url estab relying_party password third_party_id "
-                                                                "enabled cursors last_success_at"),
+    "xporter.XporterConnection": _policy(Category.CONFIGURATION, other="base_url estab relying_party secret_sealed "
+                                                                "third_party_id enabled cursors last_success_at "
+                                                                "last_failure_at last_failure_reason"),
     "xporter.ImportRun": _policy(Category.CONFIGURATION, other="source status started_at finished_at counts error"),
     "configuration.Branding": _policy(Category.CONFIGURATION, other="accent_colour logo logo_content_type changed_at"),
     "configuration.SignInPolicy": _policy(Category.CONFIGURATION, other="staff_second_factor_required changed_at"),

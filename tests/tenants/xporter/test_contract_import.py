@@ -89,3 +89,18 @@ def test_the_importers_former_field_names_do_not_pass(in_school):  # noqa: F811
 
     pupil = Pupil.objects.get(xporter_id="9")
     assert (pupil.fsm, pupil.sen_provision, pupil.looked_after) == (False, SenProvision.NONE, False)
+
+
+def test_ever_in_care_is_kept_apart_from_in_care_and_shown_as_previously_looked_after(oakfield, password):
+    students = documented("students_documented.json")
+    sam = next(row for row in students["Students"] if row["Id"] == "3117")
+    sam.update(InLeaCare=0, EverInCare=1)  # adopted from care: no longer looked after, still counted
+    with schema_context(oakfield.school.schema_name):
+        services.xporter_file_import(document={**students, **documented("assessment_documented.json")})
+        alex, sam = Pupil.objects.get(xporter_id="3116"), Pupil.objects.get(xporter_id="3117")
+
+    assert (alex.looked_after, alex.ever_in_care) == (True, True)
+    assert (sam.looked_after, sam.ever_in_care) == (False, True)
+    head = signed_in(oakfield, oakfield.demo.head_email, password)
+    page = head.get(f"/pupils/{sam.pk}/").content.decode()
+    assert "Previously looked after" in page
