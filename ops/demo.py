@@ -16,7 +16,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
-from ops.xporter_legacy_shapes import LegacyFakeClient
 from shared import clock
 from shared.billing.services import LineInput, invoice_issue
 from shared.clients.models import Complaint, Correspondence
@@ -132,13 +131,11 @@ def _pupils_import(demo: DemoSchool) -> None:
     """Fill the school through the fake Xporter, as a real school is filled, then switch the
     connection off: the fake goes away after seeding, and the imported data stays."""
     fake = demo_xporter(demo)
-    base_url, server = serve_in_thread(FakeXporter([fake], shapes="legacy"))
+    base_url, server = serve_in_thread(FakeXporter([fake]))
     try:
         XporterConnection.objects.create(base_url=base_url, estab=demo.estab, relying_party="pupiltracking-demo",
                                          password=fake.password, third_party_id="demo")
-        # The fake still serves its legacy shapes here; the client's answers are read as documented.
-        xporter_sync(client=LegacyFakeClient(base_url=base_url, estab=demo.estab, relying_party="pupiltracking-demo",
-                                             password=fake.password))
+        xporter_sync()
     finally:
         server.shutdown()
     XporterConnection.objects.update(enabled=False)

@@ -11,13 +11,11 @@ options and parameters with ``{ResultSet}_deleted`` on later ones, errors with H
 ``ExceptionMessage``, fields outside the school's consent scopes left out of the row, and (on
 request) 5xx answers that a client must retry.
 
-``shapes``: ``"documented"`` (the default) serves rows as the reference records them
-(``DateofBirth``, ``SENProvision``, ``FSMEligible``, ``InLeaCare``/``EverInCare``, ``EthnicityCode`` and
-the ``Ethnicity`` description, ids as strings, flags 0/1 but ``ServiceChild`` ``"0"``, timestamps
-without a time zone). ``"legacy"`` serves the same envelope with the row fields the importer read
-before it followed the reference (``SENStatus``, ``FSM``, ``InCare``, ``GroupType``/``MemberIds``,
-the ``AssessmentStructure`` of ``Subjects``/``GradeSets``/``Aspects``); it goes once the importer reads
-the documented fields.
+Rows go over HTTP only as the reference records them (``DateofBirth``, ``SENProvision``,
+``FSMEligible``, ``InLeaCare``/``EverInCare``, ``EthnicityCode`` and the ``Ethnicity`` description, ids as
+strings, flags 0/1 but ``ServiceChild`` ``"0"``, timestamps without a time zone); the school's own tables
+below keep a compact form of their own. ``FakeSchool.document()`` gives the same documented rows as an
+uploaded Xporter file would hold them.
 
 Data is generated deterministically from a seed, so two runs serve the same school. Change it
 through ``FakeSchool.change_pupil`` / ``delete_pupil`` / ``add_result`` to exercise incremental sync.
@@ -69,6 +67,7 @@ class FakeSchool:
     password: str = "xporter-secret"
     teacher_emails: tuple[str, ...] = ()  # given the teaching groups round-robin
     scopes: frozenset[str] | None = None  # the consent scopes the school authorised; None: every one
+    today: dt.date | None = None  # the day its results lead up to; the machine's today if not given
     version: int = 1
     tables: dict[str, dict[str, tuple[int, dict]]] = field(default_factory=dict)
     deleted: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -123,7 +122,7 @@ class FakeSchool:
         # One term's results every 91 days, the latest a week before today: a school's MIS holds no
         # result dated in the future (the import refuses one).
         terms = -(-self.results_per_pupil // len(SUBJECTS))
-        first_term = dt.date.today() - dt.timedelta(days=91 * (terms - 1) + 7)
+        first_term = (self.today or dt.date.today()) - dt.timedelta(days=91 * (terms - 1) + 7)
         for sid in self.tables["Students"]:
             level = rnd.randint(2, 5)
             for r in range(self.results_per_pupil):
@@ -140,14 +139,17 @@ class FakeSchool:
                     "Id": f"T{result_id:07d}", "StudentId": sid, "AspectId": f"A-{subject}",
                     "Result": GRADES[min(len(GRADES) - 1, level + 3)][0], "Date": "2027-07-15", "IsTarget": 1})
 
-    def structure(self) -> dict:
-        return {
-            "Subjects": [{"Id": f"SUB-{s}", "Name": s} for s in SUBJECTS],
-            "GradeSets": [{"Id": "GS-KS2", "Name": "KS2 steps",
-                           "Grades": [{"Label": label, "Order": i, "Points": points} for i, (label, points) in enumerate(GRADES)]}],
-            "Aspects": [{"Id": f"A-{s}", "SubjectId": f"SUB-{s}", "Name": f"{s} teacher assessment", "GradeSetId": "GS-KS2",
-                         "IsHeadline": 1} for s in SUBJECTS],
-        }
+    def document(self, endpoints: tuple[str, ...] = ("assessmentstructure", "Students", "assessmentresults")) -> dict:
+        """The documented result sets of ``endpoints`` in one document, as an uploaded Xporter file
+        holds them: the structure with its grade sets, groups with their members, every aspect's
+        results."""
+        queries = {"assessmentstructure": {"options": "includeGradesets,includeGradesetHistory"},
+                   "Groups": {"options": "includeMembersIds"},
+                   "assessmentresults": {"Aspects": ",".join(f"A-{s}" for s in SUBJECTS)}}
+        out: dict = {}
+        for endpoint in endpoints:
+            out.update(documented(self, endpoint, queries.get(endpoint)))
+        return out
 
     def staff(self) -> dict[str, str]:
         """Staff Id -> work email, one per distinct teacher email."""
@@ -213,10 +215,14 @@ def _stamped(row: dict) -> dict:
     return row
 
 
-def _documented(school: FakeSchool, endpoint: str, query: dict) -> dict[str, list[dict]]:
-    """One endpoint's result sets, as the reference records them."""
+def documented(school: FakeSchool, endpoint: str, query: dict | None = None) -> dict[str, list[dict]]:
+    """One endpoint's result sets, as the reference records them (and as they go over HTTP)."""
+    query = query or {}
     options = {o.strip().casefold() for o in query.get("options", "").split(",") if o.strip()}
     scopes = school.scopes if school.scopes is not None else ALL_SCOPES
+    if endpoint == "SchoolInfo":
+        return {"SchoolInfo": [_stamped({"Id": "1", "Name": f"School {school.estab}", "Phase": "Primary",
+                                         "EstabId": school.estab, "CurrentAcademicYear": "2024"})]}
     if endpoint == "Students":
         rows = []
         for _, old in school.tables["Students"].values():
@@ -320,37 +326,11 @@ def _results_filtered(school: FakeSchool, query: dict) -> list[dict]:
     return [r for r in chosen if (not low or r["ResultDate"] >= low) and (not high or r["ResultDate"] <= high)]
 
 
-def _legacy(school: FakeSchool, endpoint: str, query: dict) -> dict[str, list[dict]]:
-    """The row fields the importer read before it followed the reference, in the documented envelope."""
-    options = {o.strip().casefold() for o in query.get("options", "").split(",") if o.strip()}
-    def rows(table):
-        return [row for _, row in school.tables[table].values()]
-    if endpoint == "Students":
-        return {"Students": rows("Students"), "StudentSiblings": []}
-    if endpoint == "Contacts":
-        return {"Contacts": rows("Contacts")}
-    if endpoint == "StudentContacts":
-        return {"StudentContact": rows("StudentContacts")}
-    if endpoint == "Groups":
-        groups = rows("Groups") if "includemembersids" in options else \
-            [{k: v for k, v in row.items() if k != "MemberIds"} for row in rows("Groups")]
-        return {"Group": groups, "StaffMembers": [], "StudentMembers": [], "GroupTypes": []}
-    if endpoint == "assessmentstructure":
-        return {**school.structure(), "ResultSets": [], "Categories": []}
-    if endpoint == "assessmentresults":
-        aspects = {a.split("|")[0] for a in {k.casefold(): v for k, v in query.items()}.get("aspects", "").split(",")}
-        return {"AsmResults": [r for r in rows("AssessmentResults") if r["AspectId"] in aspects]}
-    raise KeyError(endpoint)
-
-
 class FakeXporter:
     """The WSGI app: several schools by estab number, tokens, paging, changesets, quirks."""
 
-    def __init__(self, schools: list[FakeSchool], *, fail_first: int = 0, shapes: str = "documented") -> None:
-        if shapes not in ("documented", "legacy"):
-            raise ValueError(f"shapes is 'documented' or 'legacy', not {shapes!r}")
+    def __init__(self, schools: list[FakeSchool], *, fail_first: int = 0) -> None:
         self.schools = {school.estab: school for school in schools}
-        self.shapes = shapes
         self.tokens: dict[str, tuple[str, dt.datetime]] = {}
         self.fail_first = fail_first  # answer this many data requests with 503 first
         self.broken_pages: dict[tuple[str, int], int] = {}
@@ -358,7 +338,34 @@ class FakeXporter:
         self.snapshots: dict[str, tuple[str, str, dict[str, dict[str, str]]]] = {}
         self.requests: list[str] = []
         self.queries: list[dict] = []
+        # (estab, data version, scopes, changeset, changedRows) -> (result sets, deletions)
+        self.answers: dict[tuple, tuple[dict, dict, str | None]] = {}
         self.lock = threading.Lock()
+
+    def _answer(self, school: FakeSchool, endpoint: str, query: dict, key: str, changed: str | None):
+        """The result sets of one request, all pages, its deletions and its next token. Every page of a
+        request asks for the same answer, so it is built once per version of the school's data (a
+        school of 66,000 results would otherwise be rebuilt and hashed again for each of its pages)."""
+        cache_key = (school.estab, school.version, school.scopes, key, changed)
+        with self.lock:
+            cached = self.answers.get(cache_key)
+        if cached is not None:
+            return cached
+        tables, deleted, next_token = documented(school, endpoint, query), {}, None
+        if changed is not None:
+            snapshot = self.snapshots[changed][2] if changed != "*" else {}
+            current = {name: {str(r["Id"]): r.get("RowHash", "") for r in rows} for name, rows in tables.items()}
+            next_token = hashlib.md5(json.dumps([school.estab, key, current], sort_keys=True).encode()).hexdigest()
+            with self.lock:
+                self.snapshots[next_token] = (school.estab, key, current)
+            deleted = {name: [{"Id": i} for i in snapshot.get(name, {}) if i not in current[name]] for name in tables}
+            tables = {name: [r for r in rows if snapshot.get(name, {}).get(str(r["Id"])) != r.get("RowHash", "")]
+                      for name, rows in tables.items()}
+        with self.lock:
+            if len(self.answers) >= 32:
+                self.answers.clear()
+            self.answers[cache_key] = (tables, deleted, next_token)
+        return tables, deleted, next_token
 
     def break_page(self, endpoint: str, page: int, times: int = 1000) -> None:
         """Answer that page of that endpoint with HTTP 500 the next ``times`` times it is asked."""
@@ -437,31 +444,16 @@ class FakeXporter:
             # The real service reports many errors with HTTP 200.
             return _json(start_response, _error(f"Unknown endpoint {asked}"))
         if endpoint == "SchoolInfo":
-            return _json(start_response, {"SchoolInfo": [_stamped({
-                "Id": "1", "Name": f"School {estab}", "Phase": "Primary", "EstabId": estab, "CurrentAcademicYear": "2024"})]
-                if self.shapes == "documented" else [{"Id": estab, "Name": f"School {estab}", "Phase": "Primary"}],
-                "meta": [META]})
+            return _json(start_response, {**documented(school, "SchoolInfo"), "meta": [META]})
         if endpoint == "assessmentresults" and not any(k.casefold() in RESULT_FILTERS and v for k, v in query.items()):
             return _json(start_response, _error("At least one of Students, Groups, Aspects, ResultSets, Templates, "
                                                 "Columns or Marksheets must be given"))
-        tables = (_documented if self.shapes == "documented" else _legacy)(school, endpoint, query)
         body: dict = {}
         changed = query.get("changedRows")
         key = _changeset(endpoint, query)
-        if changed is not None:
-            snapshot: dict[str, dict[str, str]] = {}
-            if changed != "*":
-                known = self.snapshots.get(changed)
-                if known is None or known[0] != estab:
-                    return _json(start_response, _error(f"changedRows {changed!r} is not a known changeset"))
-                snapshot = known[2]
-            current = {name: {str(r["Id"]): r.get("RowHash", "") for r in rows} for name, rows in tables.items()}
-            next_token = hashlib.md5(json.dumps([estab, key, current], sort_keys=True).encode()).hexdigest()
-            with self.lock:
-                self.snapshots[next_token] = (estab, key, current)
-            deleted = {name: [{"Id": i} for i in snapshot.get(name, {}) if i not in current[name]] for name in tables}
-            tables = {name: [r for r in rows if snapshot.get(name, {}).get(str(r["Id"])) != r.get("RowHash", "")]
-                      for name, rows in tables.items()}
+        if changed not in (None, "*") and (changed not in self.snapshots or self.snapshots[changed][0] != estab):
+            return _json(start_response, _error(f"changedRows {changed!r} is not a known changeset"))
+        tables, deleted, next_token = self._answer(school, endpoint, query, key, changed)
         paged = "page" in query or "pageSize" in query
         page, size = int(query.get("page") or 1), int(query.get("pageSize") or PAGE_SIZE)
         main = RESULT_SETS[endpoint][0]
@@ -526,10 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--estab", default="3312345")
     parser.add_argument("--pupils", type=int, default=200)
-    parser.add_argument("--shapes", choices=("documented", "legacy"), default="documented")
     args = parser.parse_args(argv)
     school = FakeSchool(estab=args.estab, pupils=args.pupils)
-    server = make_server("127.0.0.1", args.port, FakeXporter([school], shapes=args.shapes), handler_class=_QuietHandler)
+    server = make_server("127.0.0.1", args.port, FakeXporter([school]), handler_class=_QuietHandler)
     print(f"fake Xporter for estab {args.estab} ({args.pupils} pupils) on http://127.0.0.1:{args.port}, "
           f"password {school.password!r}")
     server.serve_forever()

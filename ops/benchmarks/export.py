@@ -46,7 +46,7 @@ def run(args, *, out: TextIO) -> dict:
     out.write(__doc__.splitlines()[0] + "\n")
     pool.template_ensure()
     fake = FakeSchool(estab="3329001", pupils=args.pupils, contacts_per_pupil=2, results_per_pupil=40)
-    base_url, server = serve_in_thread(FakeXporter([fake], shapes="legacy"))
+    base_url, server = serve_in_thread(FakeXporter([fake]))
     provisioned = school_provision(name="Export School", subdomain="export", admin_email="head@export.example")
     schema = provisioned.school.schema_name
     try:

@@ -54,7 +54,7 @@ def run(args, *, out: TextIO) -> dict:
     sizes = (150, 1500)
     fakes = {size: FakeSchool(estab=f"33200{i}", pupils=size, contacts_per_pupil=2, results_per_pupil=40)
              for i, size in enumerate(sizes)}
-    base_url, server = serve_in_thread(FakeXporter(list(fakes.values()), shapes="legacy"))
+    base_url, server = serve_in_thread(FakeXporter(list(fakes.values())))
     try:
         clients = {}
         for size in sizes:

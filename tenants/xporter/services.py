@@ -26,8 +26,10 @@ from tenants.xporter.parse import ImportRejected, document_from_json, payload_fr
 log = structlog.get_logger(__name__)
 
 # Structure first, then the rows that point at it; results last, filtered by the structure's aspects.
-ENDPOINTS = ("assessmentstructure", "Students", "Contacts", "StudentContacts", "Groups", "assessmentresults")
-INCREMENTAL = frozenset(ENDPOINTS) - {"assessmentstructure"}
+# Staff gives the work email behind each group's StaffIds, so teachers are matched to their groups.
+ENDPOINTS = ("assessmentstructure", "Students", "Contacts", "StudentContacts", "Staff", "Groups", "assessmentresults")
+# Staff comes whole every time: a changed group names staff who did not change themselves.
+INCREMENTAL = frozenset(ENDPOINTS) - {"assessmentstructure", "Staff"}
 # Groups: members as id lists; the structure: its grade sets, their grades and the history that
 # links a grade to its set (reference §7.4, §7.6).
 OPTIONS = {"Groups": "includeMembersIds", "assessmentstructure": "includeGradesets,includeGradesetHistory"}

@@ -53,7 +53,6 @@ from tenants.rights.services import school_request_receive, subject_erase
 from tenants.users.models import User
 from tenants.xporter.apply import import_payload
 from tenants.xporter.parse import payload_from_xporter_json
-from ops.xporter_legacy_shapes import documented_from_legacy
 
 actor = Actor.operator(Operator.objects.get(role=Operator.Role.ADMINISTRATOR).user)
 school = client_onboard(actor=actor, name="Backup School", subdomain=subdomain, admin_email="head@backup.example",
@@ -61,8 +60,8 @@ school = client_onboard(actor=actor, name="Backup School", subdomain=subdomain, 
 schema = school.schema_name
 fake = FakeSchool(estab="3309999", pupils=12, contacts_per_pupil=2, results_per_pupil=6, seed=7)
 with schema_context(schema):
-    import_payload(payload_from_xporter_json(documented_from_legacy({"AssessmentStructure": fake.structure(),
-        **{table: [row for _, row in rows.values()] for table, rows in fake.tables.items()}})))
+    import_payload(payload_from_xporter_json(fake.document(("assessmentstructure", "Students", "Contacts",
+                                                            "StudentContacts", "Staff", "Groups", "assessmentresults"))))
     Pupil.objects.filter(xporter_id="S00001").update(forename="Zoë", surname="O'Brien-Ĳssel")  # quotes, non-ASCII
     Pupil.objects.filter(xporter_id="S00005").update(on_roll=False, leaving_date=dt.date(2020, 1, 1))  # retention's, soon
 

@@ -10,14 +10,13 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
+from ops.xporter_fake import FakeSchool, FakeXporter, documented, serve_in_thread
 from tenants.assessment.models import Aspect, Result, Target
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent
 from tenants.xporter import services
 from tenants.xporter.client import XporterClient, XporterError
 from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.parse import ImportRejected
-from ops.xporter_legacy_shapes import LegacyFakeClient, documented_from_legacy
 
 pytestmark = pytest.mark.django_db
 ESTAB = "3319999"
@@ -26,7 +25,7 @@ ESTAB = "3319999"
 @pytest.fixture
 def fake():
     school = FakeSchool(estab=ESTAB, pupils=24, contacts_per_pupil=2, results_per_pupil=8)
-    app = FakeXporter([school], shapes="legacy")  # the importer reads the old field names until it follows the reference
+    app = FakeXporter([school])
     base_url, server = serve_in_thread(app)
     yield school, app, base_url
     server.shutdown()
@@ -43,10 +42,8 @@ def in_school(django_db_setup):
 
 
 @pytest.fixture
-def connected(fake, in_school, monkeypatch):
+def connected(fake, in_school):
     school, app, base_url = fake
-    monkeypatch.setattr(services, "client_for", lambda c: LegacyFakeClient(
-        base_url=c.base_url, estab=c.estab, relying_party=c.relying_party, password=c.password))
     XporterConnection.objects.create(base_url=base_url, estab=ESTAB, relying_party="pupiltracking",
                                      password=school.password, third_party_id="PT")
     return school, app
@@ -65,11 +62,11 @@ def test_a_first_sync_imports_everything_with_the_quirks_handled(connected):
     assert counts() == {"Pupil": 24, "ParentCarer": 48, "PupilParent": 48, "Group": 6 * 5, "Result": 24 * 8,
                         "Target": 24 * 4, "Aspect": 4}
     pupil = Pupil.objects.get(xporter_id="S00004")
-    raw = school.tables["Students"]["S00004"][1]
+    raw = next(row for row in documented(school, "Students")["Students"] if row["Id"] == "S00004")
     assert raw["YearGroup"] == "Year  5" and pupil.year_group == "Year 5"  # the double space is gone
     assert pupil.date_of_birth == dt.date.fromisoformat(raw["DateofBirth"])
     assert pupil.registration_group == raw["RegGroup"]
-    assert pupil.service_child == (raw["ServiceChild"] == "Y") and pupil.fsm == bool(raw["FSM"])
+    assert pupil.service_child == (raw["ServiceChild"] == "1") and pupil.fsm == bool(raw["FSMEligible"])
     assert Group.objects.get(xporter_id="G-T4AM").pupils.count() == 2
     cursors = XporterConnection.objects.get().cursors
     assert set(cursors) == {"Students", "Contacts", "StudentContacts", "Groups?options=includeMembersIds",
@@ -173,11 +170,9 @@ def test_a_malformed_import_changes_nothing(connected):
 
 def test_an_uploaded_file_is_imported_the_same_way(in_school, fake):
     school, _, _ = fake
-    document = {"AssessmentStructure": school.structure(),
-                "Students": [row for _, row in school.tables["Students"].values()],
-                "AssessmentResults": [row for _, row in school.tables["AssessmentResults"].values()]}
+    document = school.document(("assessmentstructure", "Students", "assessmentresults"))
 
-    run = services.xporter_file_import(document=json.loads(json.dumps(documented_from_legacy(document))))
+    run = services.xporter_file_import(document=json.loads(json.dumps(document)))
 
     assert run.source == ImportRun.Source.FILE and run.status == ImportRun.Status.SUCCEEDED
     assert Pupil.objects.count() == 24 and Result.objects.count() == 24 * 8
@@ -185,13 +180,12 @@ def test_an_uploaded_file_is_imported_the_same_way(in_school, fake):
 
 def test_an_unknown_grade_names_the_record_and_field(in_school, fake):
     school, _, _ = fake
-    rows = [row for _, row in school.tables["AssessmentResults"].values()][:3]
+    rows = school.document(("assessmentresults",))["AsmResults"][:3]
     rows[1] = dict(rows[1], Result="Z9")
-    document = {"AssessmentStructure": school.structure(),
-                "Students": [row for _, row in school.tables["Students"].values()], "AssessmentResults": rows}
+    document = {**school.document(("assessmentstructure", "Students")), "AsmResults": rows}
 
     with pytest.raises(ImportRejected, match=rf"AsmResults row {rows[1]['Id']}: Result 'Z9' is not a grade"):
-        services.xporter_file_import(document=documented_from_legacy(document))
+        services.xporter_file_import(document=document)
 
     assert Pupil.objects.count() == 0
 
@@ -216,3 +210,23 @@ def test_the_nightly_actor_runs_in_each_schools_schema(connected, monkeypatch):
     xporter_sync_all.fn()
 
     assert len(seen) >= 2 and all(s.startswith("school_") for s in seen)
+
+
+def test_teachers_are_matched_to_their_groups_through_the_staff_result_set(fake, in_school):
+    from tenants.users.models import User
+    from tenants.users.services import user_create
+
+    _, app, base_url = fake
+    teacher_school = FakeSchool(estab="3319998", pupils=12, contacts_per_pupil=1, results_per_pupil=4,
+                                teacher_emails=("t.one@importtest.example", "T.Two@importtest.example"))
+    app.schools[teacher_school.estab] = teacher_school
+    one = user_create(email="t.one@importtest.example", full_name="T One", role=User.Role.TEACHER)
+    two = user_create(email="t.two@importtest.example", full_name="T Two", role=User.Role.TEACHER)
+    XporterConnection.objects.create(base_url=base_url, estab=teacher_school.estab, relying_party="pupiltracking",
+                                     password=teacher_school.password)
+    services.xporter_sync()
+    services.xporter_sync()  # an incremental sync with nothing changed keeps the links
+
+    teaching = Group.objects.filter(kind=Group.Kind.TEACHING).order_by("xporter_id")
+    assert [list(g.staff.values_list("pk", flat=True)) for g in teaching[:2]] == [[one.pk], [two.pk]]
+    assert Group.objects.filter(staff=one).count() == 6 and Group.objects.filter(staff=two).count() == 6

@@ -17,7 +17,7 @@ from tenants.xporter import services
 from tenants.xporter.client import XporterError
 from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.parse import ImportRejected
-from ops.xporter_legacy_shapes import TARGETS, documented_from_legacy
+from ops.xporter_fake import TARGET_RESULT_SET
 from tests.portal.test_site import signed_in
 from tests.tenants.xporter.test_import import connected, fake, in_school  # noqa: F401 (fixtures)
 
@@ -93,15 +93,13 @@ def test_a_malformed_upload_is_refused_naming_the_record_and_recorded(oakfield, 
 
 
 def fake_document(school) -> dict:
-    return documented_from_legacy({"AssessmentStructure": school.structure(),
-                                   "Students": [row for _, row in school.tables["Students"].values()],
-                                   "AssessmentResults": [row for _, row in school.tables["AssessmentResults"].values()]})
+    return school.document(("assessmentstructure", "Students", "assessmentresults"))
 
 
 def test_two_results_for_one_pupil_aspect_and_date_are_refused(in_school, fake):  # noqa: F811
     school, _, _ = fake
     document = fake_document(school)
-    first = next(row for row in document["AsmResults"] if row["ResultSetId"] != TARGETS)
+    first = next(row for row in document["AsmResults"] if row["ResultSetId"] != TARGET_RESULT_SET)
     document["AsmResults"].append(dict(first, Id="R-SECOND", RowHash="x"))
     before = counts()
 
@@ -119,7 +117,7 @@ def test_a_result_clashing_with_one_typed_at_the_school_is_refused(in_school, fa
     school, _, _ = fake
     document = fake_document(school)
     services.xporter_file_import(document=document)
-    first = next(row for row in document["AsmResults"] if row["ResultSetId"] != TARGETS)
+    first = next(row for row in document["AsmResults"] if row["ResultSetId"] != TARGET_RESULT_SET)
     Result.objects.filter(xporter_id=first["Id"]).update(xporter_id=None)  # as if typed on the marksheet
     before = counts()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
+from ops.xporter_fake import FakeSchool, FakeXporter, documented, serve_in_thread
 from tenants.xporter.client import XporterClient, XporterError
 from tests.edge import nginx_edge
 
@@ -17,7 +17,7 @@ ESTAB = "3310002"
 @pytest.fixture(scope="module")
 def xporter():
     school = FakeSchool(estab=ESTAB, pupils=2)
-    app = FakeXporter([school], shapes="legacy")
+    app = FakeXporter([school])
     base_url, server = serve_in_thread(app)
     yield school, app, base_url
     server.shutdown()
@@ -64,7 +64,8 @@ def test_in_production_the_client_fetches_over_tls_through_the_proxy(xporter, ed
 
     result = client.fetch("SchoolInfo")
 
-    assert result.rows == [{"Id": ESTAB, "Name": f"School {ESTAB}", "Phase": "Primary"}]
+    assert result.rows == documented(school, "SchoolInfo")["SchoolInfo"]
+    assert (result.rows[0]["EstabId"], result.rows[0]["Name"]) == (ESTAB, f"School {ESTAB}")
     assert requests_seen == ["POST /api/oauth/GetToken", f"GET /api/v1/School/{ESTAB}/SchoolInfo/"]
 
 
