@@ -16,10 +16,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
+from orchestration.provisioning import client_onboard
 from shared import clock
 from shared.billing.services import LineInput, invoice_issue
+from shared.changes import Actor
 from shared.clients.models import Complaint, Correspondence
-from orchestration.provisioning import client_onboard
 from shared.clients.services import complaint_record, correspondence_record
 from shared.marketing.models import Prospect
 from shared.marketing.services import prospect_create, prospect_object
@@ -27,7 +28,6 @@ from shared.operators.models import Operator
 from shared.operators.services import operator_create
 from shared.schools.models import Domain, School
 from shared.schools.selectors import school_hostname
-from shared.changes import Actor
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.users.models import User
 from tenants.users.services import user_create

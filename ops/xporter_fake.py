@@ -283,7 +283,7 @@ def documented(school: FakeSchool, endpoint: str, query: dict | None = None) -> 
     if endpoint == "assessmentstructure":
         tables = {
             "Aspects": [_stamped({"Id": f"A-{s}", "ExternalId": f"EXT-A-{s}", "AspectType": "Grade",
-                                  "Name": f"{s} teacher assessment", "Description": f"{s} teacher assessment",
+                                  "Name": s, "Description": f"{s} teacher assessment",
                                   "Supplier": school.estab, "GradeSetId": "GS-KS2"}) for s in SUBJECTS],
             "ResultSets": [{"Id": "1", "ExternalId": "1", "Name": "Teacher assessment", "Supplier": school.estab},
                            {"Id": TARGET_RESULT_SET, "ExternalId": TARGET_RESULT_SET, "Name": "Target",

@@ -25,9 +25,9 @@ from tenants.configuration import services as configuration
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.pupils import selectors as pupils
 from tenants.pupils.models import Group, Pupil
+from tenants.pupils.services import retention_grace_set
 from tenants.users.models import User
 from tenants.users.selectors import user_list
-from tenants.pupils.services import retention_grace_set
 from tenants.users.services import user_invite, user_set_password_token
 from tenants.xporter.history import import_summary
 from tenants.xporter.models import ImportRun, XporterConnection

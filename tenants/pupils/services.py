@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from shared.changes import Action, Actor
 from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
 from tenants.pupils.models import RetentionSettings
 
 

@@ -265,6 +265,15 @@ def _present(row: _Row, fields: dict) -> dict:
     return {model_field: read() for model_field, (name, read) in fields.items() if row.has(name)}
 
 
+def _parse_link(row: _Row) -> dict:
+    """A StudentContact row's values, only for the fields it carries."""
+    return _present(row, {
+        "row_hash": ("RowHash", lambda: row.row_hash),
+        "relationship": ("Relationship", lambda: row.text("Relationship", max_length=40)),
+        "priority": ("Priority", lambda: _priority(row) if row.get("Priority") is not None else 1),
+        "parental_responsibility": ("ParResp", lambda: row.flag("ParResp"))})
+
+
 def _parse_pupil(row: _Row) -> dict:
     """A Students row as the model's values, only for the fields the row carries: an absent field
     (outside the school's consent scopes) keeps what the school holds, a null clears it."""
@@ -373,11 +382,8 @@ def import_plan(payload: Mapping[str, TablePayload]) -> ImportPlan:
     links = table("StudentContact")
     for data in links.rows:
         row = _Row("StudentContact", data)
-        plan.links[row.id] = (row.text("StudentId", required=True), row.text("ContactId", required=True), _present(row, {
-            "row_hash": ("RowHash", lambda: row.row_hash),
-            "relationship": ("Relationship", lambda: row.text("Relationship", max_length=40)),
-            "priority": ("Priority", lambda: _priority(row) if row.get("Priority") is not None else 1),
-            "parental_responsibility": ("ParResp", lambda: row.flag("ParResp"))}))
+        plan.links[row.id] = (row.text("StudentId", required=True), row.text("ContactId", required=True),
+                              _parse_link(row))
     plan.links_deleted = _deleted_ids(links.deleted, "StudentContact")
     # Staff come by their Xporter Id (``StaffIds``, ``PrimaryStaffId``); the school's users are
     # matched on the work email the Staff result set gives for that Id.
@@ -395,8 +401,9 @@ def import_plan(payload: Mapping[str, TablePayload]) -> ImportPlan:
         kind = GROUP_KINDS.get(kind_name)
         if kind is None:
             row.fail("Type", f"{kind_name!r} is not one of {', '.join([*GROUP_KINDS, *SKIPPED_GROUP_KINDS])}")
-        values = {"kind": kind, "name": row.text("Name", required=True, max_length=60), **_present(row, {
-            "row_hash": ("RowHash", lambda: row.row_hash)})}
+        values = {"kind": kind, "name": row.text("Name", required=True, max_length=60)}
+        if row.has("RowHash"):
+            values["row_hash"] = row.row_hash
         staff = row.id_list("StaffIds") or ([row.text("PrimaryStaffId")] if row.text("PrimaryStaffId") else [])
         plan.groups[row.id] = (values, row.id_list("StudentIds"), [staff_email[s] for s in staff if staff_email.get(s)])
     plan.groups_deleted = _deleted_ids(groups.deleted, "Group")

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django_tenants.utils import schema_context
 
-from shared import clock
 from orchestration.retention.collect import school_units_collect
+from shared import clock
 from tenants.pupils.models import Pupil
 from tests.tenants.xporter.test_import import in_school  # noqa: F401 (fixture)
 

@@ -12,7 +12,6 @@ the last sync stays until the next change to it (a pupil who left carries a Leav
 
 from django.db import migrations, models
 
-
 # Plain SQL without parameters: school schemas are built by replaying recorded statements.
 CURSORS_DROP = "UPDATE xporter_xporterconnection SET cursors = '{}'::jsonb WHERE cursors <> '{}'::jsonb"
 

@@ -11,13 +11,13 @@ import json
 import pytest
 from django_tenants.utils import schema_context
 
+from ops.xporter_fake import TARGET_RESULT_SET
 from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject, Target
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent
 from tenants.xporter import services
 from tenants.xporter.client import XporterError
 from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.parse import ImportRejected
-from ops.xporter_fake import TARGET_RESULT_SET
 from tests.portal.test_site import signed_in
 from tests.tenants.xporter.test_import import connected, fake, in_school  # noqa: F401 (fixtures)
 
