@@ -79,7 +79,8 @@ def client_records_create(*, actor: Actor, school: School, admin_email: str, con
 def contract_cancel(*, actor: Actor, contract: Contract, cancelled_on: dt.date, reason: str = "") -> Contract:
     """Record a contract's cancellation. Nothing is deleted: the dates on which the school's
     configuration files (3 months on) and its schema (6 months on) are due to go are set for the
-    retention workers, and the school is marked cancelled."""
+    retention workers, counted from the cancellation date. The school's site closes on that date:
+    now, if it has come; otherwise ``schools_close_on_cancellation`` closes it on the day."""
     PLANNED.check(cancelled_on, field="cancelled_on")
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if contract.status not in (Contract.Status.ACTIVE, Contract.Status.NOTICE_GIVEN):
@@ -94,8 +95,23 @@ def contract_cancel(*, actor: Actor, contract: Contract, cancelled_on: dt.date, 
     fields = ["status", "cancelled_on", "cancellation_reason", "config_files_delete_on", "schema_drop_on"]
     contract.save(update_fields=fields)
     change_log_record(actor=actor, instance=contract, action=UPDATE, fields=fields)
-    _school_status_set(actor=actor, school=contract.school, status=School.Status.CANCELLED)
+    if cancelled_on <= clock.today():
+        _school_status_set(actor=actor, school=contract.school, status=School.Status.CANCELLED)
     return contract
+
+
+def schools_close_on_cancellation(*, today: dt.date | None = None) -> int:
+    """Close the site of every school whose cancellation, recorded ahead of its date, takes effect
+    by ``today`` (daily, just after midnight). Returns how many were closed."""
+    today = today or clock.today()
+    closed = 0
+    due = (Contract.objects.filter(status=Contract.Status.CANCELLED, cancelled_on__lte=today,
+                                   school__status=School.Status.ACTIVE).select_related("school").order_by("pk"))
+    for contract in due:
+        with transaction.atomic():
+            _school_status_set(actor=Actor.system(), school=contract.school, status=School.Status.CANCELLED)
+        closed += 1
+    return closed
 
 
 def contract_cancellation_undoable(contract: Contract, *, today: dt.date | None = None) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 
-from shared.clients import last_use
+from shared.clients import last_use, services
 from shared.scheduling import periodic
 
 
@@ -13,3 +13,10 @@ from shared.scheduling import periodic
 def visits_flush() -> None:
     """Move buffered visits into the partitioned visit log and keep contracts' last use (every minute)."""
     last_use.visits_flush()
+
+
+@periodic("5 0 * * *")
+@dramatiq.actor(max_retries=5)
+def schools_close_on_cancellation() -> None:
+    """Close the sites of schools whose cancellation takes effect today (00:05)."""
+    services.schools_close_on_cancellation()

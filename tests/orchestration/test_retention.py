@@ -15,7 +15,7 @@ from orchestration.provisioning import client_onboard
 from orchestration.retention.run import retention_plan, retention_run
 from shared.changes import Actor
 from shared.clients.selectors import current_contract
-from shared.clients.services import contract_cancel
+from shared.clients.services import contract_cancel, schools_close_on_cancellation
 from shared.operators.models import Operator
 from shared.privacy.models import DeletionRecord, LegalHold
 from shared.schools.models import Domain, School
@@ -57,11 +57,13 @@ def cancelled_school():
         configuration.branding_save(user=head, accent_colour="#123456", logo=SimpleUploadedFile("crest.png", PNG))
         configuration.document_upload(user=head, title="Policy", upload=SimpleUploadedFile("policy.pdf", b"%PDF-1.4"))
     contract_cancel(actor=actor, contract=current_contract(school), cancelled_on=CANCELLED_ON)
+    # The cancellation date has come (it closes the site then, not when it is recorded ahead of it).
+    schools_close_on_cancellation(today=CANCELLED_ON)
     school.refresh_from_db()
     return provisioned
 
 
-def test_a_cancelled_schools_site_closes_at_once(cancelled_school):
+def test_a_cancelled_schools_site_is_closed_from_its_cancellation_date(cancelled_school):
     response = host_client(cancelled_school.hostname).get("/accounts/login/")
 
     assert response.status_code == 403 and b"This site is closed" in response.content

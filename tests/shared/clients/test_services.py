@@ -17,6 +17,7 @@ from shared.clients.models import ClientAccount, Complaint, Contact, Contract, C
 from shared.clients.selectors import current_contract
 from shared.operators.models import Operator
 from shared.schools.models import School
+from tests.helpers import host_client
 
 pytestmark = pytest.mark.django_db
 
@@ -67,9 +68,15 @@ def test_refused_onboarding_saves_nothing(actor, oakfield, overrides, field):
     assert counts() == before
 
 
-def test_cancelling_sets_the_retention_dates_and_deletes_nothing(actor):
+def on_day(monkeypatch, day: dt.date) -> None:
+    moment = dt.datetime.combine(day, dt.time(12), dt.timezone.utc)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+
+
+def test_cancelling_sets_the_retention_dates_and_deletes_nothing(actor, monkeypatch):
     school = onboard(actor).school
     contract = current_contract(school)
+    on_day(monkeypatch, dt.date(2027, 9, 1))  # the cancellation date has come: the site closes at once
 
     services.contract_cancel(actor=actor, contract=contract, cancelled_on=dt.date(2027, 8, 31), reason="Joined a trust")
 
@@ -155,3 +162,56 @@ def test_resolving_a_complaint_needs_a_resolution(actor, oakfield):
 
     complaint.refresh_from_db()
     assert complaint.status == Complaint.Status.RESOLVED and complaint.resolved_at is not None
+
+
+@pytest.mark.parametrize(("today", "site_open"), [
+    (dt.date(2026, 12, 1), True),  # the day it is recorded
+    (dt.date(2027, 8, 30), True),  # the day before
+    (dt.date(2027, 8, 31), False),  # the cancellation date
+    (dt.date(2027, 9, 1), False),  # a job missed on the day closes it the next
+])
+def test_a_cancellation_recorded_ahead_closes_the_site_on_its_date(actor, monkeypatch, today, site_open):
+    provisioned = onboard(actor)
+    school = provisioned.school
+    on_day(monkeypatch, dt.date(2026, 12, 1))
+    contract = services.contract_cancel(actor=actor, contract=current_contract(school), cancelled_on=dt.date(2027, 8, 31))
+    school.refresh_from_db()
+    assert school.status == School.Status.ACTIVE and school.cancelled_at is None
+
+    on_day(monkeypatch, today)
+    from shared.clients.tasks import schools_close_on_cancellation
+
+    schools_close_on_cancellation.fn()
+
+    school.refresh_from_db()
+    contract.refresh_from_db()
+    page = host_client(provisioned.hostname).get("/accounts/login/")
+    assert (school.status == School.Status.ACTIVE) is site_open
+    assert page.status_code == (200 if site_open else 403)
+    # The 3- and 6-month clocks count from the cancellation date, whenever it was recorded.
+    assert (contract.config_files_delete_on, contract.schema_drop_on) == (dt.date(2027, 11, 30), dt.date(2028, 2, 29))
+    assert ChangeLogEntry.objects.filter(object_type="schools.school", object_id=str(school.pk), action="update",
+                                         actor_kind="system").exists() is not site_open
+
+
+def test_closing_on_the_cancellation_date_leaves_an_undone_cancellation_open(actor, monkeypatch):
+    school = onboard(actor, contract_ends_on=dt.date(2027, 8, 31)).school
+    on_day(monkeypatch, dt.date(2026, 12, 1))
+    contract = services.contract_cancel(actor=actor, contract=current_contract(school), cancelled_on=dt.date(2027, 3, 1))
+    services.contract_cancellation_undo(actor=actor, contract=contract)
+
+    assert services.schools_close_on_cancellation(today=dt.date(2027, 3, 1)) == 0
+
+    school.refresh_from_db()
+    assert school.status == School.Status.ACTIVE
+
+
+def test_the_client_page_says_the_site_stays_open_until_a_cancellation_dated_ahead(actor):
+    from tests.helpers import console_client
+
+    school = onboard(actor).school
+    services.contract_cancel(actor=actor, contract=current_contract(school), cancelled_on=clock.today() + dt.timedelta(days=30))
+
+    page = console_client(Operator.Role.ADMINISTRATOR).get(f"/console/clients/{school.pk}/").content.decode()
+
+    assert "Open until the cancellation date, then closed" in page
