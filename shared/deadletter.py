@@ -46,7 +46,7 @@ DEADLETTER_MAX_AGE = dt.timedelta(days=7)
 # Every buffer the product keeps, by the name its key is made from (``key(name)``).
 BUFFERS: tuple[str, ...] = ("visits",)
 # Every job that works item by item through ``each_surviving``.
-JOBS: tuple[str, ...] = ("subject_requests_flag", "pupils_leavers_daily")
+JOBS: tuple[str, ...] = ("subject_requests_flag", "pupils_leavers_daily", "expired_sign_ins_and_exports_daily")
 
 # Control characters, and lone surrogates (from surrogateescape-decoded input: not encodable).
 _UNWANTED = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")

@@ -13,7 +13,7 @@ from orchestration import pool, requests
 from orchestration.retention.run import RetentionBusy, retention_run
 from shared import clock
 from shared.scheduling import periodic
-from shared.schools.selectors import active_school_schemas, live_school_ids
+from shared.schools.selectors import active_school_schemas, live_school_ids, live_school_schemas
 
 log = structlog.get_logger(__name__)
 
@@ -87,3 +87,22 @@ def pupils_leavers_daily() -> None:
             pupils_leavers_mark(today=today)
 
     each_surviving(active_school_schemas(), mark, job="pupils_leavers_daily", item_id=str)
+
+
+@periodic("45 2 * * *")
+@dramatiq.actor(max_retries=3)
+def expired_sign_ins_and_exports_daily() -> None:
+    """Delete expired sessions (the console's and each school's) and the files of one-time access
+    exports past their expiry (02:45 UK time). One school that fails is set aside; the others go on."""
+    from shared.deadletter import each_surviving
+    from tenants.rights.services import exports_expire
+    from tenants.users.services import sessions_expired_purge
+
+    sessions_expired_purge()  # public: the operators' console
+
+    def purge(schema_name: str) -> None:
+        with schema_context(schema_name):
+            sessions_expired_purge()
+            exports_expire()
+
+    each_surviving(live_school_schemas(), purge, job="expired_sign_ins_and_exports_daily", item_id=str)

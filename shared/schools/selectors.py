@@ -68,3 +68,9 @@ def open_schools() -> QuerySet[School]:
 def active_school_schemas() -> list[str]:
     """The schema of every active school (the nightly jobs that enter each one)."""
     return list(School.objects.filter(status=School.Status.ACTIVE).values_list("schema_name", flat=True))
+
+
+def live_school_schemas() -> list[str]:
+    """The schema of every school not yet dropped by retention, by school id."""
+    return list(School.objects.filter(schema_dropped_at__isnull=True).exclude(schema_name=get_public_schema_name())
+                .order_by("pk").values_list("schema_name", flat=True))

@@ -236,4 +236,4 @@ def test_every_item_by_item_job_is_registered():
 
     with pytest.raises(ValueError, match="unknown job"):
         each_surviving([1], lambda item: None, job="not-registered", item_id=str)
-    assert JOBS == ("subject_requests_flag", "pupils_leavers_daily")
+    assert JOBS == ("subject_requests_flag", "pupils_leavers_daily", "expired_sign_ins_and_exports_daily")
