@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -67,36 +69,25 @@ def _copy_of_the_code(tmp_path: Path) -> Path:
     return root
 
 
-def test_the_import_contract_fails_on_a_public_app_importing_a_school_app(tmp_path):
+@pytest.mark.parametrize(("module", "breach", "reported"), [
+    pytest.param("shared/clients/selectors.py", "\nfrom tenants.pupils.models import Pupil  # noqa: E402,F401\n",
+                 ["shared is not allowed to import tenants", "shared.clients.selectors -> tenants.pupils.models"],
+                 id="a public app importing a school app"),
+    pytest.param("shared/schools/selectors.py",
+                 "\n\ndef _contract():\n    from shared.clients.selectors import current_contract  # noqa: F401\n",
+                 ["No cycles are allowed in shared.", ".schools -> .clients"],
+                 id="a cycle hidden inside a function"),
+    pytest.param("tenants/pupils/selectors.py", "\nfrom shared.schools.models import School  # noqa: E402,F401\n",
+                 ["tenants is not allowed to import shared.schools.models"],
+                 id="a school app reading a public model"),
+])
+def test_the_import_contract_fails_on_a_breach(tmp_path, module, breach, reported):
     root = _copy_of_the_code(tmp_path)
-    with open(root / "shared" / "clients" / "selectors.py", "a") as module:
-        module.write("\nfrom tenants.pupils.models import Pupil  # noqa: E402,F401\n")
+    with open(root / module, "a") as source:
+        source.write(breach)
 
     result = _lint_imports(root)
 
     assert result.returncode == 1
-    assert "shared is not allowed to import tenants" in result.stdout
-    assert "shared.clients.selectors -> tenants.pupils.models" in result.stdout
-
-
-def test_the_import_contract_fails_on_a_cycle_hidden_inside_a_function(tmp_path):
-    root = _copy_of_the_code(tmp_path)
-    with open(root / "shared" / "schools" / "selectors.py", "a") as module:
-        module.write("\n\ndef _contract():\n    from shared.clients.selectors import current_contract  # noqa: F401\n")
-
-    result = _lint_imports(root)
-
-    assert result.returncode == 1
-    assert "No cycles are allowed in shared." in result.stdout
-    assert ".schools -> .clients" in result.stdout
-
-
-def test_the_import_contract_fails_on_a_school_app_reading_a_public_model(tmp_path):
-    root = _copy_of_the_code(tmp_path)
-    with open(root / "tenants" / "pupils" / "selectors.py", "a") as module:
-        module.write("\nfrom shared.schools.models import School  # noqa: E402,F401\n")
-
-    result = _lint_imports(root)
-
-    assert result.returncode == 1
-    assert "tenants is not allowed to import shared.schools.models" in result.stdout
+    for message in reported:
+        assert message in result.stdout
