@@ -39,12 +39,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from shared.audit.services import change_log_record
 from shared.changes import Action, Actor
 from shared.compliance.models import Disclosure, Recipient, RecipientHolding
 from shared.dates import PAST
 from shared.privacy.models import RecipientTask, SubjectRequest
-from shared.privacy.requests.recipient_tasks import recipient_task_open
+from shared.privacy.requests.recipient_tasks import change_log_public, recipient_task_open
 from shared.schools.models import School
 from shared.schools.selectors import school_current
 
@@ -55,6 +54,7 @@ _VENDOR_KEY = re.compile(rf"^({'|'.join(VENDOR_KINDS)}):([1-9][0-9]{{0,17}})$")
 _SCHOOL_KEY = re.compile(rf"^({'|'.join(SCHOOL_KINDS)}):([1-9][0-9]{{0,17}}):([1-9][0-9]{{0,17}})$")
 KEY_HELP = ("contact:<id>, prospect:<id>, client_account:<id>, operator:<id>, or a school's "
             "pupil:<school id>:<id>, parent:<school id>:<id>, user:<school id>:<id>")
+
 
 
 def person_key_parse(key: str) -> tuple[str, int | None]:
@@ -152,7 +152,7 @@ def recipient_add(*, actor: Actor, name: str, kind: str, how_to_reach: str, cont
     recipient = Recipient(**data, kind=kind, school=school, recorded_by_id=actor.user_id)
     recipient.full_clean()
     recipient.save()
-    change_log_record(actor=actor, instance=recipient, action=Action.CREATE,
+    change_log_public(actor=actor, instance=recipient, action=Action.CREATE,
                       fields=["kind", *[name for name, value in data.items() if value], *(["school"] if school else [])])
     return recipient
 
@@ -206,7 +206,7 @@ def holding_add(*, actor: Actor, recipient: Recipient, what: str, scope: str = S
                                received_on=received_on, disclosure=disclosure, recorded_by_id=actor.user_id)
     holding.full_clean()
     holding.save()
-    change_log_record(actor=actor, instance=holding, action=Action.CREATE,
+    change_log_public(actor=actor, instance=holding, action=Action.CREATE,
                       fields=["recipient", "scope", "what"] + [name for name in ("person", "school", "received_on",
                                                                                  "disclosure")
                                                               if getattr(holding, name) not in (None, "")])

@@ -24,9 +24,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from shared import clock
-from shared.audit.services import change_log_record
+from shared.audit.services import change_log_record as _change_log_record
 from shared.changes import Action, Actor
 from shared.dates import PAST
 from shared.privacy.models import RecipientTask, SubjectRequest
@@ -35,6 +36,13 @@ from shared.schools.selectors import school_current
 Task = RecipientTask
 OPEN = RecipientTask.State.OPEN
 
+
+
+def change_log_public(**kwargs):
+    """The change log's entry, naming ``public`` as where the record lives also when a school's
+    admin writes it from their site (the connection is then in the school's schema)."""
+    with schema_context(get_public_schema_name()):
+        return _change_log_record(**kwargs)
 
 def _of(request) -> dict:
     """The filter naming ``request``'s tasks: a vendor request by its row, a school's by school and id."""
@@ -86,14 +94,14 @@ def recipient_task_open(*, actor: Actor, request, person: str, asked: str, field
         if added:
             existing.fields = [*existing.fields, *added]
             existing.save(update_fields=["fields"])
-            change_log_record(actor=actor, instance=existing, action=Action.UPDATE, fields=["fields"])
+            change_log_public(actor=actor, instance=existing, action=Action.UPDATE, fields=["fields"])
         return existing, False
     task = RecipientTask(**_of(request), person=person, asked=asked, fields=list(dict.fromkeys(fields)),
                          recipient_id=recipient_id, recipient_name=recipient_name, recipient_reach=recipient_reach,
                          held=held, opened_at=clock.now())
     task.full_clean()
     task.save()
-    change_log_record(actor=actor, instance=task, action=Action.CREATE,
+    change_log_public(actor=actor, instance=task, action=Action.CREATE,
                       fields=["person", "asked", "recipient_id", "recipient_name", "recipient_reach", "held", "opened_at",
                               *(["fields"] if task.fields else []),
                               *(["subject_request"] if task.subject_request_id else ["school", "school_request_id"])])
@@ -130,7 +138,7 @@ def recipient_task_done(*, actor: Actor, task: RecipientTask, told_at: dt.dateti
     locked.resolved_at, locked.resolved_by_id = clock.now(), actor.user_id
     fields = ["state", "told_at", "told_how", "evidence", "resolved_at", "resolved_by_id"]
     locked.save(update_fields=fields)
-    change_log_record(actor=actor, instance=locked, action=Action.UPDATE, fields=fields)
+    change_log_public(actor=actor, instance=locked, action=Action.UPDATE, fields=fields)
     return locked
 
 
@@ -145,5 +153,5 @@ def recipient_task_close(*, actor: Actor, task: RecipientTask, reason: str) -> R
     locked.resolved_at, locked.resolved_by_id = clock.now(), actor.user_id
     fields = ["state", "closed_reason", "resolved_at", "resolved_by_id"]
     locked.save(update_fields=fields)
-    change_log_record(actor=actor, instance=locked, action=Action.UPDATE, fields=fields)
+    change_log_public(actor=actor, instance=locked, action=Action.UPDATE, fields=fields)
     return locked

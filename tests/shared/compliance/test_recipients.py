@@ -145,6 +145,11 @@ def test_a_schools_correction_opens_a_task_for_its_recipient_and_the_host_and_wa
         tasks.recipient_task_close(actor=school_actor, task=opened[1], reason="Hosted copy is corrected in place")
         states.request_complete(actor=school_actor, request=request)
         assert SchoolRequest.objects.get(pk=request.pk).state == SchoolRequest.State.COMPLETED
+    # the tasks live in public, and the change log says so, though the school's admin wrote them
+    entries = ChangeLogEntry.objects.filter(object_type="privacy.recipienttask", object_id__in=[str(t.pk) for t in opened])
+    assert entries.count() == 4
+    assert {(e.object_schema, e.actor_schema, e.actor_kind) for e in entries} == {
+        ("public", oakfield.school.schema_name, "school_user")}
 
 
 def test_an_erasure_lists_the_recipients_and_leaves_the_request_in_progress_until_they_are_told(actor, oakfield):
