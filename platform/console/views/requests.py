@@ -1,6 +1,7 @@
 """Data subjects' requests that reach the vendor: the list with ICO deadlines, recording one,
 moving it through its states, answering those about the vendor's own records (an export of what
-the vendor holds by email address) and handing those about pupil data over to the school."""
+the vendor holds by email address), telling the recipients of a corrected or erased person's data
+(the request's recipient tasks), and handing those about pupil data over to the school."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from shared.dates import PastDateField
 from shared.privacy.exports.vendor import vendor_subject_export, vendor_subject_records
 from shared.privacy.models import SubjectRequest
 from shared.privacy.requests import services as states
+from shared.privacy.requests import task_forms
 from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS
+from shared.privacy.requests.recipient_tasks import recipient_tasks_of
 from shared.schools.models import School
 
 
@@ -75,6 +78,10 @@ def request_detail(request, request_id: int):
             messages.success(request, f"Objection to direct marketing recorded on {objected} prospect record(s); "
                                       "no marketing can be sent to them again.")
             return redirect("subject_request", request_id=subject_request.pk)
+        if action in task_forms.ACTIONS:
+            messages.success(request, task_forms.recipient_task_post(actor=actor, request=subject_request,
+                                                                     data=request.POST))
+            return redirect("subject_request", request_id=subject_request.pk)
         if action in simple:
             simple[action](actor=actor, request=subject_request)
             return redirect("subject_request", request_id=subject_request.pk)
@@ -96,6 +103,8 @@ def request_detail(request, request_id: int):
     return render(request, "console/subject_request.html", {
         "r": subject_request, "deadline": states.request_deadline(subject_request), "forms": forms_,
         "is_open": subject_request.state in SubjectRequest.OPEN_STATES,
+        "tasks": recipient_tasks_of(subject_request), "task_done_form": task_forms.TaskDoneForm(),
+        "task_close_form": task_forms.TaskCloseForm(),
         "found": {label: len(rows) for label, rows in found.items() if rows}})
 
 
