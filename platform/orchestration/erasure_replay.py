@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from shared.audit.services import account_activity_anonymise
 from shared.privacy.models import ErasureLedgerEntry
 from shared.privacy.requests.ledger import PUBLIC, ledger_mirror_entries, xporter_digest
-from shared.privacy.requests.vendor_tools import attachment_files_delete, operator_traces_clear
+from shared.privacy.requests.vendor_tools import attachment_files_delete, operator_traces_clear, public_delete
 from shared.schools.models import School
 
 
@@ -62,9 +62,11 @@ def public_ledger_replay() -> dict[str, int]:
                 continue  # a model since removed holds nothing to erase
             if entry.model == "clients.Correspondence":
                 attachment_files_delete([entry.object_id])
-            count = model.objects.filter(pk=entry.object_id).delete()[1].get(entry.model, 0)
-            if count:
-                removed[entry.model] = removed.get(entry.model, 0) + count
+            record = model.objects.filter(pk=entry.object_id).first()
+            if record is not None:
+                for label, count in public_delete(record).items():
+                    if count:
+                        removed[label] = removed.get(label, 0) + count
             if entry.model == settings.AUTH_USER_MODEL:
                 account_activity_anonymise(schema_name=PUBLIC, user_id=entry.object_id)
                 operator_traces_clear(actor=None, user_id=entry.object_id)
