@@ -31,9 +31,10 @@ SCREENS: dict[str, frozenset[str]] = {
     "retention": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "subject_requests": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "school_export": frozenset({Role.ADMINISTRATOR, Role.DPO}),
-    # the breach and disclosure registers, the record of processing, the privacy notice's versions
+    # the breach, disclosure and recipient registers, the record of processing, the privacy notice's versions
     "breaches": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "disclosures": frozenset({Role.ADMINISTRATOR, Role.DPO}),
+    "recipients": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "processing_record": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "notice_versions": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "raw_data": frozenset({Role.ADMINISTRATOR}),

@@ -141,6 +141,31 @@ class ConsentForm(forms.Form):
         self.fields["subject"].choices = [c for c in subject_choices() if not c[0].startswith("user:")]
 
 
+class RecipientHoldingForm(forms.Form):
+    """Whom the school exported or disclosed a person's data to: one of its recipients, or a new one."""
+
+    subject = forms.ChoiceField(label="Whose data")
+    recipient = forms.ChoiceField(label="Given to", required=False)
+    name = forms.CharField(max_length=200, required=False, label="New recipient: organisation")
+    contact = forms.CharField(max_length=200, required=False, label="New recipient: person or role there")
+    how_to_reach = forms.CharField(max_length=500, required=False, label="New recipient: how to reach them",
+                                   help_text="Email, address or telephone")
+    what = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="What they received")
+    received_on = PastDateField(required=False, label="When")
+
+    def __init__(self, *args, recipients=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].choices = subject_choices()
+        self.fields["recipient"].choices = [("", "— a new recipient (below) —"),
+                                            *((str(r.pk), r.name) for r in recipients)]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("recipient") and not (data.get("name", "").strip() and data.get("how_to_reach", "").strip()):
+            raise forms.ValidationError("Choose a recipient, or name a new one and say how to reach them.")
+        return data
+
+
 # --- Support access
 
 class RefuseForm(forms.Form):

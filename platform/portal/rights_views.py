@@ -1,6 +1,7 @@
 """The school admin's subject requests: the list with deadlines, recording a request, moving it
-through its states, and the tools that answer it (export, correction, erasure, restriction,
-objection, consent withdrawal)."""
+through its states, the tools that answer it (export, correction, erasure, restriction,
+objection, consent withdrawal), the tasks of telling the recipients of a corrected or erased
+person's data, and the school's own register of recipients (whom it exported or disclosed data to)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,24 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from portal.access import ADMIN, role_required
-from portal.forms import ConsentForm, CorrectionForm, ExtendForm, RequestForm, subject_choices, subject_chosen
+from portal.forms import (
+    ConsentForm,
+    CorrectionForm,
+    ExtendForm,
+    RecipientHoldingForm,
+    RequestForm,
+    subject_choices,
+    subject_chosen,
+)
 from shared import clock
 from shared.changes import Actor
+from shared.compliance import recipients as register
 from shared.forms import service_errors_to_form
 from shared.privacy.requests import services as states
+from shared.privacy.requests import task_forms
+from shared.privacy.requests.recipient_tasks import recipient_tasks_of
 from shared.query import id_param
+from shared.schools.selectors import school_current
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.rights import services
 from tenants.rights.models import Consent, SchoolRequest
@@ -84,6 +97,8 @@ def request_detail(request, request_id: int):
         "subject_choices": subject_choices() if subject is None and subject_request.state in SchoolRequest.OPEN_STATES else None,
         "download_url": request.build_absolute_uri(reverse("rights_export", kwargs={"token": token})) if token else None,
         "exports": subject_request.exports.order_by("-created_at"), "fee_reasons": SchoolRequest.FeeReason.choices,
+        "tasks": recipient_tasks_of(subject_request), "task_done_form": task_forms.TaskDoneForm(),
+        "task_close_form": task_forms.TaskCloseForm(),
     })
 
 
@@ -131,7 +146,12 @@ def _act(request, subject_request: SchoolRequest, action: str, extend_form, corr
         if post.get("confirm") != subject_request.subject_label:
             raise ValidationError("Type the person's name exactly as shown to confirm the erasure.")
         counts = services.subject_erase(user=user, request=subject_request)
-        messages.success(request, f"Erased: {sum(counts.values())} records deleted or anonymised. The request is completed.")
+        subject_request.refresh_from_db()
+        done = ("The request is completed." if subject_request.state == SchoolRequest.State.COMPLETED else
+                "Tell each recipient below, then mark the request answered.")
+        messages.success(request, f"Erased: {sum(counts.values())} records deleted or anonymised. {done}")
+    elif action in task_forms.ACTIONS:
+        messages.success(request, task_forms.recipient_task_post(actor=actor, request=subject_request, data=post))
     elif action in ("flag", "unflag"):
         services.subject_flag(user=user, request=subject_request, on=action == "flag")
         messages.success(request, "Saved: automated processing (imports, analysis) now "
@@ -194,3 +214,29 @@ def consents(request):
             return redirect("consents")
     return render(request, "portal/consents.html", {
         "form": form, "consents": Consent.objects.select_related("pupil", "parent")[:500]})
+
+
+@role_required(ADMIN)
+def recipients(request):
+    """The school's own register of recipients: to whom it exported or disclosed a pupil's, parent's
+    or user's data, so that a correction or erasure of that person opens a task to tell them."""
+    school = school_current()
+    own = list(register.recipient_list(school=school))
+    form = RecipientHoldingForm(request.POST or None, recipients=own)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.recipient_holding_add(
+                user=request.user, subject=subject_chosen(data["subject"]), recipient_name=data["name"],
+                contact=data["contact"], how_to_reach=data["how_to_reach"], what=data["what"],
+                received_on=data["received_on"], recipient_id=int(data["recipient"]) if data["recipient"] else None)
+        except ValidationError as error:
+            service_errors_to_form(form, error)
+        else:
+            messages.success(request, "Recorded: a correction or erasure of that person now opens a task to tell them.")
+            return redirect("rights_recipients")
+    labels = {f"{value.split(':')[0]}:{school.pk}:{value.split(':')[1]}": label
+              for value, label in subject_choices() if value}
+    rows = [(recipient, [(holding, labels.get(holding.person, "erased or no longer held")) for holding in
+                         recipient.holdings.all()]) for recipient in own]
+    return render(request, "portal/rights_recipients.html", {"rows": rows, "form": form})

@@ -185,3 +185,66 @@ class NoticeVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Privacy notice version {self.version}"
+
+
+class Recipient(models.Model):
+    """Someone outside the vendor (or outside a school) who received personal data and must be told
+    when it is corrected or erased: a sub-processor such as the host, the recipient of an entry in
+    the disclosure register, or anyone an export or transfer went to. ``school`` set: a school's
+    own recipient (one its admins recorded on their site), seen only by that school; blank: the
+    vendor's."""
+
+    class Kind(models.TextChoices):
+        SUB_PROCESSOR = "sub_processor", "A sub-processor (e.g. the host)"
+        DISCLOSURE = "disclosure", "A disclosure in the disclosure register"
+        EXPORT = "export", "An export or transfer went to them"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200, help_text="The organisation")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    contact = models.CharField(max_length=200, blank=True, help_text="The person or role there")
+    how_to_reach = models.TextField(help_text="Email, address or telephone: how they are told of a change")
+    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="recipients",
+                               help_text="A school's own recipient; blank for the vendor's")
+    recorded_by_id = models.BigIntegerField(null=True, blank=True, help_text="The operator's or school user's id.")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecipientHolding(models.Model):
+    """What one recipient received, and whose data it was: one person (``person``, a key such as
+    ``contact:12`` or ``pupil:3:41``: the convention of ``LegalHold.person``), or everyone of a
+    scope (``scope``: all of the vendor's own records, all of one school's data, or all of every
+    school's), for a recipient such as the host that holds everything."""
+
+    class Scope(models.TextChoices):
+        PERSON = "person", "One person"
+        VENDOR = "vendor", "Everyone in the vendor's own records"
+        SCHOOL = "school", "Everyone in one school's data"
+        EVERY_SCHOOL = "every_school", "Everyone in every school's data"
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="holdings")
+    scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.PERSON)
+    person = models.CharField(max_length=100, blank=True, db_index=True)
+    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               help_text="The school whose data it was (a school's person, or a whole school)")
+    what = models.TextField(help_text="What they received")
+    received_on = models.DateField(null=True, blank=True)
+    disclosure = models.ForeignKey(Disclosure, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="holdings")
+    recorded_by_id = models.BigIntegerField(null=True, blank=True, help_text="The operator's or school user's id.")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(scope="person", person__gt="") | (~Q(scope="person") & Q(person="")),
+                                   name="compliance_holding_person_iff_one"),
+            models.CheckConstraint(condition=~Q(scope="school") | Q(school__isnull=False),
+                                   name="compliance_holding_school_named"),
+        ]

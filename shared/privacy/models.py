@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from shared import clock
 from shared.privacy.request_base import SubjectRequestBase
@@ -117,3 +118,65 @@ class ErasureLedgerEntry(models.Model):
         constraints = [models.UniqueConstraint(fields=["school", "model", "object_id"], name="privacy_erasure_once"),
                        models.UniqueConstraint(fields=["schema_name", "model", "object_id"], condition=models.Q(school=None),
                                                name="privacy_vendor_erasure_once")]
+
+
+class RecipientTask(models.Model):
+    """Telling one recipient of a correction or an erasure: opened by the request's answer for each
+    recipient holding the person's data (``shared.compliance.recipients.recipient_tasks_open``),
+    then marked done (how, when, the evidence) or closed with a reason. The request it belongs to
+    cannot close while it is open. A vendor request is ``subject_request``; a school's is
+    ``school`` + ``school_request_id`` (its row lives in the school's schema). Who was to be told
+    is copied from the register when the task opens, so the task stays readable as it was."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        CLOSED = "closed", "Closed with a reason"
+
+    class Asked(models.TextChoices):
+        CORRECTION = "correction", "Correction"
+        ERASURE = "erasure", "Erasure"
+
+    class Method(models.TextChoices):
+        EMAIL = "email", "Email"
+        LETTER = "letter", "Letter"
+        PHONE = "phone", "Phone"
+        PORTAL = "portal", "Their portal or service desk"
+        OTHER = "other", "Other"
+
+    subject_request = models.ForeignKey(SubjectRequest, null=True, blank=True, on_delete=models.CASCADE,
+                                        related_name="recipient_tasks")
+    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    school_request_id = models.BigIntegerField(null=True, blank=True, help_text="rights.SchoolRequest in the school")
+    person = models.CharField(max_length=100, help_text="Whose data, as a key such as contact:12 or pupil:3:41")
+    recipient_id = models.BigIntegerField(help_text="compliance.Recipient")
+    recipient_name = models.CharField(max_length=200)
+    recipient_reach = models.TextField(help_text="How to reach them, as the register said when the task opened")
+    held = models.TextField(help_text="What they received, as the register said")
+    asked = models.CharField(max_length=12, choices=Asked.choices)
+    fields = models.JSONField(default=list, blank=True, help_text="The corrected fields' names (never values)")
+    opened_at = models.DateTimeField(default=clock.now)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    told_at = models.DateTimeField(null=True, blank=True)
+    told_how = models.CharField(max_length=10, choices=Method.choices, blank=True)
+    evidence = models.TextField(blank=True, help_text="Where the message and any reply are kept")
+    closed_reason = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=(Q(subject_request__isnull=False) & Q(school__isnull=True)
+                                              & Q(school_request_id__isnull=True))
+                                   | (Q(subject_request__isnull=True) & Q(school__isnull=False)
+                                      & Q(school_request_id__isnull=False)),
+                                   name="privacy_task_one_request"),
+            models.CheckConstraint(condition=~Q(state="done") | (Q(told_at__isnull=False) & ~Q(told_how="")),
+                                   name="privacy_task_done_says_how"),
+            models.CheckConstraint(condition=~Q(state="closed") | ~Q(closed_reason=""),
+                                   name="privacy_task_closed_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task #{self.pk} ({self.recipient_name})"

@@ -1,5 +1,9 @@
 """The school's answers to its subject requests. Each tool checks that it fits the request (kind,
-state, who it is about) before it writes anything, and everything it does is change-logged."""
+state, who it is about) before it writes anything, and everything it does is change-logged. A
+correction or an erasure opens a task for each recipient holding the person's data (the register of
+recipients, ``shared.compliance.recipients``): the request cannot be completed until each is done or
+closed with a reason. ``recipient_holding_add`` records that the school exported or disclosed a
+pupil's (or parent's, or user's) data to someone."""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ from django.db import connection, transaction
 from shared import clock
 from shared.audit.services import change_log_record
 from shared.changes import Action, Actor
+from shared.compliance.recipients import access_recipient, holding_add, recipient_add, recipient_tasks_open
 from shared.dates import BIRTH, PAST
+from shared.privacy.requests.recipient_tasks import recipient_tasks_open_of
 from shared.privacy.requests.services import request_complete, request_start
 from shared.schools.selectors import school_current
 from tenants.configuration.storage import school_files
@@ -37,6 +43,12 @@ class ExportUnavailable(Exception):
 
 def _actor(user: User) -> Actor:
     return Actor.school_user(user, connection.schema_name)
+
+
+def person_key(subject) -> str:
+    """The key naming a pupil, parent or user of this school in public registers (``pupil:<school id>:<id>``)."""
+    kind = {Pupil: "pupil", ParentCarer: "parent", User: "user"}[type(subject)]
+    return f"{kind}:{school_current().pk}:{subject.pk}"
 
 
 def _token_digest(token: str) -> str:
@@ -148,18 +160,43 @@ def subject_correct(*, user: User, request: SchoolRequest, changes: dict) -> lis
     if changed:
         subject.save(update_fields=changed)
         change_log_record(actor=_actor(user), instance=subject, action=Action.UPDATE, fields=changed)
+        recipient_tasks_open(actor=_actor(user), request=request, person=person_key(subject), fields=changed)
     return changed
 
 
 @transaction.atomic
 def subject_erase(*, user: User, request: SchoolRequest) -> dict[str, int]:
+    """Erase the person. The request is completed at once unless a recipient holds their data: then
+    it stays in progress, with a task per recipient, until the admin completes it once each is resolved."""
     subject = _open_request(request, Kind.ERASURE)
     if subject == user:
         raise ValidationError("You cannot erase your own account: ask another administrator.")
+    key = person_key(subject)
     counts = erase(actor=_actor(user), school=school_current(), subject=subject, request_ref=f"school-request:{request.pk}")
     request.refresh_from_db()  # its link to the person is cleared now; the label stays
-    request_complete(actor=_actor(user), request=request)
+    recipient_tasks_open(actor=_actor(user), request=request, person=key)
+    if not recipient_tasks_open_of(request).exists():
+        request_complete(actor=_actor(user), request=request)
     return counts
+
+
+@transaction.atomic
+def recipient_holding_add(*, user: User, subject, recipient_name: str, how_to_reach: str, what: str,
+                          contact: str = "", recipient_id: int | None = None,
+                          received_on: dt.date | None = None):
+    """The school exported or disclosed ``subject``'s data to someone: a holding in the school's own
+    register of recipients (a recipient it names, new or one of its own), so that a later correction
+    or erasure of that person tells them."""
+    if not isinstance(subject, (Pupil, ParentCarer, User)):
+        raise ValidationError({"subject": "Choose the pupil, parent or user whose data they received."})
+    school = school_current()
+    actor = _actor(user)
+    if recipient_id is not None:
+        recipient = access_recipient(recipient_id, school=school)
+    else:
+        recipient = recipient_add(actor=actor, name=recipient_name, kind="export", how_to_reach=how_to_reach,
+                                  contact=contact, school=school)
+    return holding_add(actor=actor, recipient=recipient, what=what, person=person_key(subject), received_on=received_on)
 
 
 @transaction.atomic

@@ -151,6 +151,7 @@ SCREEN_URLS = {
     "technical": lambda s: "/console/technical/changes/",
     "retention": lambda s: "/console/retention/",
     "subject_requests": lambda s: "/console/requests/",
+    "recipients": lambda s: "/console/compliance/recipients/",
     "raw_data": lambda s: "/console/raw/",
     "support_access": lambda s: "/console/support/",
 }

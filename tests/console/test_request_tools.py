@@ -106,5 +106,5 @@ def test_a_bad_reference_is_refused_with_a_message():
 
     response = act(client, request, action="identify", subject="pupil:1")
 
-    assert "Choose a contact, account, prospect or operator" in client.get(response["Location"]).content.decode()
+    assert "Choose a contact, client_account, prospect or operator" in client.get(response["Location"]).content.decode()
     assert SubjectRequest.objects.get(pk=request.pk).subject_label == ""

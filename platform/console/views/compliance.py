@@ -1,5 +1,6 @@
-"""Compliance: the breach register with the ICO's 72-hour clock, the disclosure register, the record
-of processing (on screen and as CSV), and the privacy notice's versions."""
+"""Compliance: the breach register with the ICO's 72-hour clock, the disclosure register, the register
+of recipients (who holds whose data, to be told of corrections and erasures), the record of
+processing (on screen and as CSV), and the privacy notice's versions."""
 
 from __future__ import annotations
 
@@ -15,8 +16,18 @@ from console.access import console_view
 from console.views import page_of, saved
 from shared import clock
 from shared.compliance import breaches, disclosures, notices, processing
-from shared.compliance.models import DATA_CATEGORY_CHOICES, Breach, BreachNotification, DataSubject, DisclosureGround
-from shared.dates import PastDateTimeField, PlannedDateField
+from shared.compliance import recipients as register
+from shared.compliance.models import (
+    DATA_CATEGORY_CHOICES,
+    Breach,
+    BreachNotification,
+    DataSubject,
+    Disclosure,
+    DisclosureGround,
+    Recipient,
+    RecipientHolding,
+)
+from shared.dates import PastDateField, PastDateTimeField, PlannedDateField
 from shared.schools.models import School
 
 # Datetime inputs take ISO times whatever the locale; the time is read as UK time.
@@ -84,6 +95,33 @@ class DisclosureForm(forms.Form):
     references = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
                                  label="Reference documents",
                                  help_text="The request, order or permission, and where it is kept")
+    register_as = forms.ModelChoiceField(queryset=Recipient.objects.filter(school=None), required=False,
+                                         label="In the register of recipients as",
+                                         help_text="So that a correction or erasure of these people tells them")
+    person_keys = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                  label="Whose data, by key", help_text=f"One a line: {register.KEY_HELP}")
+
+    def clean_person_keys(self):
+        return [line.strip() for line in self.cleaned_data["person_keys"].splitlines() if line.strip()]
+
+
+class RecipientForm(forms.Form):
+    name = forms.CharField(max_length=200, help_text="The organisation")
+    kind = forms.ChoiceField(choices=Recipient.Kind.choices)
+    contact = forms.CharField(max_length=200, required=False, help_text="The person or role there")
+    how_to_reach = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="How to reach them",
+                                   help_text="Email, address or telephone")
+
+
+class HoldingForm(forms.Form):
+    scope = forms.ChoiceField(choices=RecipientHolding.Scope.choices, label="Whose data")
+    person = forms.CharField(max_length=100, required=False, label="The person, by key", help_text=register.KEY_HELP)
+    school = forms.ModelChoiceField(queryset=School.objects.filter(schema_dropped_at=None).order_by("name"),
+                                    required=False, help_text="For everyone in one school's data")
+    what = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="What they received")
+    received_on = PastDateField(required=False, label="When")
+    disclosure = forms.ModelChoiceField(queryset=Disclosure.objects.all(), required=False,
+                                        label="The disclosure it was", help_text="From the disclosure register")
 
 
 class NoticeVersionForm(forms.Form):
@@ -226,6 +264,31 @@ def disclosure_new(request):
 def disclosure_detail(request, disclosure_id: int):
     return render(request, "console/disclosure_detail.html",
                   {"disclosure": disclosures.access_disclosure(disclosure_id)})
+
+
+# --- Recipients ----------------------------------------------------------------------------------
+
+
+@console_view("recipients")
+def recipient_list(request):
+    form = RecipientForm(request.POST or None)
+    recipient = saved(request, form, lambda data: register.recipient_add(actor=request.actor, **data),
+                      "Recipient added: now record whose data they hold.")
+    if recipient:
+        return redirect("recipient_detail", recipient_id=recipient.pk)
+    return render(request, "console/recipient_list.html", {
+        "page": page_of(request, register.recipient_list()), "form": form})
+
+
+@console_view("recipients")
+def recipient_detail(request, recipient_id: int):
+    recipient = register.access_recipient(recipient_id)
+    form = HoldingForm(request.POST or None, initial={"disclosure": request.GET.get("disclosure") or None})
+    if saved(request, form, lambda data: register.holding_add(actor=request.actor, recipient=recipient, **data),
+             "Recorded: a correction or erasure of these people now opens a task to tell them."):
+        return redirect("recipient_detail", recipient_id=recipient.pk)
+    return render(request, "console/recipient_detail.html", {
+        "recipient": recipient, "holdings": recipient.holdings.select_related("school", "disclosure"), "form": form})
 
 
 # --- The record of processing --------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Data subjects' requests that reach the vendor: the list with ICO deadlines, recording one,
 moving it through its states (waiting for identity, clarification or a fee), answering those about
 the vendor's own records (an export of what the vendor holds by email address; naming the person,
-then correcting, restricting or erasing their records: ``shared.privacy.requests.vendor_tools``)
-and handing those about pupil data over to the school."""
+then correcting, restricting or erasing their records: ``shared.privacy.requests.vendor_tools``),
+telling the recipients of a corrected or erased person's data (the request's recipient tasks), and
+handing those about pupil data over to the school."""
 
 from __future__ import annotations
 
@@ -18,13 +19,16 @@ from orchestration import requests as handover
 from shared import clock
 from shared.audit.services import change_log_record
 from shared.changes import Action
+from shared.compliance import vendor_answers
 from shared.dates import PastDateField
 from shared.operators.models import Operator
 from shared.privacy.exports.vendor import vendor_subject_export, vendor_subject_records
 from shared.privacy.models import SubjectRequest
 from shared.privacy.requests import services as states
+from shared.privacy.requests import task_forms
 from shared.privacy.requests import vendor_tools as tools
 from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS
+from shared.privacy.requests.recipient_tasks import recipient_tasks_of
 from shared.schools.models import School
 
 
@@ -53,8 +57,8 @@ class FeeForm(forms.Form):
 
 
 class IdentifyForm(forms.Form):
-    subject = forms.CharField(max_length=40, label="The person's record",
-                              help_text="One found by their email below, or a reference such as contact:12")
+    reference = forms.CharField(max_length=40, required=False, label="The person's record",
+                                help_text="One found by their email above, or a reference such as contact:12")
 
 
 def correction_form(subject, data=None) -> forms.Form | None:
@@ -111,7 +115,7 @@ def request_detail(request, request_id: int):
                                        if action == "restrict" else "Restriction lifted.") if changed else "Nothing to change.")
             return redirect("subject_request", request_id=subject_request.pk)
         if action == "erase":
-            counts = tools.vendor_subject_erase(actor=actor, request=subject_request)
+            counts = vendor_answers.vendor_erase_and_tell(actor=actor, request=subject_request)
             detail = ", ".join(f"{label} {n}" for label, n in sorted(counts.items()))
             messages.success(request, f"Erased ({detail}), and written in the erasure ledger. Mark the request answered "
                                       "once the person is told.")
@@ -120,6 +124,10 @@ def request_detail(request, request_id: int):
             objected = marketing_objection_record(actor=actor, request=subject_request)
             messages.success(request, f"Objection to direct marketing recorded on {objected} prospect record(s); "
                                       "no marketing can be sent to them again.")
+            return redirect("subject_request", request_id=subject_request.pk)
+        if action in task_forms.ACTIONS:
+            messages.success(request, task_forms.recipient_task_post(actor=actor, request=subject_request,
+                                                                     data=request.POST))
             return redirect("subject_request", request_id=subject_request.pk)
         if action in simple:
             simple[action](actor=actor, request=subject_request)
@@ -132,10 +140,11 @@ def request_detail(request, request_id: int):
                 states.request_await(actor=actor, request=subject_request, reason=SubjectRequest.PauseReason.FEE,
                                      fee_reason=data["fee_reason"], fee_amount=data["fee_amount"])
             elif action == "identify":
+                reference = data["reference"] or request.POST.get("subject", "")
                 tools.vendor_subject_identify(actor=actor, request=subject_request,
-                                              subject=tools.subject_from_reference(data["subject"]))
+                                              subject=tools.subject_from_reference(reference))
             elif action == "correct":
-                changed = tools.vendor_subject_correct(actor=actor, request=subject_request, changes=data)
+                changed = vendor_answers.vendor_correct_and_tell(actor=actor, request=subject_request, changes=data)
                 messages.success(request, f"Corrected: {', '.join(changed)}." if changed else "Nothing differed: nothing changed.")
             elif action == "refuse":
                 states.request_refuse(actor=actor, request=subject_request, reason=data["reason"])
@@ -153,6 +162,8 @@ def request_detail(request, request_id: int):
     return render(request, "console/subject_request.html", {
         "r": subject_request, "deadline": states.request_deadline(subject_request), "forms": forms_,
         "is_open": is_open, "found": {label: len(rows) for label, rows in found.items() if rows},
+        "tasks": recipient_tasks_of(subject_request), "task_done_form": task_forms.TaskDoneForm(),
+        "task_close_form": task_forms.TaskCloseForm(),
         "subject": subject, "subject_ref": tools.subject_reference(subject) if subject else "",
         "answering": subject_request.state in (SubjectRequest.State.IN_PROGRESS, SubjectRequest.State.EXTENDED),
         "restrictable": isinstance(subject, tools.RESTRICTABLE),

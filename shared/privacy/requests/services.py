@@ -1,4 +1,6 @@
 """Data subjects' requests: their states and their ICO deadlines. Every change is change-logged.
+No request closes while a recipient is still to be told of its correction or erasure
+(``recipient_tasks``).
 Handing a request about a school's data over to that school is ``orchestration.requests``."""
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from shared.changes import Action, Actor
 from shared.dates import PAST
 from shared.privacy.models import SubjectRequest
 from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS, response_deadline
+from shared.privacy.requests.recipient_tasks import recipient_tasks_block_close
 from shared.schools.models import School
 
 State = SubjectRequest.State
@@ -25,6 +28,7 @@ FeeReason = SubjectRequest.FeeReason
 RESTARTS_CLOCK = (PauseReason.IDENTITY, PauseReason.FEE)
 MAX_FEE = Decimal("999999.99")
 NEAR_DUE_DAYS = 7
+CLOSED_STATES = (State.COMPLETED, State.REFUSED, State.FORWARDED)
 # Which state may follow which.
 TRANSITIONS = {
     State.RECEIVED: {State.AWAITING_IDENTITY, State.IN_PROGRESS, State.EXTENDED, State.COMPLETED, State.REFUSED, State.FORWARDED},
@@ -54,6 +58,9 @@ def _move(actor: Actor, request: SubjectRequest, state: str, fields: list[str], 
     if state not in TRANSITIONS[request.state]:
         raise ValidationError(f"A request that is {request.get_state_display().lower()} cannot become "
                               f"{State(state).label.lower()}.")
+    if state in CLOSED_STATES:
+        # Every recipient of a corrected or erased person's data told first (or the reason they are not).
+        recipient_tasks_block_close(request)
     if request.paused_since is not None and state != State.AWAITING_IDENTITY:
         if request.pause_reason in RESTARTS_CLOCK:
             if state == State.IN_PROGRESS:  # it arrived today: a full month from today
@@ -64,7 +71,7 @@ def _move(actor: Actor, request: SubjectRequest, state: str, fields: list[str], 
         request.paused_since = None
         fields += ["paused_days", "paused_since"]
     request.state = state
-    if state in (State.COMPLETED, State.REFUSED, State.FORWARDED):
+    if state in CLOSED_STATES:
         request.closed_on = today
         fields.append("closed_on")
     request.save(update_fields=["state", *fields])

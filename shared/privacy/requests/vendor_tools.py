@@ -38,6 +38,8 @@ Kind = SubjectRequest.Kind
 State = SubjectRequest.State
 SUBJECT_FIELD = {Contact: "subject_contact", ClientAccount: "subject_account", Prospect: "subject_prospect",
                  Operator: "subject_operator"}
+# How a person of the vendor's is named (the key of legal holds and of the register of recipients).
+SUBJECT_KEY = {Contact: "contact", ClientAccount: "client_account", Prospect: "prospect", Operator: "operator"}
 # A person's own personal fields, the only ones a correction may touch (an operator's are on its account).
 CORRECTABLE = {Contact: ["full_name", "role", "email", "phone", "address"],
                ClientAccount: ["full_name", "email"],
@@ -51,16 +53,17 @@ RECORDED_BY = (("clients.Correspondence", "recorded_by_id"), ("marketing.Prospec
 
 
 def subject_reference(subject) -> str:
-    """``contact:12``, ``account:3``, ``prospect:7``, ``operator:2``: how the console names a person."""
-    return f"{SUBJECT_FIELD[type(subject)].removeprefix('subject_')}:{subject.pk}"
+    """``contact:12``, ``client_account:3``, ``prospect:7``, ``operator:2``: how a person is named
+    (the keys of legal holds and of ``shared.compliance.recipients``)."""
+    return f"{SUBJECT_KEY[type(subject)]}:{subject.pk}"
 
 
 def subject_from_reference(reference: str):
     """The record a reference names, or a ValidationError saying why not."""
     kind, _, raw_id = (reference or "").strip().partition(":")
-    models = {field.removeprefix("subject_"): model for model, field in SUBJECT_FIELD.items()}
+    models = {key: model for model, key in SUBJECT_KEY.items()}
     if kind not in models or not raw_id.isdigit() or len(raw_id) > 18:
-        raise ValidationError({"subject": "Choose a contact, account, prospect or operator (e.g. contact:12)."})
+        raise ValidationError({"subject": "Choose a contact, client_account, prospect or operator (e.g. contact:12)."})
     subject = models[kind].objects.filter(pk=int(raw_id)).first()
     if subject is None:
         raise ValidationError({"subject": f"No {kind} {raw_id} in the vendor's records."})

@@ -172,6 +172,16 @@ REGISTRY: dict[str, ModelPolicy] = {
     "compliance.Disclosure": _policy(Category.DEFAULT, personal="recipient people description authorised_by references "
                                                          "recorded_by_id",
                                      other="disclosed_at ground data_categories schools created_at"),
+    # the register of recipients told of corrections and erasures (a contact there may be a person), and
+    # the tasks of telling them
+    "compliance.Recipient": _policy(Category.DEFAULT, personal="name contact how_to_reach recorded_by_id",
+                                    other="kind school created_at"),
+    "compliance.RecipientHolding": _policy(Category.DEFAULT, personal="person what recorded_by_id",
+                                           other="recipient scope school received_on disclosure created_at"),
+    "privacy.RecipientTask": _policy(Category.DEFAULT, personal="person recipient_name recipient_reach held evidence "
+                                                           "closed_reason resolved_by_id",
+                                     other="subject_request school school_request_id recipient_id asked fields "
+                                           "opened_at state told_at told_how resolved_at"),
     "compliance.NoticeVersion": _policy(Category.DEFAULT, personal="published_by_id",
                                         other="version published_on text summary created_at"),
     # support access: the school's permission is a record under the contract; each attempt is

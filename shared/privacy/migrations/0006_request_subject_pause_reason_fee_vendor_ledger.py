@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
         ('clients', '0003_contact_processing_restricted'),
         ('marketing', '0002_prospect_processing_restricted'),
         ('operators', '0001_initial'),
-        ('privacy', '0004_deletionrecord_backup_keys_destroyed'),
+        ('privacy', '0005_recipienttask'),
         ('schools', '0005_school_migration_state'),
     ]
 
