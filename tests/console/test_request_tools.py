@@ -46,7 +46,9 @@ def test_an_erasure_names_the_contact_then_erases_them(admin, oakfield):
     assert Contact.objects.filter(pk=contact.pk).exists()
     act(client, request, action="start")
     assert "Erase Contact Robin Contact" in page(client, request)
-    response = act(client, request, action="erase")
+    act(client, request, action="erase", confirm="Robin")  # not typed as shown: refused
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    response = act(client, request, action="erase", confirm=f"Contact Robin Contact ({oakfield.school.name})")
 
     assert response.status_code == 302 and not Contact.objects.filter(pk=contact.pk).exists()
     assert ErasureLedgerEntry.objects.filter(school=None, model="clients.Contact", object_id=contact.pk).exists()
@@ -108,3 +110,32 @@ def test_a_bad_reference_is_refused_with_a_message():
 
     assert "Choose a contact, client_account, prospect or operator" in client.get(response["Location"]).content.decode()
     assert SubjectRequest.objects.get(pk=request.pk).subject_label == ""
+
+
+def test_a_correction_and_an_erasure_open_a_task_for_each_recipient_of_the_persons_data(admin, oakfield):
+    from shared.compliance.recipients import holding_add, recipient_add
+    from shared.privacy.models import RecipientTask
+
+    contact = contact_create(actor=admin, school=oakfield.school, full_name="Robin Contcat", email="robin@oakfield.example")
+    mailer = recipient_add(actor=admin, name="Mailing house", kind="export", how_to_reach="data@mail.example")
+    holding_add(actor=admin, recipient=mailer, what="Name and address", person=f"contact:{contact.pk}")
+    client = console_client(Operator.Role.DPO)
+    correction = record(client, kind="correction", requester_email="robin@oakfield.example")
+    act(client, correction, action="identify", subject=f"contact:{contact.pk}")
+    act(client, correction, action="start")
+
+    act(client, correction, action="correct", full_name="Robin Contact", email="robin@oakfield.example", role="",
+        phone="", address="")
+
+    task = RecipientTask.objects.get(subject_request=correction)
+    assert (task.recipient_name, task.asked, task.fields, task.person) == ("Mailing house", "correction", ["full_name"],
+                                                                            f"contact:{contact.pk}")
+    erasure = record(client, kind="erasure", requester_email="robin@oakfield.example")
+    act(client, erasure, action="identify", subject=f"contact:{contact.pk}")
+    act(client, erasure, action="start")
+    act(client, erasure, action="erase", confirm=f"Contact Robin Contact ({oakfield.school.name})")
+
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+    assert RecipientTask.objects.get(subject_request=erasure).asked == "erasure"
+    act(client, erasure, action="complete")  # a recipient still to be told: the request stays open
+    assert SubjectRequest.objects.get(pk=erasure.pk).state == "in_progress"

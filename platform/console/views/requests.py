@@ -115,6 +115,8 @@ def request_detail(request, request_id: int):
                                        if action == "restrict" else "Restriction lifted.") if changed else "Nothing to change.")
             return redirect("subject_request", request_id=subject_request.pk)
         if action == "erase":
+            if request.POST.get("confirm", "").strip() != subject_request.subject_label:
+                raise ValidationError("Type the person's record exactly as shown to confirm the erasure.")
             counts = vendor_answers.vendor_erase_and_tell(actor=actor, request=subject_request)
             detail = ", ".join(f"{label} {n}" for label, n in sorted(counts.items()))
             messages.success(request, f"Erased ({detail}), and written in the erasure ledger. Mark the request answered "
