@@ -96,7 +96,7 @@ def request_detail(request, request_id: int):
         "extend_form": extend_form, "correction_form": correction_form, "consents": consents,
         "subject_choices": subject_choices() if subject is None and subject_request.state in SchoolRequest.OPEN_STATES else None,
         "download_url": request.build_absolute_uri(reverse("rights_export", kwargs={"token": token})) if token else None,
-        "exports": subject_request.exports.order_by("-created_at"),
+        "exports": subject_request.exports.order_by("-created_at"), "fee_reasons": SchoolRequest.FeeReason.choices,
         "tasks": recipient_tasks_of(subject_request), "task_done_form": task_forms.TaskDoneForm(),
         "task_close_form": task_forms.TaskCloseForm(),
     })
@@ -113,6 +113,11 @@ def _act(request, subject_request: SchoolRequest, action: str, extend_form, corr
         states.request_start(actor=actor, request=subject_request)
     elif action == "await_identity":
         states.request_await_identity(actor=actor, request=subject_request)
+    elif action == "await_clarification":
+        states.request_await(actor=actor, request=subject_request, reason=SchoolRequest.PauseReason.CLARIFICATION)
+    elif action == "ask_fee":
+        states.request_await(actor=actor, request=subject_request, reason=SchoolRequest.PauseReason.FEE,
+                             fee_reason=post.get("fee_reason", ""), fee_amount=post.get("fee_amount", ""))
     elif action == "extend":
         if not extend_form.is_valid():
             raise _FormInvalid

@@ -54,6 +54,8 @@ class Contact(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True, help_text="Postal address")
     is_primary = models.BooleanField(default=False)
+    processing_restricted = models.BooleanField(
+        default=False, help_text="Restricted at the person's request: kept, but nothing automated uses it")
     last_interaction_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
 

@@ -73,3 +73,9 @@ def access_attachment(*, school: School, attachment_id: int) -> CorrespondenceAt
     """One of ``school``'s correspondence attachments (404 for another school's)."""
     return get_object_or_404(CorrespondenceAttachment.objects.select_related("correspondence"),
                              pk=attachment_id, correspondence__school=school)
+
+
+def contacts_to_write_to(school: School) -> QuerySet[Contact]:
+    """The client's contacts an automated mailing may write to: those with an email address whose
+    processing is not restricted at their request."""
+    return school.contacts.filter(processing_restricted=False).exclude(email="")

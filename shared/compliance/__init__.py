@@ -9,6 +9,8 @@ writes (HackSoft ``<entity>_<action>`` services) and its reads:
 - ``recipients``: the register of recipients (who received whose data: the host, a disclosure's
   recipient, anyone an export went to) and ``recipient_tasks_open``, which opens a task per recipient
   for a correction or an erasure (the tasks themselves: ``shared.privacy.requests.recipient_tasks``);
+- ``vendor_answers``: the vendor's correction and erasure of its own records
+  (``shared.privacy.requests.vendor_tools``) with those tasks opened in the same transaction;
 - ``notices``: the published versions of the privacy notice shown on every site (the notice's page
   and its "seen it" cookie are in ``views``, its footer and banner in ``templatetags``);
 - ``processing``: the record of processing (Article 30), generated from the personal-data registry.

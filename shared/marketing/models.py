@@ -18,6 +18,8 @@ class Prospect(models.Model):
     objected_to_marketing_at = models.DateTimeField(
         null=True, blank=True, help_text="Set once they object to direct marketing: never contacted again."
     )
+    processing_restricted = models.BooleanField(
+        default=False, help_text="Restricted at the person's request: kept, but never marketed to")
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
@@ -28,7 +30,7 @@ class Prospect(models.Model):
 
     @property
     def may_be_contacted(self) -> bool:
-        return self.objected_to_marketing_at is None
+        return self.objected_to_marketing_at is None and not self.processing_restricted
 
 
 class ProspectInteraction(models.Model):

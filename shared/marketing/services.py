@@ -1,5 +1,6 @@
 """Writes on marketing records. Once a prospect objects to direct marketing, nothing contacts them
-again: every outbound interaction is refused (their own inbound contact is still recorded)."""
+again: every outbound interaction is refused (their own inbound contact is still recorded). The same
+holds while their data's processing is restricted at their request."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ def prospect_interaction_record(*, actor: Actor, prospect: Prospect, direction: 
     """Record a touch point and move the prospect's last-interaction date (which their 3-year
     retention counts from). Contacting someone who objected is refused."""
     prospect = Prospect.objects.select_for_update().get(pk=prospect.pk)
+    if direction == ProspectInteraction.Direction.OUTBOUND and prospect.processing_restricted:
+        raise MarketingObjection(f"{prospect.full_name} asked us to restrict the processing of their data: "
+                                 "they must not be contacted while it is restricted.")
     if direction == ProspectInteraction.Direction.OUTBOUND and not prospect.may_be_contacted:
         raise MarketingObjection(
             f"{prospect.full_name} objected to direct marketing on "

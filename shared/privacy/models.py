@@ -76,14 +76,36 @@ class SubjectRequest(SubjectRequestBase):
 
     school = models.ForeignKey(School, null=True, blank=True, on_delete=models.SET_NULL, related_name="subject_requests")
     forwarded_on = models.DateField(null=True, blank=True)
+    # Whom a request about the vendor's own records is about (one of these, named on the request's
+    # page); the label stays after an erasure removes the record.
+    subject_contact = models.ForeignKey("clients.Contact", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    subject_account = models.ForeignKey("clients.ClientAccount", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    subject_prospect = models.ForeignKey("marketing.Prospect", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+")
+    subject_operator = models.ForeignKey("operators.Operator", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+")
+    subject_label = models.CharField(max_length=120, blank=True,
+                                     help_text="Who the request is about, kept after an erasure removes the record")
+
+    SUBJECT_FIELDS = ("subject_contact", "subject_account", "subject_prospect", "subject_operator")
+
+    def subject(self):
+        """The vendor's record the request is about, or None."""
+        return self.subject_contact or self.subject_account or self.subject_prospect or self.subject_operator
 
 
 class ErasureLedgerEntry(models.Model):
     """One erased record in a school's schema, kept in public so that it outlives a restore of
     that schema from a backup: ``manage.py erasure_replay`` erases it again. Ids and a keyed digest
-    of the MIS id only (so a later import can recognise the person without the ledger naming them)."""
+    of the MIS id only (so a later import can recognise the person without the ledger naming them).
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="erasures")
+    A record of the vendor's own (a client contact, a prospect, an operator's account) has no school
+    and ``schema_name`` "public": ``manage.py erasure_replay --public`` erases it again after a restore
+    of public, from this table and from its copy outside the database (``ERASURE_LEDGER_MIRROR``)."""
+
+    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="erasures")
     schema_name = models.CharField(max_length=63)
     model = models.CharField(max_length=60, help_text="app_label.model of the erased record")
     object_id = models.BigIntegerField()
@@ -93,7 +115,9 @@ class ErasureLedgerEntry(models.Model):
 
     class Meta:
         ordering = ["erased_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["school", "model", "object_id"], name="privacy_erasure_once")]
+        constraints = [models.UniqueConstraint(fields=["school", "model", "object_id"], name="privacy_erasure_once"),
+                       models.UniqueConstraint(fields=["schema_name", "model", "object_id"], condition=models.Q(school=None),
+                                               name="privacy_vendor_erasure_once")]
 
 
 class RecipientTask(models.Model):

@@ -26,12 +26,27 @@ class SubjectRequestBase(models.Model):
 
     class State(models.TextChoices):
         RECEIVED = "received", "Received"
-        AWAITING_IDENTITY = "awaiting_identity", "Awaiting identity or clarification"
+        AWAITING_IDENTITY = "awaiting_identity", "Awaiting identity, clarification or a fee"
         IN_PROGRESS = "in_progress", "In progress"
         EXTENDED = "extended", "Extended"
         COMPLETED = "completed", "Completed"
         REFUSED = "refused", "Refused"
         FORWARDED = "forwarded", "Forwarded to the school"
+
+    class PauseReason(models.TextChoices):
+        """What a request waits for (``shared.privacy.requests.deadlines``: identity and a fee restart the
+        month from their receipt; clarification stops the clock for the days it takes)."""
+
+        IDENTITY = "identity", "Proof of identity"
+        CLARIFICATION = "clarification", "Clarification"
+        FEE = "fee", "A fee"
+
+    class FeeReason(models.TextChoices):
+        """The only grounds on which a fee may be asked: access is otherwise free."""
+
+        UNFOUNDED = "unfounded", "Manifestly unfounded"
+        EXCESSIVE = "excessive", "Manifestly excessive"
+        FURTHER_COPIES = "further_copies", "Further copies (a repeat request)"
 
     OPEN_STATES = (State.RECEIVED, State.AWAITING_IDENTITY, State.IN_PROGRESS, State.EXTENDED)
 
@@ -43,6 +58,12 @@ class SubjectRequestBase(models.Model):
     details = models.TextField(blank=True)
     paused_days = models.PositiveIntegerField(default=0)
     paused_since = models.DateField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=20, choices=PauseReason.choices, blank=True,
+                                    help_text="What the request waits (or last waited) for")
+    clock_started_on = models.DateField(null=True, blank=True,
+                                        help_text="When the proof of identity or the fee arrived: the month runs from then")
+    fee_reason = models.CharField(max_length=20, choices=FeeReason.choices, blank=True)
+    fee_amount = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     extension_months = models.PositiveSmallIntegerField(default=0)
     extension_reason = models.CharField(max_length=300, blank=True)
     extension_told_on = models.DateField(null=True, blank=True)

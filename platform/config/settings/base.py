@@ -344,6 +344,10 @@ SCHOOL_FILES_ROOT = Path(os.environ.get("SCHOOL_FILES_ROOT", BASE_DIR / ".local"
 # The vendor's own files (correspondence attachments): like the schools', outside the code, random
 # names, served only through the console to operators whose role may see them.
 VENDOR_FILES_ROOT = Path(os.environ.get("VENDOR_FILES_ROOT", BASE_DIR / ".local" / "vendor-files"))
+# The copy of the vendor's erasure ledger kept outside the database (a restore of public brings back
+# an older ledger; ``erasure_replay --public`` reads this too). Blank: erasure-ledger/public.jsonl
+# under VENDOR_FILES_ROOT. It must live where a database restore does not reach.
+ERASURE_LEDGER_MIRROR = os.environ.get("ERASURE_LEDGER_MIRROR") or None
 # An access export's one-time link stays valid this many days.
 EXPORT_LINK_DAYS = int(os.environ.get("EXPORT_LINK_DAYS", "7"))
 STORAGES = {

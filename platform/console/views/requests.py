@@ -1,7 +1,9 @@
 """Data subjects' requests that reach the vendor: the list with ICO deadlines, recording one,
-moving it through its states, answering those about the vendor's own records (an export of what
-the vendor holds by email address), telling the recipients of a corrected or erased person's data
-(the request's recipient tasks), and handing those about pupil data over to the school."""
+moving it through its states (waiting for identity, clarification or a fee), answering those about
+the vendor's own records (an export of what the vendor holds by email address; naming the person,
+then correcting, restricting or erasing their records: ``shared.privacy.requests.vendor_tools``),
+telling the recipients of a corrected or erased person's data (the request's recipient tasks), and
+handing those about pupil data over to the school."""
 
 from __future__ import annotations
 
@@ -17,11 +19,14 @@ from orchestration import requests as handover
 from shared import clock
 from shared.audit.services import change_log_record
 from shared.changes import Action
+from shared.compliance import vendor_answers
 from shared.dates import PastDateField
+from shared.operators.models import Operator
 from shared.privacy.exports.vendor import vendor_subject_export, vendor_subject_records
 from shared.privacy.models import SubjectRequest
 from shared.privacy.requests import services as states
 from shared.privacy.requests import task_forms
+from shared.privacy.requests import vendor_tools as tools
 from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS
 from shared.privacy.requests.recipient_tasks import recipient_tasks_of
 from shared.schools.models import School
@@ -45,6 +50,30 @@ class RefuseForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to the person")
 
 
+class FeeForm(forms.Form):
+    fee_reason = forms.ChoiceField(choices=[("", "Choose the ground")] + SubjectRequest.FeeReason.choices, required=False,
+                                   label="Why a fee", help_text="Access is free: a fee only on these grounds")
+    fee_amount = forms.DecimalField(min_value=0, max_digits=8, decimal_places=2, label="Amount (£)")
+
+
+class IdentifyForm(forms.Form):
+    reference = forms.CharField(max_length=40, required=False, label="The person's record",
+                                help_text="One found by their email above, or a reference such as contact:12")
+
+
+def correction_form(subject, data=None) -> forms.Form | None:
+    """The person's own correctable fields, filled with what is held now."""
+    if subject is None:
+        return None
+    record = subject.user if isinstance(subject, Operator) else subject
+    fields = {name: forms.CharField(required=False, max_length=record._meta.get_field(name).max_length,
+                                    label=record._meta.get_field(name).verbose_name.capitalize(),
+                                    initial=getattr(record, name),
+                                    widget=forms.Textarea(attrs={"rows": 2}) if name == "address" else None)
+              for name in tools.CORRECTABLE[type(subject)]}
+    return type("CorrectionForm", (forms.Form,), fields)(data)
+
+
 class ForwardForm(forms.Form):
     school = forms.ModelChoiceField(queryset=School.objects.filter(schema_dropped_at=None).order_by("name"))
 
@@ -66,13 +95,33 @@ def request_list(request):
 def request_detail(request, request_id: int):
     subject_request = get_object_or_404(SubjectRequest.objects.select_related("school"), pk=request_id)
     action = request.POST.get("action") if request.method == "POST" else None
-    forms_ = {"extend": ExtendForm(request.POST if action == "extend" else None),
-              "refuse": RefuseForm(request.POST if action == "refuse" else None),
-              "forward": ForwardForm(request.POST if action == "forward" else None)}
+    post = request.POST if request.method == "POST" else None
+    forms_ = {"extend": ExtendForm(post if action == "extend" else None),
+              "refuse": RefuseForm(post if action == "refuse" else None),
+              "forward": ForwardForm(post if action == "forward" else None),
+              "ask_fee": FeeForm(post if action == "ask_fee" else None),
+              "identify": IdentifyForm(post if action == "identify" else None),
+              "correct": correction_form(subject_request.subject(), post if action == "correct" else None)}
     actor = request.actor
     simple = {"start": states.request_start, "await_identity": states.request_await_identity,
               "complete": states.request_complete}
     try:
+        if action == "await_clarification":
+            states.request_await(actor=actor, request=subject_request, reason=SubjectRequest.PauseReason.CLARIFICATION)
+            return redirect("subject_request", request_id=subject_request.pk)
+        if action in ("restrict", "unrestrict"):
+            changed = tools.vendor_subject_restrict(actor=actor, request=subject_request, on=action == "restrict")
+            messages.success(request, ("Processing restricted: the record stays, and nothing automated uses it."
+                                       if action == "restrict" else "Restriction lifted.") if changed else "Nothing to change.")
+            return redirect("subject_request", request_id=subject_request.pk)
+        if action == "erase":
+            if request.POST.get("confirm", "").strip() != subject_request.subject_label:
+                raise ValidationError("Type the person's record exactly as shown to confirm the erasure.")
+            counts = vendor_answers.vendor_erase_and_tell(actor=actor, request=subject_request)
+            detail = ", ".join(f"{label} {n}" for label, n in sorted(counts.items()))
+            messages.success(request, f"Erased ({detail}), and written in the erasure ledger. Mark the request answered "
+                                      "once the person is told.")
+            return redirect("subject_request", request_id=subject_request.pk)
         if action == "object_marketing":
             objected = marketing_objection_record(actor=actor, request=subject_request)
             messages.success(request, f"Objection to direct marketing recorded on {objected} prospect record(s); "
@@ -89,6 +138,16 @@ def request_detail(request, request_id: int):
             data = forms_[action].cleaned_data
             if action == "extend":
                 states.request_extend(actor=actor, request=subject_request, **data)
+            elif action == "ask_fee":
+                states.request_await(actor=actor, request=subject_request, reason=SubjectRequest.PauseReason.FEE,
+                                     fee_reason=data["fee_reason"], fee_amount=data["fee_amount"])
+            elif action == "identify":
+                reference = data["reference"] or request.POST.get("subject", "")
+                tools.vendor_subject_identify(actor=actor, request=subject_request,
+                                              subject=tools.subject_from_reference(reference))
+            elif action == "correct":
+                changed = vendor_answers.vendor_correct_and_tell(actor=actor, request=subject_request, changes=data)
+                messages.success(request, f"Corrected: {', '.join(changed)}." if changed else "Nothing differed: nothing changed.")
             elif action == "refuse":
                 states.request_refuse(actor=actor, request=subject_request, reason=data["reason"])
             else:
@@ -100,12 +159,18 @@ def request_detail(request, request_id: int):
         return redirect("subject_request", request_id=subject_request.pk)
     email = subject_request.requester_email
     found = vendor_subject_records(email) if email else {}
+    is_open = subject_request.state in SubjectRequest.OPEN_STATES
+    subject = subject_request.subject()
     return render(request, "console/subject_request.html", {
         "r": subject_request, "deadline": states.request_deadline(subject_request), "forms": forms_,
-        "is_open": subject_request.state in SubjectRequest.OPEN_STATES,
+        "is_open": is_open, "found": {label: len(rows) for label, rows in found.items() if rows},
         "tasks": recipient_tasks_of(subject_request), "task_done_form": task_forms.TaskDoneForm(),
         "task_close_form": task_forms.TaskCloseForm(),
-        "found": {label: len(rows) for label, rows in found.items() if rows}})
+        "subject": subject, "subject_ref": tools.subject_reference(subject) if subject else "",
+        "answering": subject_request.state in (SubjectRequest.State.IN_PROGRESS, SubjectRequest.State.EXTENDED),
+        "restrictable": isinstance(subject, tools.RESTRICTABLE),
+        "candidates": [(tools.subject_reference(c), tools.subject_label(c)) for c in tools.vendor_candidates(email)]
+                      if is_open and subject_request.school_id is None else []})
 
 
 def marketing_objection_record(*, actor, request: SubjectRequest) -> int:

@@ -6,6 +6,7 @@ Handing a request about a school's data over to that school is ``orchestration.r
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,6 +22,11 @@ from shared.privacy.requests.recipient_tasks import recipient_tasks_block_close
 from shared.schools.models import School
 
 State = SubjectRequest.State
+PauseReason = SubjectRequest.PauseReason
+FeeReason = SubjectRequest.FeeReason
+# What the person sends that restarts the month from its receipt (the ICO); anything else stops the clock.
+RESTARTS_CLOCK = (PauseReason.IDENTITY, PauseReason.FEE)
+MAX_FEE = Decimal("999999.99")
 NEAR_DUE_DAYS = 7
 CLOSED_STATES = (State.COMPLETED, State.REFUSED, State.FORWARDED)
 # Which state may follow which.
@@ -34,12 +40,18 @@ TRANSITIONS = {
 
 
 def request_deadline(request: SubjectRequest, *, today: dt.date | None = None) -> dt.date:
-    """The last day to answer, with the clock stopped while waiting for identity (so far)."""
+    """The last day to answer (``shared.privacy.requests.deadlines``): from receipt, or from the day a
+    requested proof of identity or fee arrived; plus the days stopped for clarification. While a
+    proof of identity or a fee is awaited nothing is due: the day it would be if it arrived today."""
+    today = today or clock.today()
+    if request.paused_since is not None and request.pause_reason in RESTARTS_CLOCK:
+        return response_deadline(received_on=request.received_on, started_on=max(today, request.received_on),
+                                 extension_months=request.extension_months)
     paused = request.paused_days
     if request.paused_since is not None:
-        paused += ((today or clock.today()) - request.paused_since).days
-    return response_deadline(received_on=request.received_on, paused_days=paused,
-                             extension_months=request.extension_months)
+        paused += (today - request.paused_since).days
+    return response_deadline(received_on=request.received_on, started_on=request.clock_started_on,
+                             paused_days=paused, extension_months=request.extension_months)
 
 
 def _move(actor: Actor, request: SubjectRequest, state: str, fields: list[str], today: dt.date) -> SubjectRequest:
@@ -50,7 +62,12 @@ def _move(actor: Actor, request: SubjectRequest, state: str, fields: list[str], 
         # Every recipient of a corrected or erased person's data told first (or the reason they are not).
         recipient_tasks_block_close(request)
     if request.paused_since is not None and state != State.AWAITING_IDENTITY:
-        request.paused_days += (today - request.paused_since).days
+        if request.pause_reason in RESTARTS_CLOCK:
+            if state == State.IN_PROGRESS:  # it arrived today: a full month from today
+                request.clock_started_on, request.paused_days = today, 0
+                fields += ["clock_started_on"]
+        else:
+            request.paused_days += (today - request.paused_since).days
         request.paused_since = None
         fields += ["paused_days", "paused_since"]
     request.state = state
@@ -77,12 +94,46 @@ def request_receive(*, actor: Actor, kind: str, requester_name: str, requester_e
     return request
 
 
+def _fee_check(request: SubjectRequest, fee_reason: str, fee_amount) -> Decimal:
+    if fee_reason not in FeeReason.values:
+        raise ValidationError({"fee_reason": "Access is free: a fee may be asked only for a manifestly unfounded or "
+                                             "excessive request, or for further copies. Record which."})
+    if fee_reason == FeeReason.FURTHER_COPIES and request.kind != SubjectRequest.Kind.ACCESS:
+        raise ValidationError({"fee_reason": "A fee for further copies is asked only on a repeat access request."})
+    try:
+        amount = Decimal(str(fee_amount).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"fee_amount": "Give the fee as an amount in pounds, e.g. 10.00."}) from None
+    if not amount.is_finite() or amount <= 0 or amount > MAX_FEE or amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({"fee_amount": "Give the fee as an amount in pounds and pence, more than nothing."})
+    return amount
+
+
 @transaction.atomic
-def request_await_identity(*, actor: Actor, request: SubjectRequest, today: dt.date | None = None) -> SubjectRequest:
-    """Stop the clock until the person proves who they are or clarifies the request."""
+def request_await(*, actor: Actor, request: SubjectRequest, reason: str, fee_reason: str = "", fee_amount=None,
+                  today: dt.date | None = None) -> SubjectRequest:
+    """Wait for something from the person: proof of identity or a fee (the month restarts when it
+    arrives), or clarification (the clock stops meanwhile). A fee needs its ground (manifestly
+    unfounded, excessive, or further copies of an access request) and its amount."""
     today = today or clock.today()
-    request.paused_since = today
-    return _move(actor, request, State.AWAITING_IDENTITY, ["paused_since"], today)
+    if reason not in PauseReason.values:
+        raise ValidationError({"pause_reason": "Say what the request waits for: proof of identity, clarification or a fee."})
+    fields = ["paused_since", "pause_reason"]
+    if reason == PauseReason.FEE:
+        amount = _fee_check(request, fee_reason, fee_amount)
+        request.fee_reason, request.fee_amount = fee_reason, amount
+        fields += ["fee_reason", "fee_amount"]
+    elif fee_reason or fee_amount not in (None, ""):
+        raise ValidationError({"fee_reason": "A fee's ground and amount go only with asking for a fee."})
+    if State.AWAITING_IDENTITY not in TRANSITIONS[request.state]:
+        raise ValidationError(f"A request that is {request.get_state_display().lower()} cannot wait for anything now.")
+    request.paused_since, request.pause_reason = today, reason
+    return _move(actor, request, State.AWAITING_IDENTITY, fields, today)
+
+
+def request_await_identity(*, actor: Actor, request: SubjectRequest, today: dt.date | None = None) -> SubjectRequest:
+    """Wait for proof of identity: the month restarts on the day it arrives."""
+    return request_await(actor=actor, request=request, reason=PauseReason.IDENTITY, today=today)
 
 
 @transaction.atomic

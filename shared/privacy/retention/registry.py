@@ -79,7 +79,7 @@ REGISTRY: dict[str, ModelPolicy] = {
                                 other="school status starts_on ends_on notice_given_on cancelled_on "
                                       "config_files_delete_on schema_drop_on last_used_on created_at"),
     "clients.Contact": _policy(Category.CONTRACT, personal="full_name role email phone address last_interaction_at",
-                               other="school is_primary created_at"),
+                               other="school is_primary processing_restricted created_at"),
     "clients.ClientAccount": _policy(Category.CONTRACT, personal="email full_name registered_at", other="school"),
     "clients.Correspondence": _policy(Category.CONTRACT, personal="contact subject body occurred_at recorded_by_id",
                                       other="school direction channel", about="contact"),
@@ -91,7 +91,7 @@ REGISTRY: dict[str, ModelPolicy] = {
     "billing.Payment": _policy(Category.TAX, personal="reference", other="tax_year invoice paid_on amount method"),
     "billing.CreditNote": _policy(Category.TAX, personal="reason", other="tax_year invoice number issued_on amount"),
     "marketing.Prospect": _policy(Category.MARKETING, personal="full_name role email phone notes last_interaction_at "
-                                                        "objected_to_marketing_at", other="organisation created_at"),
+                                                        "objected_to_marketing_at", other="organisation processing_restricted created_at"),
     "marketing.ProspectInteraction": _policy(Category.MARKETING, personal="prospect summary recorded_by_id",
                                              other="direction channel occurred_at", about="prospect"),
     "technical.Visit": _policy(Category.TECHNICAL, personal="ip user_id path",
@@ -133,7 +133,8 @@ REGISTRY: dict[str, ModelPolicy] = {
                                             other="content_type size uploaded_at"),
     "rights.SchoolRequest": _policy(Category.DEFAULT, personal="requester_name requester_email details refusal_reason "
                                                          "extension_reason pupil parent user subject_label",
-                                    other="kind state received_on paused_days paused_since extension_months "
+                                    other="kind state received_on paused_days paused_since pause_reason "
+                                          "clock_started_on fee_reason fee_amount extension_months "
                                           "extension_told_on closed_on vendor_request_id",
                                     about="pupil parent user"),
     "rights.ExportLink": _policy(Category.PUPIL, personal="file", other="request token_digest size created_at expires_at "
@@ -143,9 +144,12 @@ REGISTRY: dict[str, ModelPolicy] = {
     "sessions.Session": _policy(Category.TECHNICAL, personal="session_data", other="session_key expire_date",
                                 withheld="session_data"),
     "privacy.SubjectRequest": _policy(Category.DEFAULT, personal="requester_name requester_email details refusal_reason "
-                                                           "extension_reason",
-                                      other="kind state received_on paused_days paused_since extension_months "
-                                            "extension_told_on school forwarded_on closed_on"),
+                                                           "extension_reason subject_contact subject_account "
+                                                           "subject_prospect subject_operator subject_label",
+                                      other="kind state received_on paused_days paused_since pause_reason "
+                                            "clock_started_on fee_reason fee_amount extension_months "
+                                            "extension_told_on school forwarded_on closed_on",
+                                      about="subject_contact subject_account subject_prospect subject_operator"),
     "privacy.LegalHold": _policy(Category.DEFAULT, personal="person reason owner",
                                  other="starts_on ends_on school category created_at"),
     "privacy.ErasureLedgerEntry": _policy(Category.DEFAULT, other="school schema_name model object_id xporter_digest "

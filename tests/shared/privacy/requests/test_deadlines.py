@@ -29,7 +29,7 @@ def test_bank_holidays_are_not_working_days():
     assert is_working_day(D(2026, 12, 29))
 
 
-def test_the_clock_pauses_while_waiting_for_identity():
+def test_the_clock_stops_for_the_days_spent_waiting_for_clarification():
     assert response_deadline(received_on=D(2026, 11, 2), paused_days=10) == D(2026, 12, 14)
 
 

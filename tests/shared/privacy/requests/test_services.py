@@ -47,15 +47,17 @@ def test_the_deadline_follows_the_ico_rule(access_request):
     assert r.request_deadline(access_request, today=D(2027, 2, 1)) == D(2027, 3, 1)  # 28 Feb 2027 is a Sunday
 
 
-def test_the_clock_stops_while_waiting_for_identity(actor, access_request):
+def test_the_month_restarts_when_the_proof_of_identity_arrives(actor, access_request):
     r.request_await_identity(actor=actor, request=access_request, today=D(2027, 2, 5))
-    assert r.request_deadline(access_request, today=D(2027, 2, 15)) == D(2027, 3, 10)  # 10 days paused so far
+    # while waiting nothing is due: the month it would have if the proof arrived that day
+    assert r.request_deadline(access_request, today=D(2027, 2, 15)) == D(2027, 3, 15)
 
     r.request_start(actor=actor, request=access_request, today=D(2027, 2, 19))
 
     access_request.refresh_from_db()
-    assert access_request.paused_days == 14 and access_request.paused_since is None
-    assert r.request_deadline(access_request, today=D(2027, 3, 1)) == D(2027, 3, 15)
+    assert access_request.clock_started_on == D(2027, 2, 19) and access_request.paused_since is None
+    assert access_request.pause_reason == "identity" and access_request.paused_days == 0
+    assert r.request_deadline(access_request, today=D(2027, 3, 1)) == D(2027, 3, 19)
 
 
 def test_an_extension_records_its_reason_and_when_the_person_was_told(actor, access_request):
