@@ -340,6 +340,8 @@ def check(notice_text: str, table_markdown: str, *, root: Path, exclude_pending:
             if (why := code_path_problem(dotted, root)) is not None:
                 problems.append(f"{where}: {why}")
     labels = set(table.labels)
+    for label in sorted(labels - {unit.text for unit in notice.units}):
+        problems.append(f"a label that is no line of a behavioural section: {label!r}")
     for unit in notice.units:
         if unit.text in labels:
             continue
@@ -558,6 +560,13 @@ def test_a_new_sentence_in_a_behavioural_section_is_a_failure(root):
     grown = NOTICE.replace("8 years.", "8 years. We tell you first.")
 
     assert checked(root, GOOD_ROWS, notice=grown) == ["no row for a sentence of 'Keeping': 'We tell you first.'"]
+
+
+def test_a_label_must_be_a_line_of_a_behavioural_section(root):
+    table = SECTIONS.replace('- "Category"', '- "Category"\n- "We are nice people."')
+
+    assert check(NOTICE, table + "\n".join(GOOD_ROWS) + "\n", root=root, exclude_pending=False).problems == [
+        "a label that is no line of a behavioural section: 'We are nice people.'"]
 
 
 def test_sentences_split_at_their_ends_but_not_after_abbreviations():
