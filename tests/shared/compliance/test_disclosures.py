@@ -44,6 +44,16 @@ def test_the_grounds_are_exactly_the_notices():
         assert wording in notice
 
 
+@pytest.mark.parametrize("ground", sorted(NOTICE_WORDING))
+def test_a_disclosure_on_each_of_the_notices_grounds_is_recorded(actor, ground):
+    before = Disclosure.objects.count()
+
+    disclosure = record(actor, ground=ground)
+
+    assert Disclosure.objects.count() == before + 1
+    assert Disclosure.objects.get(pk=disclosure.pk).ground == ground
+
+
 @pytest.mark.parametrize("ground", ["legitimate_interests", "marketing", "consent", ""])
 def test_a_ground_the_notice_does_not_list_is_refused_and_writes_nothing(actor, ground):
     before = Disclosure.objects.count(), ChangeLogEntry.objects.filter(object_type="compliance.disclosure").count()
