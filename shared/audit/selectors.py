@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import dramatiq
 from django.conf import settings
+from django.db.models import Q
 from django.utils.module_loading import autodiscover_modules
 
-from shared.audit.models import ChangeLogEntry, Visit
+from shared.audit.models import AutomatedRun, ChangeLogEntry, Visit
 from shared.deadletter import BUFFERS, JOBS, deadletter_count, deadletter_items
 
 _VISIT_FIELDS = ["occurred_at", "host", "path", "method", "status", "ip", "user_id"]
@@ -115,3 +116,14 @@ def _error_class(traceback_text: str) -> str:
 def set_aside_items(*, limit: int = 100) -> list[dict]:
     """The newest items each buffer and job set aside (``shared.deadletter.deadletter_items``)."""
     return [item for name in BUFFERS + JOBS for item in deadletter_items(name, limit=limit)]
+
+
+def automated_runs_for_school(*, school_id: int) -> dict[str, AutomatedRun]:
+    """The last run of each automated process that concerns one school, by process: its run for
+    this school, or else its last run not for any one school (``school_id`` None); never another
+    school's."""
+    runs: dict[str, AutomatedRun] = {}
+    for run in AutomatedRun.objects.filter(Q(school_id=school_id) | Q(school_id__isnull=True)):
+        if run.process not in runs or run.school_id is not None:
+            runs[run.process] = run
+    return runs
