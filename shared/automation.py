@@ -98,8 +98,6 @@ class Declaration:
     def schedule(self) -> str:
         """When it runs, in words."""
         words = crontab_words(self.crontab) if self.crontab else "when another process or a person asks for it"
-        if self.sent_by and self.crontab:
-            words += f" (sent by “{DECLARATIONS[self.sent_by].title if self.sent_by in DECLARATIONS else self.sent_by}”)"
         return f"{words}, {self.also}" if self.also else words
 
     @property

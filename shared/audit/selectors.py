@@ -118,12 +118,28 @@ def set_aside_items(*, limit: int = 100) -> list[dict]:
     return [item for name in BUFFERS + JOBS for item in deadletter_items(name, limit=limit)]
 
 
-def automated_runs_for_school(*, school_id: int) -> dict[str, AutomatedRun]:
-    """The last run of each automated process that concerns one school, by process: its run for
-    this school, or else its last run not for any one school (``school_id`` None); never another
-    school's."""
-    runs: dict[str, AutomatedRun] = {}
-    for run in AutomatedRun.objects.filter(Q(school_id=school_id) | Q(school_id__isnull=True)):
-        if run.process not in runs or run.school_id is not None:
-            runs[run.process] = run
-    return runs
+@dataclass(frozen=True)
+class ProcessForSchool:
+    declaration: object  # shared.automation.Declaration
+    run: AutomatedRun | None  # its last run for the school, or else its last run not for any one school;
+    # never another school's
+
+
+def automated_processes_for_school(*, school_id: int) -> list[ProcessForSchool]:
+    """Every automated process that reads school data (``shared.automation``), with its last run
+    that concerns the school ``school_id``."""
+    return automated_processes_for_schools(school_ids=[school_id])[school_id]
+
+
+def automated_processes_for_schools(*, school_ids: list[int]) -> dict[int, list[ProcessForSchool]]:
+    """``automated_processes_for_school`` for each of ``school_ids``, in one query."""
+    from shared import automation
+
+    ids = list(school_ids)
+    runs: dict[tuple[str, int | None], AutomatedRun] = {
+        (run.process, run.school_id): run
+        for run in AutomatedRun.objects.filter(Q(school_id__in=ids) | Q(school_id__isnull=True))}
+    processes = automation.school_processes()
+    return {school_id: [ProcessForSchool(d, runs.get((d.name, school_id)) or runs.get((d.name, None)))
+                        for d in processes]
+            for school_id in ids}
