@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 import pytest
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from ops.xporter_fake import FakeSchool, FakeXporter, documented, serve_in_thread
@@ -205,11 +204,24 @@ def test_the_nightly_actor_runs_in_each_schools_schema(connected, monkeypatch):
     from tenants.xporter import tasks
 
     seen = []
-    monkeypatch.setattr(tasks.xporter_sync_school, "send", lambda: seen.append(connection.schema_name))
+    broker = tasks.xporter_sync_school.broker
+
+    def enqueue(message, *, delay=None):
+        from config.broker import SchoolSchemaMiddleware
+
+        SchoolSchemaMiddleware().before_enqueue(broker, message, delay)  # as the broker does
+        seen.append(message.options["schema"])
+        return message
+
+    monkeypatch.setattr(broker, "enqueue", enqueue)
 
     xporter_sync_all.fn()
 
+    # Each message carries its school's schema, whichever schema the job was in.
+    from shared.schools.selectors import active_school_schemas
+
     assert len(seen) >= 2 and all(s.startswith("school_") for s in seen)
+    assert sorted(seen) == sorted(active_school_schemas())
 
 
 def test_teachers_are_matched_to_their_groups_through_the_staff_result_set(fake, in_school):
