@@ -34,7 +34,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import structlog
@@ -183,7 +183,6 @@ class Run:
     process: str
     started_at: dt.datetime
     outcome: Outcome = Outcome.SUCCEEDED
-    extra: dict = field(default_factory=dict)
 
 
 # ``recorder(process=, school_id=, schema_name=, started_at=, finished_at=, outcome=)``: installed
@@ -233,8 +232,8 @@ def school_done(process: str) -> Callable[[object, dt.datetime, bool], None]:
     ``School`` objects): one run of ``process`` per school, after its savepoint."""
 
     def done(item, started_at: dt.datetime, failed: bool) -> None:
-        where = {"schema_name": item} if isinstance(item, str) else {"school_id": item.pk}
-        _record(process, **{"school_id": None, "schema_name": None, **where}, started_at=started_at,
+        schema_name, school_id = (item, None) if isinstance(item, str) else (None, item.pk)
+        _record(process, school_id=school_id, schema_name=schema_name, started_at=started_at,
                 outcome=Outcome.FAILED if failed else Outcome.SUCCEEDED)
 
     return done

@@ -43,7 +43,8 @@ def retention_public(as_of: str) -> None:
            why="Applies the retention period you set on the Retention page.",
            reads=(D.PUPIL_DATA,),
            reads_detail="Pupils' leaving dates and whether they are on roll, and your grace period; the records of "
-                        "pupils whose grace period has ended are deleted.",
+                        "pupils whose grace period has ended are deleted. Pupils whose processing is restricted or "
+                        "objected to are left as they are.",
            per_school=True, sent_by="retention_daily")
 def retention_school(school_id: int, as_of: str) -> None:
     with automation.recording("retention_school", school_id=school_id):
@@ -109,7 +110,9 @@ def pool_top_up() -> None:
 @automated(title="Marking pupils whose leaving date has passed as leavers",
            reads_school_data=True, purpose=Purpose.MANAGEMENT,
            why="Keeps your roll current, and starts each leaver's retention grace period on the day they left.",
-           reads=(D.PUPIL_DATA,), reads_detail="Pupils' leaving dates and whether they are on roll.",
+           reads=(D.PUPIL_DATA,),
+           reads_detail="Pupils' leaving dates and whether they are on roll. Pupils whose processing is restricted "
+                        "or objected to are left as they are.",
            per_school=True)
 def pupils_leavers_daily() -> None:
     """Mark each school's pupils whose leaving date passed as leavers (00:15 UK time). One

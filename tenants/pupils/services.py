@@ -26,7 +26,10 @@ def retention_grace_set(*, user, months: int) -> RetentionSettings:
 
 def pupils_leavers_mark(*, today) -> int:
     """Pupils whose leaving date has passed become leavers (on roll through that day), whether or
-    not an import ran: retention's grace period runs from the leaving date. Returns how many."""
+    not an import ran: retention's grace period runs from the leaving date. A pupil whose
+    processing is restricted or objected to is left as they are (no automated process touches
+    their record: ``tenants.rights.services.subject_flag``). Returns how many."""
     from tenants.pupils.models import Pupil
 
-    return Pupil.objects.filter(on_roll=True, leaving_date__lt=today).update(on_roll=False)
+    return (Pupil.objects.filter(on_roll=True, leaving_date__lt=today)
+            .filter(processing_restricted=False, processing_objected=False).update(on_roll=False))

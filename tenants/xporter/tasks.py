@@ -23,7 +23,8 @@ log = structlog.get_logger(__name__)
            why="The Xporter import you set up: keeps the tracking data in step with your MIS.",
            reads=(D.PUPIL_DATA,),
            reads_detail="What Xporter sends (pupils, contacts, groups, assessment results) and the records it "
-                        "updates; only when you have switched the import on.",
+                        "updates; only when you have switched the import on. Pupils and parents whose processing "
+                        "is restricted or objected to are left as they are.",
            sent_by="xporter_sync_all", also="and when a school admin asks for an import")
 def xporter_sync_school() -> None:
     try:

@@ -158,7 +158,6 @@ def test_a_run_is_kept_once_per_process_and_school_and_overwritten(oakfield, mon
 @pytest.mark.django_db
 def test_a_run_for_no_school_is_one_row_too(pinned):
     for _ in range(3):
-        automation.DECLARATIONS  # noqa: B018
         with automation.recording("visits_flush"):
             pass
 
