@@ -174,3 +174,51 @@ def test_the_decorated_actor_records_the_school_whose_schema_it_ran_in(oakfield,
 
     assert list(AutomatedRun.objects.filter(process="xporter_sync_school").values_list("school_id", "outcome")) == [
         (oakfield.school.pk, "skipped")]
+
+
+@pytest.fixture
+def probe_on_a_worker():
+    """A declared actor that fails when asked to, on a queue of its own, and a real worker; its runs
+    (committed by the worker) and the declaration are removed afterwards."""
+    from tests.helpers import committed
+
+    broker = dramatiq.get_broker()
+    queue, name = f"test-automation-{uuid.uuid4().hex[:8]}", f"probe_{uuid.uuid4().hex[:8]}"
+
+    def probe(fail: bool) -> None:
+        if fail:
+            raise RuntimeError("failed on purpose")
+
+    probe.__name__ = name
+    actor = dramatiq.actor(automation.automated(title="A probe", reads_school_data=False)(probe),
+                           actor_name=name, queue_name=queue, max_retries=0)
+    worker = dramatiq.Worker(broker, queues={queue}, worker_threads=1, worker_timeout=100)
+    worker.start()
+
+    def run(fail: bool = False) -> None:
+        actor.send(fail)
+        broker.join(queue, timeout=20_000)
+        worker.join()
+
+    yield name, run
+    worker.stop()
+    broker.flush(queue)
+    broker.actors.pop(name, None)
+    automation.DECLARATIONS.pop(name, None)
+    with committed() as cursor:
+        cursor.execute("DELETE FROM technical_automatedrun WHERE process = %s", [name])
+
+
+@pytest.mark.django_db
+def test_a_run_on_the_worker_is_recorded_for_the_school_it_was_sent_from(probe_on_a_worker, oakfield):
+    name, run = probe_on_a_worker
+
+    with schema_context(oakfield.school.schema_name):
+        run()
+    first = AutomatedRun.objects.get(process=name)
+    run(fail=True)  # from public: a run for no school
+
+    runs = {r.school_id: r for r in AutomatedRun.objects.filter(process=name)}
+    assert sorted(runs, key=str) == sorted([oakfield.school.pk, None], key=str)
+    assert (first.school_id, first.outcome) == (oakfield.school.pk, "succeeded")
+    assert runs[None].outcome == "failed" and runs[None].finished_at >= runs[None].started_at
