@@ -102,7 +102,7 @@ class Declaration:
 
     @property
     def reads_labels(self) -> str:
-        return ", ".join(self.reads)
+        return ", ".join(category[0].upper() + category[1:] for category in self.reads)
 
 
 # Every declared process, by actor name.
