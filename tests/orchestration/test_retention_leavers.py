@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 
 from orchestration.retention.collect import school_units_collect
 from shared import clock
+from shared.audit.models import ChangeLogEntry
 from tenants.pupils.models import Pupil
 from tests.tenants.xporter.test_import import in_school  # noqa: F401 (fixture)
 
@@ -70,6 +71,10 @@ def test_a_restricted_or_objecting_pupil_is_neither_marked_a_leaver_nor_planned_
     with schema_context(oakfield.school.schema_name):
         assert Pupil.objects.get(pk=held.pk).on_roll is True
         assert Pupil.objects.get(pk=other.pk).on_roll is False
+    marked = ChangeLogEntry.objects.filter(object_schema=oakfield.school.schema_name, object_type="pupils.Pupil",
+                                           actor_kind="system", action="update", fields=["on_roll"])
+    assert (marked.filter(object_id=str(other.pk)).count(), marked.filter(object_id=str(held.pk)).count()) == (1, 0)
+    with schema_context(oakfield.school.schema_name):
         Pupil.objects.filter(pk=held.pk).update(on_roll=False)  # left before the flag was set
     keys = {record.key for record in school_units_collect(oakfield.school)}
     assert f"school:{oakfield.school.pk}:pupil:{other.pk}" in keys
