@@ -85,6 +85,7 @@ class Declaration:
     reads: tuple[DataCategory, ...] = ()
     reads_detail: str = ""  # exactly which data, in plain English
     per_school: bool = False  # records one run per school itself
+    for_all_schools: bool = False  # one run covers every school (its run for no school is each school's)
     sent_by: str | None = None  # the scheduled actor that sends this one
     also: str = ""  # when else it runs ("and when a school admin asks")
     own_crontab: str | None = None  # a library's actor, scheduled by the library itself
@@ -140,7 +141,7 @@ def crontab_words(crontab: str) -> str:
 
 def automated(*, title: str, reads_school_data: bool, purpose: Purpose | None = None, why: str = "",
               reads: tuple[DataCategory, ...] = (), reads_detail: str = "", per_school: bool = False,
-              sent_by: str | None = None, also: str = "", name: str | None = None):
+              for_all_schools: bool = False, sent_by: str | None = None, also: str = "", name: str | None = None):
     """Declare the actor function below (see the module's docstring). ``name``: the actor's name,
     when ``@dramatiq.actor`` is given one other than the function's."""
 
@@ -148,7 +149,8 @@ def automated(*, title: str, reads_school_data: bool, purpose: Purpose | None = 
         actor_name = name or fn.__name__
         DECLARATIONS[actor_name] = Declaration(
             name=actor_name, title=title, reads_school_data=reads_school_data, purpose=purpose, why=why,
-            reads=tuple(reads), reads_detail=reads_detail, per_school=per_school, sent_by=sent_by, also=also)
+            reads=tuple(reads), reads_detail=reads_detail, per_school=per_school, for_all_schools=for_all_schools,
+            sent_by=sent_by, also=also)
         if per_school:
             return fn
 

@@ -29,7 +29,7 @@ log = structlog.get_logger(__name__)
            reads=(D.CONFIGURATION_FILES, D.CLIENT_DATABASE),
            reads_detail="Only a cancelled school's: its uploaded files and settings, then its whole database. "
                         "A current school's data is not read.",
-           sent_by="retention_daily")
+           for_all_schools=True, sent_by="retention_daily")
 def retention_public(as_of: str) -> None:
     try:
         retention_run(as_of=clock.date_from_iso(as_of), scope="public")

@@ -121,13 +121,13 @@ def set_aside_items(*, limit: int = 100) -> list[dict]:
 @dataclass(frozen=True)
 class ProcessForSchool:
     declaration: object  # shared.automation.Declaration
-    run: AutomatedRun | None  # its last run for the school, or else its last run not for any one school;
-    # never another school's
+    run: AutomatedRun | None  # its last run for the school (for a process whose one run covers every
+    # school, that run); never another school's
 
 
 def automated_processes_for_school(*, school_id: int) -> list[ProcessForSchool]:
     """Every automated process that reads school data (``shared.automation``), with its last run
-    that concerns the school ``school_id``."""
+    for the school ``school_id`` (or, for a process whose one run covers every school, that run)."""
     return automated_processes_for_schools(school_ids=[school_id])[school_id]
 
 
@@ -140,6 +140,7 @@ def automated_processes_for_schools(*, school_ids: list[int]) -> dict[int, list[
         (run.process, run.school_id): run
         for run in AutomatedRun.objects.filter(Q(school_id__in=ids) | Q(school_id__isnull=True))}
     processes = automation.school_processes()
-    return {school_id: [ProcessForSchool(d, runs.get((d.name, school_id)) or runs.get((d.name, None)))
+    return {school_id: [ProcessForSchool(d, runs.get((d.name, None)) if d.for_all_schools
+                                         else runs.get((d.name, school_id)))
                         for d in processes]
             for school_id in ids}

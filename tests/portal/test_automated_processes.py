@@ -145,3 +145,16 @@ def test_the_settings_page_links_to_it(oakfield, password):
     response = signed_in(oakfield, oakfield.demo.head_email, password).get("/settings/")
 
     assert b'href="/settings/automated-processes/"' in response.content
+
+
+def test_a_run_for_no_school_shows_only_for_a_process_whose_one_run_covers_every_school(oakfield, password):
+    for process in ("retention_public", "xporter_sync_school"):  # the second: a message sent from public
+        AutomatedRun.objects.create(process=process, school_id=None, started_at=NOW, finished_at=NOW,
+                                    outcome=AutomatedRun.Outcome.FAILED)
+
+    page = signed_in(oakfield, oakfield.demo.head_email, password).get("/settings/automated-processes/").content.decode()
+
+    public = page.split('<tr id="process-retention_public">', 1)[1].split("</tr>", 1)[0]
+    xporter = page.split('<tr id="process-xporter_sync_school">', 1)[1].split("</tr>", 1)[0]
+    assert "1 Mar 2027 01:00 to 01:00 · Failed" in public and "(one run for all schools)" in public
+    assert "Not yet" in xporter and "Failed" not in xporter
