@@ -17,7 +17,8 @@ nothing else::
     def pupils_leavers_daily(): ...
 
 Last runs: the wrapper records one run (start, finish, outcome) when the actor finishes, for the
-school whose schema it ran in, or for no school. An actor that works through the schools itself
+school whose schema it ran in, or for no school (shown to a school only for a process whose one
+run covers every school: ``for_all_schools``). An actor that works through the schools itself
 (``per_school=True``) records one run per school instead: ``recording(...)`` around one school's
 work, or ``school_done(...)`` as ``shared.deadletter.each_surviving``'s ``on_done``. The store is
 ``shared.audit`` (the technical information), which installs itself as ``recorder`` when Django
