@@ -131,20 +131,27 @@ def buffer_take_done(*, buffer: str, taken: int, bad: Sequence[tuple[bytes | str
 
 
 def each_surviving(items: Iterable[T], work: Callable[[T], None], *, job: str, item_id: Callable[[T], object],
-                   item_errors: tuple[type[BaseException], ...] = (Exception,)) -> list[T]:
+                   item_errors: tuple[type[BaseException], ...] = (Exception,),
+                   on_done: Callable[[T, dt.datetime, bool], None] | None = None) -> list[T]:
     """Run ``work(item)`` for every item, each in its own savepoint. An item that raises one of
     ``item_errors`` is set aside on the job's dead-letter list (its id and the error's class, with
-    a ``<job>.item_set_aside`` event) and the rest go on. Returns the items set aside."""
+    a ``<job>.item_set_aside`` event) and the rest go on. ``on_done(item, started_at, failed)``
+    runs after each item's savepoint (``shared.automation.school_done`` records the run). Returns
+    the items set aside."""
     if job not in JOBS:
         raise ValueError(f"unknown job {job!r}: add it to shared.deadletter.JOBS")
     deadletter_purge(job)
     bad = []
     for item in items:
+        started_at, failed = clock.now(), False
         try:
             with transaction.atomic():
                 work(item)
         except item_errors as error:
             bad.append((item, error))
+            failed = True
+        if on_done is not None:
+            on_done(item, started_at, failed)
     if bad:
         pipe = redis_client().pipeline(transaction=True)
         pipe.rpush(deadletter_key(job), *_entries([(item_id(item), error) for item, error in bad]))

@@ -23,6 +23,8 @@ from shared.redis_client import key, redis_client
 
 log = structlog.get_logger(__name__)
 _FIRED_KEY_TTL = 3 * 24 * 3600
+# Every periodic actor's crontab, by actor name (``shared.automation`` shows it in words).
+SCHEDULES: dict[str, str] = {}
 
 
 def period_key(actor_name: str, fired_at: dt.datetime) -> str:
@@ -45,6 +47,7 @@ def periodic(crontab: str):
     """Register a dramatiq actor to be enqueued on a crontab schedule (UK time)."""
 
     def decorator(actor):
+        SCHEDULES[actor.actor_name] = crontab
         scheduler.add_job(
             enqueue_once,
             CronTrigger.from_crontab(crontab, timezone=timezone.get_default_timezone()),

@@ -18,6 +18,7 @@ urlpatterns = [
     path("import/xporter/", xporter_views.xporter_settings, name="xporter_settings"),
     path("retention/", views.retention, name="retention"),
     path("settings/", views.school_settings, name="school_settings"),
+    path("settings/automated-processes/", views.automated_processes, name="automated_processes"),
     path("rights/", rights_views.request_list, name="rights"),
     path("rights/<int:request_id>/", rights_views.request_detail, name="rights_request"),
     path("rights/exports/<str:token>/", rights_views.export_download, name="rights_export"),

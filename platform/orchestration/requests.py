@@ -9,7 +9,7 @@ import structlog
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from shared import clock
+from shared import automation, clock
 from shared.changes import Actor
 from shared.deadletter import each_surviving
 from shared.privacy.models import SubjectRequest
@@ -53,4 +53,5 @@ def requests_flag() -> None:
         for request, deadline in near:
             log.info("school_request.near_due", school_id=school.pk, request_id=request.pk, deadline=deadline.isoformat())
 
-    each_surviving(open_schools(), flag, job="subject_requests_flag", item_id=lambda school: school.pk)
+    each_surviving(open_schools(), flag, job="subject_requests_flag", item_id=lambda school: school.pk,
+                   on_done=automation.school_done("subject_requests_flag"))

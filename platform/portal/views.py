@@ -14,7 +14,8 @@ from django.urls import reverse, reverse_lazy
 
 from portal.access import STAFF, role_required
 from portal.forms import BrandingForm, DocumentForm, GraceForm, InviteForm, PupilFilterForm, SignInPolicyForm
-from shared import clock
+from shared import automation, clock
+from shared.audit.selectors import automated_processes_for_school
 from shared.forms import service_errors_to_form
 from shared.query import date_param, id_param, parse_id
 from tenants.assessment import charts
@@ -212,6 +213,15 @@ def retention(request):
         "unplannable": [(u, names.get(unit_pupil_id(u.record), "")) for u in problems],
         "deletions": DeletionRecord.objects.filter(school_id=request.tenant.pk)[:50],
     })
+
+
+@role_required(User.Role.SCHOOL_ADMIN)
+def automated_processes(request):
+    """The automated processes that read the school's data: what each does, why (the notice's
+    purpose), which data, when it runs, and when it last ran for this school."""
+    return render(request, "portal/automated_processes.html", {
+        "processes": automated_processes_for_school(school_id=request.tenant.pk),
+        "notice_sentence": automation.NOTICE_SENTENCE})
 
 
 @role_required(User.Role.SCHOOL_ADMIN)

@@ -61,3 +61,28 @@ class VisitPartitionRows(models.Model):
 
     partition = models.CharField(max_length=63, unique=True)
     rows = models.BigIntegerField(default=0)
+
+
+class AutomatedRun(models.Model):
+    """When an automated process (``shared.automation``) last ran, per school: one row per process
+    and school, overwritten by each run (``services.automated_run_record``). ``school_id`` is null
+    for a run that was not for one school. No personal data: names of processes, ids, times."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Nothing to do"
+
+    process = models.CharField(max_length=100, help_text="The actor's name.")
+    school_id = models.BigIntegerField(null=True, blank=True, help_text="schools.School id; null: not for one school.")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["process", "school_id"], nulls_distinct=False,
+                                               name="technical_automatedrun_one_per_school")]
+        indexes = [models.Index(fields=["school_id"], name="technical_automatedrun_school")]
+
+    def __str__(self) -> str:
+        return f"{self.process} · school {self.school_id} · {self.outcome}"

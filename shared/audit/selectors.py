@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import dramatiq
 from django.conf import settings
+from django.db.models import Q
 from django.utils.module_loading import autodiscover_modules
 
-from shared.audit.models import ChangeLogEntry, Visit
+from shared.audit.models import AutomatedRun, ChangeLogEntry, Visit
 from shared.deadletter import BUFFERS, JOBS, deadletter_count, deadletter_items
 
 _VISIT_FIELDS = ["occurred_at", "host", "path", "method", "status", "ip", "user_id"]
@@ -115,3 +116,31 @@ def _error_class(traceback_text: str) -> str:
 def set_aside_items(*, limit: int = 100) -> list[dict]:
     """The newest items each buffer and job set aside (``shared.deadletter.deadletter_items``)."""
     return [item for name in BUFFERS + JOBS for item in deadletter_items(name, limit=limit)]
+
+
+@dataclass(frozen=True)
+class ProcessForSchool:
+    declaration: object  # shared.automation.Declaration
+    run: AutomatedRun | None  # its last run for the school (for a process whose one run covers every
+    # school, that run); never another school's
+
+
+def automated_processes_for_school(*, school_id: int) -> list[ProcessForSchool]:
+    """Every automated process that reads school data (``shared.automation``), with its last run
+    for the school ``school_id`` (or, for a process whose one run covers every school, that run)."""
+    return automated_processes_for_schools(school_ids=[school_id])[school_id]
+
+
+def automated_processes_for_schools(*, school_ids: list[int]) -> dict[int, list[ProcessForSchool]]:
+    """``automated_processes_for_school`` for each of ``school_ids``, in one query."""
+    from shared import automation
+
+    ids = list(school_ids)
+    runs: dict[tuple[str, int | None], AutomatedRun] = {
+        (run.process, run.school_id): run
+        for run in AutomatedRun.objects.filter(Q(school_id__in=ids) | Q(school_id__isnull=True))}
+    processes = automation.school_processes()
+    return {school_id: [ProcessForSchool(d, runs.get((d.name, None)) if d.for_all_schools
+                                         else runs.get((d.name, school_id)))
+                        for d in processes]
+            for school_id in ids}

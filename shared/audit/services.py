@@ -23,7 +23,7 @@ from django_tenants.utils import get_public_schema_name
 from psycopg2 import sql
 
 from shared import clock, locks
-from shared.audit.models import ChangeLogEntry
+from shared.audit.models import AutomatedRun, ChangeLogEntry
 from shared.changes import Actor
 from shared.deadletter import batch_land, buffer_key, buffer_take_done, deadletter_purge, text_clean
 from shared.locks import advisory_lock
@@ -253,3 +253,20 @@ def account_activity_anonymise(*, schema_name: str, user_id: int) -> int:
     visits = Visit.objects.filter(schema_name=schema_name, user_id=user_id).update(user_id=None, ip=None)
     changes = ChangeLogEntry.objects.filter(actor_schema=schema_name, actor_id=user_id).update(actor_id=None)
     return visits + changes
+
+
+# --- Automated processes' last runs -----------------------------------------------------------------
+
+def automated_run_record(*, process: str, school_id: int | None = None, schema_name: str | None = None,
+                         started_at: dt.datetime, finished_at: dt.datetime, outcome: str) -> None:
+    """Keep the last run of ``process`` for one school (``school_id``, or the school whose schema
+    is ``schema_name``) or for no school: one upsert (``shared.automation`` calls it)."""
+    if school_id is None and schema_name and schema_name != get_public_schema_name():
+        from shared.schools.selectors import school_id_for_schema
+
+        school_id = school_id_for_schema(schema_name)
+    AutomatedRun.objects.bulk_create(
+        [AutomatedRun(process=process, school_id=school_id, started_at=started_at, finished_at=finished_at,
+                      outcome=outcome)],
+        update_conflicts=True, unique_fields=["process", "school_id"],
+        update_fields=["started_at", "finished_at", "outcome"])

@@ -4,8 +4,9 @@ The personal-data registry says which categories of data exist, which fields hol
 each is kept and on which lawful basis. This module adds the one thing the registry does not know,
 the purposes, transcribed once from the privacy notice's "How we use your personal data" table,
 with the recipients, transfers and security measures the notice states (and those the product
-itself enforces). ``controller_rows`` is the vendor's record as controller; ``processor_rows``
-is one record per client school, the vendor acting as the school's processor.
+itself enforces). ``controller_rows`` is the vendor's record as controller; ``processor_records``
+is one record per client school, the vendor acting as the school's processor, with the automated
+processes that read the school's data and when each last ran for it (``shared.automation``).
 
 Where the notice's table names no purpose for a category the registry holds (invoicing, marketing,
 correspondence and complaints, configuration files), the purpose comes from the notice's other
@@ -268,11 +269,15 @@ class ProcessorRecord:
     status: str
     schema_drop_on: object  # a date, once the contract is cancelled
     rows: tuple[Row, ...]
+    # the automated processes that read the school's data, each with its last run for the school
+    # (shared.audit.selectors.ProcessForSchool)
+    automated: tuple = ()
 
 
 def processor_records(schools=None) -> Iterator[ProcessorRecord]:
     """One record per client school whose data is still held (public data and the school's name
     only: nothing is read from inside the schools' schemas)."""
+    from shared.audit.selectors import automated_processes_for_schools
     from shared.clients.models import Contract
     from shared.schools.models import School
 
@@ -283,7 +288,8 @@ def processor_records(schools=None) -> Iterator[ProcessorRecord]:
     latest = Contract.objects.filter(school=OuterRef("pk")).order_by("-starts_on", "-id")
     if schools is None:
         schools = School.objects.filter(schema_dropped_at__isnull=True)
-    schools = schools.annotate(schema_drop_on=Subquery(latest.values("schema_drop_on")[:1])).order_by("name", "pk")
+    schools = list(schools.annotate(schema_drop_on=Subquery(latest.values("schema_drop_on")[:1])).order_by("name", "pk"))
+    automated = automated_processes_for_schools(school_ids=[school.pk for school in schools])
     for school in schools:
         rows = []
         for category, fields in per_category:
@@ -299,7 +305,8 @@ def processor_records(schools=None) -> Iterator[ProcessorRecord]:
                 sub_processors=SUB_PROCESSORS, transfers_outside_uk=TRANSFERS, security_measures=measures,
                 source="Privacy notice: Data Processing",
             ))
-        yield ProcessorRecord(school.pk, school.name, school.get_status_display(), school.schema_drop_on, tuple(rows))
+        yield ProcessorRecord(school.pk, school.name, school.get_status_display(), school.schema_drop_on, tuple(rows),
+                              tuple(automated[school.pk]))
 
 
 def record_csv() -> str:

@@ -39,6 +39,11 @@ def school_current() -> School:
     return School.objects.get(schema_name=connection.schema_name)
 
 
+def school_id_for_schema(schema_name: str) -> int | None:
+    """The id of the school whose schema is ``schema_name`` (None for a spare or unknown schema)."""
+    return School.objects.filter(schema_name=schema_name).values_list("pk", flat=True).first()
+
+
 def schools_behind(*, fingerprint: str) -> list[tuple[int, str]]:
     """(id, schema name) of every school whose schema is not known to be at migration state
     ``fingerprint``, or whose last migration did not succeed (it may have been for other code: a

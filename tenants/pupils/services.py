@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from shared.audit.services import change_log_record
+from shared.audit.services import change_log_record, change_log_record_many
 from shared.changes import Action, Actor
 from tenants.pupils.models import RetentionSettings
 
@@ -26,7 +26,16 @@ def retention_grace_set(*, user, months: int) -> RetentionSettings:
 
 def pupils_leavers_mark(*, today) -> int:
     """Pupils whose leaving date has passed become leavers (on roll through that day), whether or
-    not an import ran: retention's grace period runs from the leaving date. Returns how many."""
+    not an import ran: retention's grace period runs from the leaving date. A pupil whose
+    processing is restricted or objected to is left as they are (no automated process touches
+    their record: ``tenants.rights.services.subject_flag``). Each change is change-logged, by the
+    system. Returns how many."""
     from tenants.pupils.models import Pupil
 
-    return Pupil.objects.filter(on_roll=True, leaving_date__lt=today).update(on_roll=False)
+    with transaction.atomic():
+        leavers = list(Pupil.objects.select_for_update().filter(on_roll=True, leaving_date__lt=today)
+                       .filter(processing_restricted=False, processing_objected=False).values_list("pk", flat=True))
+        Pupil.objects.filter(pk__in=leavers).update(on_roll=False)
+        change_log_record_many(actor=Actor.system(), object_type="pupils.Pupil",
+                               changes=[(pk, Action.UPDATE, ["on_roll"]) for pk in leavers])
+    return len(leavers)

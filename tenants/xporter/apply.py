@@ -94,6 +94,15 @@ def import_apply(plan: ImportPlan) -> ImportCounts:
     return counts
 
 
+# Deletions an import asks for leave restricted or objected-to pupils and parents as they are, as
+# updates do (``_withhold``): their rows, their links and their results stay.
+_NOT_HELD = Q(processing_restricted=False, processing_objected=False)
+
+
+def _held_not(relation: str) -> Q:
+    return Q(**{f"{relation}__processing_restricted": False, f"{relation}__processing_objected": False})
+
+
 def _withhold(plan: ImportPlan, counts: ImportCounts) -> None:
     """Leave out of the import the people the school must not process: anyone erased (the ledger
     knows their Xporter ids by digest) and anyone whose processing is restricted or objected to
@@ -155,17 +164,17 @@ def _plan_write(plan: ImportPlan, counts: ImportCounts) -> None:
     pupil_ids = _upsert(Pupil, plan.pupils, table="Students", counts=counts) if plan.pupils \
         else dict(Pupil.objects.values_list("xporter_id", "pk"))
     if plan.pupils_deleted:
-        # Gone from Xporter: a leaver from the import's day, unless they left earlier.
-        left = Pupil.objects.filter(xporter_id__in=plan.pupils_deleted, on_roll=True)
-        counts.add("Students", "left", left.update(on_roll=False))
-        Pupil.objects.filter(Q(leaving_date__isnull=True) | Q(leaving_date__gt=clock.today()),
-                             xporter_id__in=plan.pupils_deleted).update(leaving_date=clock.today())
+        # Gone from Xporter: a leaver from the import's day, unless they left earlier (a pupil whose
+        # processing is restricted or objected to is left as they are).
+        gone = Pupil.objects.filter(xporter_id__in=plan.pupils_deleted).filter(_NOT_HELD)
+        counts.add("Students", "left", gone.filter(on_roll=True).update(on_roll=False))
+        gone.filter(Q(leaving_date__isnull=True) | Q(leaving_date__gt=clock.today())).update(leaving_date=clock.today())
 
     parent_ids = _upsert(ParentCarer, plan.parents, table="Contacts", counts=counts) if plan.parents \
         else dict(ParentCarer.objects.values_list("xporter_id", "pk"))
     if plan.parents_deleted:
-        counts.add("Contacts", "deleted", ParentCarer.objects.filter(xporter_id__in=plan.parents_deleted).delete()[1].get(
-            ParentCarer._meta.label, 0))
+        counts.add("Contacts", "deleted", ParentCarer.objects.filter(xporter_id__in=plan.parents_deleted)
+                   .filter(_NOT_HELD).delete()[1].get(ParentCarer._meta.label, 0))
 
     if plan.links:
         parsed_links = {}
@@ -177,7 +186,8 @@ def _plan_write(plan: ImportPlan, counts: ImportCounts) -> None:
             parsed_links[xid] = {"pupil_id": pupil_ids[pupil_xid], "parent_id": parent_ids[parent_xid], **values}
         _upsert(PupilParent, parsed_links, table="StudentContact", counts=counts)
     if plan.links_deleted:
-        counts.add("StudentContact", "deleted", PupilParent.objects.filter(xporter_id__in=plan.links_deleted).delete()[0])
+        counts.add("StudentContact", "deleted", PupilParent.objects.filter(xporter_id__in=plan.links_deleted)
+                   .filter(_held_not("pupil"), _held_not("parent")).delete()[0])
 
     if plan.groups:
         existing_hashes = dict(Group.objects.values_list("xporter_id", "row_hash"))
@@ -190,8 +200,8 @@ def _plan_write(plan: ImportPlan, counts: ImportCounts) -> None:
     if plan.results:
         _results_apply(plan, pupil_ids, counts)
     if plan.results_deleted:
-        gone = Result.objects.filter(xporter_id__in=plan.results_deleted).delete()[0]
-        gone += Target.objects.filter(xporter_id__in=plan.results_deleted).delete()[0]
+        gone = Result.objects.filter(xporter_id__in=plan.results_deleted).filter(_held_not("pupil")).delete()[0]
+        gone += Target.objects.filter(xporter_id__in=plan.results_deleted).filter(_held_not("pupil")).delete()[0]
         counts.add("AsmResults", "deleted", gone)
 
 

@@ -27,6 +27,17 @@ def pinned(monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: NOW)
 
 
+@pytest.fixture(autouse=True)
+def _no_set_aside_items():
+    """Redis is not rolled back with the test: each test starts with the job's dead-letter list empty."""
+    from shared.deadletter import deadletter_key
+    from shared.redis_client import redis_client
+
+    redis_client().delete(deadletter_key("expired_sign_ins_and_exports_daily"))
+    yield
+    redis_client().delete(deadletter_key("expired_sign_ins_and_exports_daily"))
+
+
 def sessions_at(offsets: dict[str, int]) -> None:
     for key, seconds in offsets.items():
         Session.objects.create(session_key=key, session_data="", expire_date=NOW + dt.timedelta(seconds=seconds))
@@ -91,3 +102,27 @@ def test_a_school_whose_purge_fails_is_set_aside_and_the_others_are_purged(oakfi
         assert link.downloaded_at == NOW
     [set_aside] = deadletter_items("expired_sign_ins_and_exports_daily")
     assert set_aside["item_id"] == oakfield.school.schema_name
+
+
+def test_each_schools_purge_is_recorded_as_its_last_run_failed_or_succeeded(oakfield, riverside, pinned, monkeypatch):
+    from django.db import connection
+
+    from shared.audit.models import AutomatedRun
+
+    real = rights.exports_expire
+
+    def broken_for_oakfield():
+        if connection.schema_name == oakfield.school.schema_name:
+            raise RuntimeError("this school's table is broken")
+        return real()
+
+    monkeypatch.setattr(rights, "exports_expire", broken_for_oakfield)
+
+    expired_sign_ins_and_exports_daily.fn()
+
+    runs = dict(AutomatedRun.objects.filter(process="expired_sign_ins_and_exports_daily")
+                .values_list("school_id", "outcome"))
+    assert runs[oakfield.school.pk] == "failed" and runs[riverside.school.pk] == "succeeded"
+    assert None not in runs  # a job that works school by school records each school's run, not one for all
+    assert AutomatedRun.objects.get(process="expired_sign_ins_and_exports_daily",
+                                    school_id=riverside.school.pk).started_at == NOW

@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 
 from orchestration.retention.collect import school_units_collect
 from shared import clock
+from shared.audit.models import ChangeLogEntry
 from tenants.pupils.models import Pupil
 from tests.tenants.xporter.test_import import in_school  # noqa: F401 (fixture)
 
@@ -53,3 +54,28 @@ def test_a_pupil_gone_from_xporter_leaves_on_the_imports_day_unless_they_left_ea
     assert list(Pupil.objects.order_by("xporter_id").values_list("xporter_id", "on_roll", "leaving_date")) == [
         ("1", False, dt.date(2026, 3, 10)), ("2", False, dt.date(2026, 2, 1)), ("3", False, dt.date(2026, 3, 10))]
     assert run.counts["Students.left"] == 2
+
+
+@pytest.mark.parametrize("flag", ["processing_restricted", "processing_objected"])
+def test_a_restricted_or_objecting_pupil_is_neither_marked_a_leaver_nor_planned_for_deletion(oakfield, monkeypatch, flag):
+    from orchestration.tasks import pupils_leavers_daily
+
+    with schema_context(oakfield.school.schema_name):
+        held, other = Pupil.objects.filter(on_roll=True).order_by("pk")[:2]
+        Pupil.objects.filter(pk__in=[held.pk, other.pk]).update(leaving_date=dt.date(2026, 7, 22))
+        Pupil.objects.filter(pk=held.pk).update(**{flag: True})
+    monkeypatch.setattr(clock, "today", lambda: dt.date(2026, 7, 23))
+
+    pupils_leavers_daily.fn()
+
+    with schema_context(oakfield.school.schema_name):
+        assert Pupil.objects.get(pk=held.pk).on_roll is True
+        assert Pupil.objects.get(pk=other.pk).on_roll is False
+    marked = ChangeLogEntry.objects.filter(object_schema=oakfield.school.schema_name, object_type="pupils.Pupil",
+                                           actor_kind="system", action="update", fields=["on_roll"])
+    assert (marked.filter(object_id=str(other.pk)).count(), marked.filter(object_id=str(held.pk)).count()) == (1, 0)
+    with schema_context(oakfield.school.schema_name):
+        Pupil.objects.filter(pk=held.pk).update(on_roll=False)  # left before the flag was set
+    keys = {record.key for record in school_units_collect(oakfield.school)}
+    assert f"school:{oakfield.school.pk}:pupil:{other.pk}" in keys
+    assert f"school:{oakfield.school.pk}:pupil:{held.pk}" not in keys

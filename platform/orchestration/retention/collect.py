@@ -29,7 +29,8 @@ def _month_end(month_start: dt.date) -> dt.date:
 
 
 def school_units_collect(school: School) -> list[Record]:
-    """The units inside one school's own schema: pupils who have left, on the school's grace period."""
+    """The units inside one school's own schema: pupils who have left, on the school's grace period
+    (not those whose processing is restricted or objected to)."""
     from tenants.pupils.models import Pupil, RetentionSettings
 
     if school.schema_dropped_at is not None:
@@ -40,6 +41,9 @@ def school_units_collect(school: School) -> list[Record]:
         return [Record("pupil", _pupil_unit(school.pk, pk), left, client_id=school.pk,
                        person=f"pupil:{school.pk}:{pk}", period=grace)
                 for pk, left in Pupil.objects.filter(on_roll=False, leaving_date__isnull=False)
+                # restricted or objected to: kept as they are, no automated process touches them
+                # (tenants.rights.services.subject_flag) until the school lifts the flag or erases
+                .filter(processing_restricted=False, processing_objected=False)
                 .values_list("pk", "leaving_date")]
 
 

@@ -97,6 +97,8 @@ REGISTRY: dict[str, ModelPolicy] = {
     "technical.Visit": _policy(Category.TECHNICAL, personal="ip user_id path",
                                other="id occurred_at host method status schema_name"),
     "technical.VisitPartitionRows": _policy(Category.TECHNICAL, other="partition rows"),
+    # when each automated process last ran, per school (shared.automation): no personal data
+    "technical.AutomatedRun": _policy(Category.TECHNICAL, other="process school_id started_at finished_at outcome"),
     "technical.ChangeLogEntry": _policy(Category.TECHNICAL, personal="actor_id object_id",
                                         other="occurred_at actor_kind actor_schema object_schema object_type action fields"),
     # both: operators' accounts in public, the school's users in each school

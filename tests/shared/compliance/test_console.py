@@ -168,3 +168,13 @@ def test_updating_a_breach_assessment_through_the_console(breach, oakfield):
     breach.refresh_from_db()
     assert (breach.risk, breach.people_affected, breach.people_categories) == ("high", 40, ["pupils", "parents"])
     assert list(breach.schools.all()) == [oakfield.school]
+
+
+def test_the_record_of_processing_page_lists_each_schools_automated_processes(oakfield, riverside):
+    from shared import automation
+
+    page = console_client(R.DPO).get("/console/compliance/processing/").content.decode()
+
+    processes = page.split("As processor, for each school", 1)[1]
+    for declaration in automation.school_processes():
+        assert processes.count(f'<small class="muted">{declaration.name}</small>') >= 2, declaration.name

@@ -103,3 +103,27 @@ def test_the_csv_parses_with_the_expected_header_one_row_per_purpose_and_categor
                   for name in ("Oakfield Primary", "Riverside Academy")}
     assert all(len(school_rows) == len(next(iter(per_school.values()))) > 0 for school_rows in per_school.values())
     assert all(r["role"] == "processor" for school_rows in per_school.values() for r in school_rows)
+
+
+def test_each_schools_processor_record_lists_the_automated_processes_with_its_own_last_runs(oakfield, riverside,
+                                                                                           monkeypatch):
+    import datetime as dt
+
+    from orchestration.tasks import retention_school
+    from shared import automation, clock
+
+    now = dt.datetime(2027, 3, 1, 2, 0, tzinfo=dt.timezone.utc)
+    monkeypatch.setattr(clock, "now", lambda: now)
+    retention_school.fn(oakfield.school.pk, now.date().isoformat())
+
+    records = {record.school_id: record for record in processing.processor_records()}
+
+    for school in (oakfield, riverside):
+        listed = [item.declaration.name for item in records[school.school.pk].automated]
+        assert listed == [d.name for d in automation.school_processes()]
+        assert {"retention_school", "pupils_leavers_daily", "xporter_sync_school"} <= set(listed)
+    oakfield_run = {i.declaration.name: i.run for i in records[oakfield.school.pk].automated}["retention_school"]
+    riverside_run = {i.declaration.name: i.run for i in records[riverside.school.pk].automated}["retention_school"]
+    assert (oakfield_run.school_id, oakfield_run.started_at, oakfield_run.outcome) == (oakfield.school.pk, now,
+                                                                                       "succeeded")
+    assert riverside_run is None

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 import pytest
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from ops.xporter_fake import FakeSchool, FakeXporter, documented, serve_in_thread
@@ -205,11 +204,24 @@ def test_the_nightly_actor_runs_in_each_schools_schema(connected, monkeypatch):
     from tenants.xporter import tasks
 
     seen = []
-    monkeypatch.setattr(tasks.xporter_sync_school, "send", lambda: seen.append(connection.schema_name))
+    broker = tasks.xporter_sync_school.broker
+
+    def enqueue(message, *, delay=None):
+        from config.broker import SchoolSchemaMiddleware
+
+        SchoolSchemaMiddleware().before_enqueue(broker, message, delay)  # as the broker does
+        seen.append(message.options["schema"])
+        return message
+
+    monkeypatch.setattr(broker, "enqueue", enqueue)
 
     xporter_sync_all.fn()
 
+    # Each message carries its school's schema, whichever schema the job was in.
+    from shared.schools.selectors import active_school_schemas
+
     assert len(seen) >= 2 and all(s.startswith("school_") for s in seen)
+    assert sorted(seen) == sorted(active_school_schemas())
 
 
 def test_teachers_are_matched_to_their_groups_through_the_staff_result_set(fake, in_school):
@@ -230,3 +242,24 @@ def test_teachers_are_matched_to_their_groups_through_the_staff_result_set(fake,
     teaching = Group.objects.filter(kind=Group.Kind.TEACHING).order_by("xporter_id")
     assert [list(g.staff.values_list("pk", flat=True)) for g in teaching[:2]] == [[one.pk], [two.pk]]
     assert Group.objects.filter(staff=one).count() == 6 and Group.objects.filter(staff=two).count() == 6
+
+
+@pytest.mark.parametrize("flag", ["processing_restricted", "processing_objected"])
+def test_a_restricted_or_objecting_pupil_is_left_as_they_are_by_the_import_even_when_deleted(connected, flag):
+    school, app = connected
+    services.xporter_sync()
+    Pupil.objects.filter(xporter_id__in=["S00005", "S00006"]).update(**{flag: True})
+    held = list(Pupil.objects.filter(xporter_id__in=["S00005", "S00006"]).order_by("xporter_id").values())
+    results = sorted(Result.objects.filter(pupil__xporter_id="S00005").values_list("pk", flat=True))
+    links = sorted(PupilParent.objects.filter(pupil__xporter_id="S00005").values_list("pk", flat=True))
+    school.change_pupil("S00006", Surname="Changed")
+    school.delete_pupil("S00005")
+    school.delete_pupil("S00007")  # not held: becomes a leaver as usual
+
+    run = services.xporter_sync()
+
+    assert list(Pupil.objects.filter(xporter_id__in=["S00005", "S00006"]).order_by("xporter_id").values()) == held
+    assert sorted(Result.objects.filter(pupil__xporter_id="S00005").values_list("pk", flat=True)) == results
+    assert sorted(PupilParent.objects.filter(pupil__xporter_id="S00005").values_list("pk", flat=True)) == links
+    assert Pupil.objects.get(xporter_id="S00007").on_roll is False
+    assert run.counts["Students.left"] == 1
