@@ -55,7 +55,7 @@ class Contact(models.Model):
     address = models.TextField(blank=True, help_text="Postal address")
     is_primary = models.BooleanField(default=False)
     processing_restricted = models.BooleanField(
-        default=False, help_text="Restricted at the person's request: kept, but nothing automated uses it")
+        default=False, db_default=False, help_text="Restricted at the person's request: kept, but nothing automated uses it")
     last_interaction_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
 

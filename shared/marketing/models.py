@@ -19,7 +19,7 @@ class Prospect(models.Model):
         null=True, blank=True, help_text="Set once they object to direct marketing: never contacted again."
     )
     processing_restricted = models.BooleanField(
-        default=False, help_text="Restricted at the person's request: kept, but never marketed to")
+        default=False, db_default=False, help_text="Restricted at the person's request: kept, but never marketed to")
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='contact',
             name='processing_restricted',
-            field=models.BooleanField(default=False, help_text="Restricted at the person's request: kept, but nothing automated uses it"),
+            field=models.BooleanField(default=False, db_default=False, help_text="Restricted at the person's request: kept, but nothing automated uses it"),
         ),
     ]

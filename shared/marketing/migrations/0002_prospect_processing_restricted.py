@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='prospect',
             name='processing_restricted',
-            field=models.BooleanField(default=False, help_text="Restricted at the person's request: kept, but never marketed to"),
+            field=models.BooleanField(default=False, db_default=False, help_text="Restricted at the person's request: kept, but never marketed to"),
         ),
     ]
