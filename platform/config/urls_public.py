@@ -64,6 +64,7 @@ urlpatterns = [
     path("console/compliance/processing/", compliance.processing_record, name="processing_record"),
     path("console/compliance/processing.csv", compliance.processing_record_csv, name="processing_record_csv"),
     path("console/compliance/notice/", compliance.notice_versions, name="notice_versions"),
+    path("console/compliance/terms/", compliance.terms_versions, name="terms_versions"),
     path("console/support/", support.support_request_list, name="support_requests"),
     path("console/support/clients/<int:school_id>/request/", support.support_request_new, name="support_request_new"),
     path("console/support/clients/<int:school_id>/pupils/", support.support_pupil_list, name="support_pupil_list"),

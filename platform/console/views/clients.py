@@ -17,6 +17,7 @@ from orchestration import provisioning
 from shared.billing.selectors import invoice_list
 from shared.clients import selectors, services
 from shared.clients.models import Complaint
+from shared.compliance.terms_of_use import terms_status
 from shared.schools.selectors import schools_migration_failed
 
 
@@ -79,6 +80,7 @@ def client_detail(request, school_id: int):
         "correspondence": school.correspondence.select_related("contact").prefetch_related("attachments")[:20],
         "complaints": school.complaints.select_related("contact")[:20],
         "cancel_form": console_forms.CancelForm(),
+        "terms": terms_status(school_id=school.pk),
         **support_panel(request, school),
     })
 

@@ -170,6 +170,11 @@ REGISTRY: dict[str, ModelPolicy] = {
                                      other="disclosed_at ground data_categories schools created_at"),
     "compliance.NoticeVersion": _policy(Category.DEFAULT, personal="published_by_id",
                                         other="version published_on text summary created_at"),
+    "compliance.TermsVersion": _policy(Category.DEFAULT, personal="published_by_id",
+                                       other="version published_on text summary created_at"),
+    # a school's acceptance of the terms: a record under the contract, deleted with the client's records
+    "compliance.TermsAcceptance": _policy(Category.CONTRACT, personal="user_id user_name user_email accepted_at ip_address",
+                                          other="school terms"),
     # support access: the school's permission is a record under the contract; each attempt is
     # technical information (an operator's user id, the page opened)
     "support.SupportAccessRequest": _policy(Category.CONTRACT, personal="operator reason decided_by_user_id decided_by_name "
