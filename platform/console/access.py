@@ -27,6 +27,8 @@ SCREENS: dict[str, frozenset[str]] = {
     "complaints": frozenset({Role.ADMINISTRATOR, Role.SUPPORT, Role.DPO}),
     "billing": frozenset({Role.ADMINISTRATOR, Role.BILLING}),
     "prospects": frozenset({Role.ADMINISTRATOR, Role.SUPPORT}),
+    # the lists optional communications and direct marketing go to (consent in force only)
+    "mailing_lists": frozenset({Role.ADMINISTRATOR, Role.SUPPORT}),
     "technical": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "retention": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "subject_requests": frozenset({Role.ADMINISTRATOR, Role.DPO}),

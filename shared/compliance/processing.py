@@ -98,6 +98,14 @@ PURPOSES: tuple[Purpose, ...] = (
     Purpose("Marketing and business development", ("marketing or business development records",),
             RULES[C.MARKETING].lawful_basis, (S.PROSPECTS,), (C.MARKETING,), in_notice_table=False,
             source="Privacy notice: Data Retention; Your privacy rights (the right to object)"),
+    # Resting on consent alone: each goes only to the people whose consent to it is in force
+    # (shared.clients.selectors.contacts_for_optional_mail, shared.marketing.selectors.prospects_for_marketing).
+    Purpose("Optional communications to client contacts (product news, webinars and events), and direct marketing "
+            "by email to prospects", ("Contact Information", "marketing or business development records"),
+            "Consent, for each kind of communication, withdrawn at any time", (S.CLIENT_CONTACTS, S.PROSPECTS),
+            (C.CONTRACT, C.MARKETING), in_notice_table=False,
+            source="Privacy notice: Basis on which we process personal data (consent for specific purposes); "
+                   "Right to withdraw consent"),
     Purpose("Keeping each client's configuration files while it is a client", ("client configuration files",),
             RULES[C.CONFIGURATION].lawful_basis, (S.SCHOOL_STAFF,), (C.CONFIGURATION,), in_notice_table=False,
             source="Privacy notice: Data Retention"),

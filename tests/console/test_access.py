@@ -153,6 +153,8 @@ SCREEN_URLS = {
     "subject_requests": lambda s: "/console/requests/",
     "raw_data": lambda s: "/console/raw/",
     "support_access": lambda s: "/console/support/",
+    "mailing_lists": lambda s: "/console/mailing/",
+    "terms_versions": lambda s: "/console/compliance/terms/",
 }
 
 

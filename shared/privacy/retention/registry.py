@@ -80,6 +80,9 @@ REGISTRY: dict[str, ModelPolicy] = {
                                       "config_files_delete_on schema_drop_on last_used_on created_at"),
     "clients.Contact": _policy(Category.CONTRACT, personal="full_name role email phone address last_interaction_at",
                                other="school is_primary created_at"),
+    "clients.ContactConsent": _policy(Category.CONTRACT, personal="contact given_at given_how withdrawn_at withdrawn_how "
+                                                             "recorded_by_id",
+                                      other="purpose", about="contact"),
     "clients.ClientAccount": _policy(Category.CONTRACT, personal="email full_name registered_at", other="school"),
     "clients.Correspondence": _policy(Category.CONTRACT, personal="contact subject body occurred_at recorded_by_id",
                                       other="school direction channel", about="contact"),
@@ -94,6 +97,9 @@ REGISTRY: dict[str, ModelPolicy] = {
                                                         "objected_to_marketing_at", other="organisation created_at"),
     "marketing.ProspectInteraction": _policy(Category.MARKETING, personal="prospect summary recorded_by_id",
                                              other="direction channel occurred_at", about="prospect"),
+    "marketing.ProspectConsent": _policy(Category.MARKETING, personal="prospect given_at given_how withdrawn_at "
+                                                                "withdrawn_how recorded_by_id",
+                                         other="purpose", about="prospect"),
     "technical.Visit": _policy(Category.TECHNICAL, personal="ip user_id path",
                                other="id occurred_at host method status schema_name"),
     "technical.VisitPartitionRows": _policy(Category.TECHNICAL, other="partition rows"),
