@@ -86,7 +86,7 @@ def consents_in_force(*, as_of: dt.datetime) -> Q:
 def contacts_for_optional_mail(*, purpose: str, as_of: dt.datetime | None = None) -> QuerySet[Contact]:
     """The one list an optional communication (``OptionalMail``) goes to: the contacts with an email
     address whose consent to ``purpose`` is in force at ``as_of`` (now by default). Anyone who
-    never consented, or withdrew before ``as_of``, is not on it; nor are the contacts of a school
+    never consented, or withdrew at or before ``as_of``, is not on it; nor are the contacts of a school
     whose data has been destroyed."""
     if purpose not in OptionalMail.values:
         raise ValueError(f"not an optional communication: {purpose!r}")
