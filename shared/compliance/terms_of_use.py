@@ -190,3 +190,13 @@ def terms_accepted_versions(schools: QuerySet[School]) -> dict[int, TermsAccepta
     for row in rows:
         latest.setdefault(row.school_id, row)
     return latest
+
+
+def schools_without_current_terms() -> QuerySet[School]:
+    """The schools still served (not cancelled, data not destroyed) that have not accepted the
+    current version: their admins are sent to the terms at their next page."""
+    current = terms_current()
+    if current is None:
+        return School.objects.none()
+    return (School.objects.filter(schema_dropped_at__isnull=True).exclude(status=School.Status.CANCELLED)
+            .exclude(terms_acceptances__terms=current).order_by("name", "pk"))

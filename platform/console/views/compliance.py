@@ -287,5 +287,5 @@ def terms_versions(request):
         return redirect("terms_versions")
     return render(request, "console/terms_versions.html", {
         "current": current, "versions": terms_of_use.terms_versions(), "form": form,
-        "required": terms_of_use.REQUIRED_SECTIONS,
+        "required": terms_of_use.REQUIRED_SECTIONS, "waiting": terms_of_use.schools_without_current_terms()[:200],
     })

@@ -186,3 +186,16 @@ def test_the_acceptances_go_with_the_clients_records(oakfield):
     DELETERS["client_records"](f"school:{oakfield.school.pk}", clock.today())
 
     assert not TermsAcceptance.objects.filter(school=oakfield.school).exists()
+
+
+def test_the_console_lists_the_schools_that_have_not_accepted_the_current_version(oakfield, riverside, monkeypatch):
+    client = console_client(R.DPO)
+    assert "Every school has accepted version 1." in client.get("/console/compliance/terms/").content.decode()
+
+    _publish_2()
+    _accept(riverside, monkeypatch=monkeypatch)
+
+    page = client.get("/console/compliance/terms/").content.decode()
+    waiting = page.split("Not yet accepted")[1].split("</section>")[0]
+    assert "Oakfield Primary" in waiting and "Riverside Academy" not in waiting
+    assert list(terms_of_use.schools_without_current_terms()) == [oakfield.school]
