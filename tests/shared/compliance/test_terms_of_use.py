@@ -199,3 +199,20 @@ def test_the_console_lists_the_schools_that_have_not_accepted_the_current_versio
     waiting = page.split("Not yet accepted")[1].split("</section>")[0]
     assert "Oakfield Primary" in waiting and "Riverside Academy" not in waiting
     assert list(terms_of_use.schools_without_current_terms()) == [oakfield.school]
+
+
+def test_the_terms_have_a_public_page_on_the_vendors_host():
+    from django.conf import settings
+
+    from tests.helpers import host_client
+
+    _publish_2()
+    client = host_client(settings.BASE_DOMAIN)
+
+    current = client.get("/terms/")
+    earlier = client.get("/terms/versions/1/")
+
+    assert current.status_code == earlier.status_code == 200
+    assert b"Version 2, published" in current.content and b"Processing only on the school" in current.content
+    assert b"an earlier version" in earlier.content
+    assert client.get("/terms/versions/nope/").status_code == 404
