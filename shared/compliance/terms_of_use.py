@@ -6,7 +6,7 @@ keep a section for each thing UK GDPR Article 28(3) requires of a controller-pro
 (``REQUIRED_SECTIONS``, each a heading line), so a version that drops one is refused.
 
 A school has accepted the current terms when one of its admins accepted the latest published version:
-who (their user id in the school's schema, the name they typed, their email), when (``clock.now()``)
+who (their user id in the school's schema, the name they typed, their email), when (the shared clock)
 and from which address. One acceptance per school and version: a second submit, or a second admin,
 finds the first. Until then the school site sends the school's admins to the terms page
 (``portal.middleware.TermsAcceptanceMiddleware``). Accepting any version but the current one is
