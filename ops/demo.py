@@ -22,6 +22,7 @@ from shared.billing.services import LineInput, invoice_issue
 from shared.changes import Actor
 from shared.clients.models import Complaint, Correspondence
 from shared.clients.services import complaint_record, correspondence_record
+from shared.compliance.terms_of_use import terms_accept, terms_current, terms_status
 from shared.marketing.models import Prospect
 from shared.marketing.services import prospect_create, prospect_object
 from shared.operators.models import Operator
@@ -114,6 +115,11 @@ def _school_seed(demo: DemoSchool, *, actor: Actor, password: str) -> SeededScho
             TOTPDevice.objects.create(user=head, name="Authenticator app", confirmed=True)
         if not User.objects.filter(email=demo.teacher_email).exists():
             user_create(email=demo.teacher_email, full_name=demo.teacher_name, role=User.Role.TEACHER, password=password)
+        current = terms_current()
+        if current is not None and terms_status(school_id=school.pk).due:
+            # The demo's head accepted the current Terms of Use at onboarding (a real school's admin is
+            # asked at their first sign-in).
+            terms_accept(user=head, school=school, version_id=current.pk, name=head.full_name, ip_address=None)
     with schema_context(school.schema_name):
         if not Pupil.objects.exists():
             _pupils_import(demo)

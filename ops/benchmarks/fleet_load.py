@@ -51,9 +51,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 from psycopg2 import sql
 
+from ops.benchmarks import terms_accept_as
 from orchestration import pool
 from orchestration.provisioning import school_provision
 from shared import clock
+from shared.compliance.models import TermsAcceptance
 from shared.pg_tools import database_url, execute
 from shared.progress import Progress
 from shared.schools.models import School
@@ -171,6 +173,7 @@ def school_seed(*, subdomain: str, pupils: int, password_hash: str) -> LoadSchoo
         # A school admin's session has passed the second factor (their authenticator app).
         session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.create(user=head, confirmed=True).persistent_id
         session.create()
+        terms_accept_as(user=head, school=provisioned.school)
     return LoadSchool(schema=schema, host=provisioned.hostname, subdomain=subdomain, staff_session=session.session_key,
                       parent_email=parent_user.email, pupil_ids=tuple(p.pk for p in rows))
 
@@ -179,6 +182,7 @@ def schools_drop(schools: list[LoadSchool]) -> None:
     """Remove load schools whole (tests that commit them clean up after themselves)."""
     connection.set_schema_to_public()
     with transaction.atomic():
+        TermsAcceptance.objects.filter(school__schema_name__in=[s.schema for s in schools]).delete()
         School.objects.filter(schema_name__in=[s.schema for s in schools]).delete()
         with connection.cursor() as cursor:
             for school in schools:

@@ -4,7 +4,18 @@ from django.urls import path
 
 from config.health import HealthView
 from console.admin_site import raw_data_site
-from console.views import auth, billing, clients, compliance, marketing, requests, retention, support, technical
+from console.views import (
+    auth,
+    billing,
+    clients,
+    compliance,
+    mailing,
+    marketing,
+    requests,
+    retention,
+    support,
+    technical,
+)
 from shared.compliance import views as privacy
 
 urlpatterns = [
@@ -13,6 +24,8 @@ urlpatterns = [
     path("privacy/", privacy.privacy_notice, name="privacy_notice"),
     path("privacy/versions/<str:version>/", privacy.privacy_notice, name="privacy_notice_version"),
     path("privacy/seen/", privacy.privacy_notice_seen, name="privacy_notice_seen"),
+    path("terms/", privacy.terms_of_use_public, name="terms_of_use_public"),
+    path("terms/versions/<str:version>/", privacy.terms_of_use_public, name="terms_of_use_public_version"),
     path("console/login/", auth.OperatorLoginView.as_view(), name="login"),
     path("console/logout/", auth.OperatorLogoutView.as_view(), name="logout"),
     path("console/", clients.dashboard, name="home"),
@@ -23,6 +36,8 @@ urlpatterns = [
     path("console/clients/<int:school_id>/cancel/undo/", clients.contract_cancellation_undo, name="contract_cancel_undo"),
     path("console/clients/<int:school_id>/contacts/new/", clients.contact_edit, name="contact_new"),
     path("console/clients/<int:school_id>/contacts/<int:contact_id>/", clients.contact_edit, name="contact_edit"),
+    path("console/clients/<int:school_id>/contacts/<int:contact_id>/consent/", clients.contact_consent,
+         name="contact_consent"),
     path("console/clients/<int:school_id>/correspondence/new/", clients.correspondence_new, name="correspondence_new"),
     path("console/clients/<int:school_id>/attachments/<int:attachment_id>/", clients.correspondence_attachment,
          name="correspondence_attachment"),
@@ -38,6 +53,9 @@ urlpatterns = [
     path("console/prospects/new/", marketing.prospect_new, name="prospect_new"),
     path("console/prospects/<int:prospect_id>/", marketing.prospect_detail, name="prospect_detail"),
     path("console/prospects/<int:prospect_id>/object/", marketing.prospect_object, name="prospect_object"),
+    path("console/prospects/<int:prospect_id>/consent/", marketing.prospect_consent, name="prospect_consent"),
+    path("console/mailing/", mailing.mailing_lists, name="mailing_lists"),
+    path("console/mailing/<str:audience>/<str:purpose>.csv", mailing.mailing_list_csv, name="mailing_list_csv"),
     path("console/technical/changes/", technical.change_log, name="change_log"),
     path("console/technical/visits/", technical.visit_log, name="visit_log"),
     path("console/technical/dead-letters/", technical.dead_letters, name="dead_letters"),
@@ -66,6 +84,7 @@ urlpatterns = [
     path("console/compliance/processing/", compliance.processing_record, name="processing_record"),
     path("console/compliance/processing.csv", compliance.processing_record_csv, name="processing_record_csv"),
     path("console/compliance/notice/", compliance.notice_versions, name="notice_versions"),
+    path("console/compliance/terms/", compliance.terms_versions, name="terms_versions"),
     path("console/support/", support.support_request_list, name="support_requests"),
     path("console/support/clients/<int:school_id>/request/", support.support_request_new, name="support_request_new"),
     path("console/support/clients/<int:school_id>/pupils/", support.support_pupil_list, name="support_pupil_list"),

@@ -3,7 +3,7 @@ Pupils are addressed by their internal id: never by UPN."""
 
 from django.urls import path
 
-from portal import rights_views, signin_views, support_views, views, xporter_views
+from portal import rights_views, signin_views, support_views, terms_views, views, xporter_views
 from shared.compliance import views as privacy
 
 urlpatterns = [
@@ -28,6 +28,7 @@ urlpatterns = [
     path("privacy/versions/<str:version>/", privacy.privacy_notice, name="privacy_notice_version"),
     path("privacy/seen/", privacy.privacy_notice_seen, name="privacy_notice_seen"),
     path("support/", support_views.support_access, name="support_access"),
+    path("terms/", terms_views.terms_of_use_page, name="terms_of_use"),
     path("documents/<int:document_id>/", views.document_download, name="document_download"),
     path("branding/logo/", views.branding_logo, name="branding_logo"),
     path("branding/theme.css", views.branding_theme, name="branding_theme"),

@@ -27,16 +27,20 @@ SCREENS: dict[str, frozenset[str]] = {
     "complaints": frozenset({Role.ADMINISTRATOR, Role.SUPPORT, Role.DPO}),
     "billing": frozenset({Role.ADMINISTRATOR, Role.BILLING}),
     "prospects": frozenset({Role.ADMINISTRATOR, Role.SUPPORT}),
+    # the lists optional communications and direct marketing go to (consent in force only)
+    "mailing_lists": frozenset({Role.ADMINISTRATOR, Role.SUPPORT}),
     "technical": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "retention": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "subject_requests": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "school_export": frozenset({Role.ADMINISTRATOR, Role.DPO}),
-    # the breach, disclosure and recipient registers, the record of processing, the privacy notice's versions
+    # the breach, disclosure and recipient registers, the record of processing, the privacy notice's and
+    # the Terms of Use's versions
     "breaches": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "disclosures": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "recipients": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "processing_record": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "notice_versions": frozenset({Role.ADMINISTRATOR, Role.DPO}),
+    "terms_versions": frozenset({Role.ADMINISTRATOR, Role.DPO}),
     "raw_data": frozenset({Role.ADMINISTRATOR}),
     # asking a school for access, and its data under the school's grant (each page also passes
     # shared.support.services.support_grant_require)

@@ -20,6 +20,8 @@ from shared.pg_tools import sql_text
 REFERENCE_TABLES = (
     "schools_school", "schools_domain", "compliance_noticeversion", "privacy_deletionrecord", "privacy_legalhold",
     "privacy_retentionshortening", "support_supportaccessrequest", "support_supportaccesslog",
+    # the Terms of Use gate reads them on every page a school admin opens; the admin's acceptance writes one row
+    "compliance_termsversion", "compliance_termsacceptance",
 )
 # Written by every school's activity, read by the console: kept on the coordinator.
 COORDINATOR_LOGS = ("technical_changelogentry", "technical_visit", "privacy_erasureledgerentry")

@@ -7,4 +7,6 @@ Who may see which pupil or group is decided in ``tenants.pupils.selectors``: any
 404, whatever the URL. The UPN is never shown, in a page, a URL or a key. Charts are SVG drawn on the
 server: no script, nothing from outside the site. School admins must sign in with an authenticator
 app (enrolled at their first sign-in, with ten recovery codes); a school admin can require it of all
-staff, and anyone else may turn it on. A school's account list is shown to its school admins only."""
+staff, and anyone else may turn it on. A school's account list is shown to its school admins only.
+Until the school has accepted the current Terms of Use, its admins are sent to them from every page
+but signing in and out, two-step enrolment and the privacy notice (``middleware``, ``terms_views``)."""

@@ -66,6 +66,43 @@ class Contact(models.Model):
         return self.full_name
 
 
+class OptionalMail(models.TextChoices):
+    """The communications to client contacts that rest on the contact's consent: nothing the
+    contract needs (invoices, service notices, answers to their correspondence), so each is sent
+    only to those who consented to it and have not withdrawn."""
+
+    PRODUCT_NEWS = "product_news", "Product news and updates"
+    WEBINARS = "webinars", "Webinars, training events and surveys"
+
+
+class ContactConsent(models.Model):
+    """A client contact's consent to one kind of optional communication: when and how it was given,
+    and when and how it was withdrawn. One in force per contact and purpose; consent given again
+    after a withdrawal is a new row, so the history stays."""
+
+    Purpose = OptionalMail
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=20, choices=OptionalMail.choices)
+    given_at = models.DateTimeField(default=clock.now)
+    given_how = models.CharField(max_length=300, help_text="How it was given, e.g. the sign-up form of a webinar")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_how = models.CharField(max_length=300, blank=True)
+    recorded_by_id = models.BigIntegerField(null=True, blank=True, help_text="The operator's user id.")
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "purpose"], condition=Q(withdrawn_at__isnull=True),
+                                    name="clients_consent_one_in_force"),
+            models.CheckConstraint(condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=models.F("given_at")),
+                                   name="clients_consent_withdrawn_after_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact}: {self.get_purpose_display()}"
+
+
 class ClientAccount(models.Model):
     """Log-in Information: an account a client registered with the service (its school admins),
     as the vendor records it. The password lives only in the school's own schema."""

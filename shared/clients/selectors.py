@@ -3,10 +3,13 @@ helper, which raises Http404 for an unknown id."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from shared.clients.models import Complaint, Contact, Contract, CorrespondenceAttachment
+from shared import clock
+from shared.clients.models import Complaint, Contact, ContactConsent, Contract, CorrespondenceAttachment, OptionalMail
 from shared.schools.models import School
 
 
@@ -79,3 +82,28 @@ def contacts_to_write_to(school: School) -> QuerySet[Contact]:
     """The client's contacts an automated mailing may write to: those with an email address whose
     processing is not restricted at their request."""
     return school.contacts.filter(processing_restricted=False).exclude(email="")
+def consents_in_force(*, as_of: dt.datetime) -> Q:
+    """Consents given at or before ``as_of`` and not withdrawn by then."""
+    return Q(given_at__lte=as_of) & (Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=as_of))
+
+
+def contacts_for_optional_mail(*, purpose: str, as_of: dt.datetime | None = None) -> QuerySet[Contact]:
+    """The one list an optional communication (``OptionalMail``) goes to: the contacts with an email
+    address whose consent to ``purpose`` is in force at ``as_of`` (now by default). Anyone who
+    never consented, or withdrew at or before ``as_of``, is not on it; nor are those whose processing
+    is restricted at their request, nor the contacts of a school whose data has been destroyed."""
+    if purpose not in OptionalMail.values:
+        raise ValueError(f"not an optional communication: {purpose!r}")
+    as_of = as_of or clock.now()
+    consented = ContactConsent.objects.filter(consents_in_force(as_of=as_of), purpose=purpose)
+    return (Contact.objects.filter(pk__in=consented.values("contact_id"), school__schema_dropped_at__isnull=True,
+                                   processing_restricted=False)
+            .exclude(email="").select_related("school").order_by("school__name", "full_name", "pk"))
+
+
+def contact_consents(*, school: School) -> dict[int, list[ContactConsent]]:
+    """Every consent of the school's contacts, newest first, by contact id."""
+    by_contact: dict[int, list[ContactConsent]] = {}
+    for consent in ContactConsent.objects.filter(contact__school=school).order_by("-given_at", "-id"):
+        by_contact.setdefault(consent.contact_id, []).append(consent)
+    return by_contact

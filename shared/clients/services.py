@@ -21,9 +21,11 @@ from shared.clients.models import (
     ClientAccount,
     Complaint,
     Contact,
+    ContactConsent,
     Contract,
     Correspondence,
     CorrespondenceAttachment,
+    OptionalMail,
     vendor_files,
 )
 from shared.dates import PLANNED
@@ -292,3 +294,50 @@ def complaint_status_set(*, actor: Actor, complaint: Complaint, status: str, res
     complaint.save(update_fields=fields)
     change_log_record(actor=actor, instance=complaint, action=UPDATE, fields=fields)
     return complaint
+
+
+# --- Consent to optional communications ----------------------------------------------------------
+
+
+def _how(how: str, *, field: str, required: bool) -> str:
+    how = " ".join(how.split())
+    if required and not how:
+        raise ValidationError({field: "Say how: what they said or ticked, and where (it is the evidence)."})
+    if len(how) > ContactConsent._meta.get_field(field).max_length:
+        raise ValidationError({field: "Keep it under 300 characters."})
+    return how
+
+
+@transaction.atomic
+def contact_consent_give(*, actor: Actor, contact: Contact, purpose: str, how: str) -> ContactConsent:
+    """Record a contact's consent to one kind of optional communication, from now. Refused when the
+    purpose is not one of ``OptionalMail`` or a consent to it is in force already."""
+    if purpose not in OptionalMail.values:
+        raise ValidationError({"purpose": "Choose one of the optional communications."})
+    how = _how(how, field="given_how", required=True)
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    current = ContactConsent.objects.filter(contact=contact, purpose=purpose, withdrawn_at__isnull=True).first()
+    if current is not None:
+        raise ValidationError({"purpose": f"{contact.full_name} consented to {current.get_purpose_display().lower()} "
+                                          f"on {current.given_at:%d %B %Y} already."})
+    consent = ContactConsent.objects.create(contact=contact, purpose=purpose, given_at=clock.now(), given_how=how,
+                                            recorded_by_id=actor.user_id)
+    change_log_record(actor=actor, instance=consent, action=CREATE,
+                      fields=["contact", "purpose", "given_at", "given_how", "recorded_by_id"])
+    return consent
+
+
+@transaction.atomic
+def contact_consent_withdraw(*, actor: Actor, contact: Contact, purpose: str, how: str = "") -> ContactConsent:
+    """Withdraw a contact's consent to one kind of optional communication, from this moment: every
+    mailing list built from now on leaves them out (``selectors.contacts_for_optional_mail``).
+    Refused when no consent to it is in force."""
+    how = _how(how, field="withdrawn_how", required=False)
+    consent = (ContactConsent.objects.select_for_update()
+               .filter(contact=contact, purpose=purpose, withdrawn_at__isnull=True).first())
+    if consent is None:
+        raise ValidationError({"purpose": f"{contact.full_name} has no consent to that in force: nothing to withdraw."})
+    consent.withdrawn_at, consent.withdrawn_how = clock.now(), how
+    consent.save(update_fields=["withdrawn_at", "withdrawn_how"])
+    change_log_record(actor=actor, instance=consent, action=UPDATE, fields=["withdrawn_at", "withdrawn_how"])
+    return consent

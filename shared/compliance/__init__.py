@@ -13,6 +13,9 @@ writes (HackSoft ``<entity>_<action>`` services) and its reads:
   (``shared.privacy.requests.vendor_tools``) with those tasks opened in the same transaction;
 - ``notices``: the published versions of the privacy notice shown on every site (the notice's page
   and its "seen it" cookie are in ``views``, its footer and banner in ``templatetags``);
-- ``processing``: the record of processing (Article 30), generated from the personal-data registry.
+- ``terms_of_use``: the published versions of the Terms of Use (the data-processing terms, Article
+  28(3); version 1's text in ``terms/``) and each school's acceptance of them;
+- ``processing``: the record of processing (Article 30), generated from the personal-data registry,
+  naming for each school the version of the terms it accepted.
 
 ``validation`` holds the checks the registers share."""

@@ -248,3 +248,41 @@ class RecipientHolding(models.Model):
             models.CheckConstraint(condition=~Q(scope="school") | Q(school__isnull=False),
                                    name="compliance_holding_school_named"),
         ]
+class TermsVersion(models.Model):
+    """A published version of the Terms of Use: the data-processing terms under which the vendor is
+    each school's processor (UK GDPR Article 28(3)). The latest published is the one every school
+    must have accepted; publishing a new one asks each school's admin to accept again."""
+
+    version = models.CharField(max_length=20, unique=True)
+    published_on = models.DateField(default=clock.today)
+    text = models.TextField()
+    summary = models.TextField(help_text="What changed from the previous version")
+    published_by_id = models.BigIntegerField(null=True, blank=True, help_text="The operator's user id.")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"Terms of Use version {self.version}"
+
+
+class TermsAcceptance(models.Model):
+    """A school's acceptance of one version of the Terms of Use: who (the school admin's user id in
+    the school's own schema, and the name they typed), when, and from which address. Kept in
+    ``public``: the vendor is the controller of this record (a contract record)."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="terms_acceptances")
+    terms = models.ForeignKey(TermsVersion, on_delete=models.PROTECT, related_name="acceptances")
+    user_id = models.BigIntegerField(help_text="The school admin's user id, in the school's schema.")
+    user_name = models.CharField(max_length=200, help_text="The name the admin gave when accepting.")
+    user_email = models.EmailField(blank=True, help_text="The admin's sign-in email at the time.")
+    accepted_at = models.DateTimeField(default=clock.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, help_text="Where the acceptance came from.")
+
+    class Meta:
+        ordering = ["-accepted_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["school", "terms"], name="compliance_terms_accepted_once")]
+
+    def __str__(self) -> str:
+        return f"{self.school} accepted {self.terms}"

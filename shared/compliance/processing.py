@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from shared.compliance.models import CATEGORY_LABELS, DataSubject, DisclosureGround
 from shared.csvfiles import csv_writer
@@ -98,6 +99,14 @@ PURPOSES: tuple[Purpose, ...] = (
     Purpose("Marketing and business development", ("marketing or business development records",),
             RULES[C.MARKETING].lawful_basis, (S.PROSPECTS,), (C.MARKETING,), in_notice_table=False,
             source="Privacy notice: Data Retention; Your privacy rights (the right to object)"),
+    # Resting on consent alone: each goes only to the people whose consent to it is in force
+    # (shared.clients.selectors.contacts_for_optional_mail, shared.marketing.selectors.prospects_for_marketing).
+    Purpose("Optional communications to client contacts (product news, webinars and events), and direct marketing "
+            "by email to prospects", ("Contact Information", "marketing or business development records"),
+            "Consent, for each kind of communication, withdrawn at any time", (S.CLIENT_CONTACTS, S.PROSPECTS),
+            (C.CONTRACT, C.MARKETING), in_notice_table=False,
+            source="Privacy notice: Basis on which we process personal data (consent for specific purposes); "
+                   "Right to withdraw consent"),
     Purpose("Keeping each client's configuration files while it is a client", ("client configuration files",),
             RULES[C.CONFIGURATION].lawful_basis, (S.SCHOOL_STAFF,), (C.CONFIGURATION,), in_notice_table=False,
             source="Privacy notice: Data Retention"),
@@ -106,7 +115,6 @@ PURPOSES: tuple[Purpose, ...] = (
 # The notice's "Data Processing" section: what the vendor does with schools' data as processor.
 PROCESSOR_PURPOSE = ("The personal data will be processed as required by the school to monitor pupil progress and "
                      "maintain processes necessary for the functioning of the school with respect to assessment.")
-PROCESSOR_BASIS = "The school's documented instructions (our Terms of Use); the school is the controller"
 PROCESSOR_SUBJECTS: dict[Category, tuple[str, ...]] = {
     C.PUPIL: (S.PUPILS, S.PARENTS),
     C.CONTRACT: (S.SCHOOL_STAFF, S.PARENTS, S.PUPILS),  # the school's users' accounts
@@ -272,13 +280,30 @@ class ProcessorRecord:
     # the automated processes that read the school's data, each with its last run for the school
     # (shared.audit.selectors.ProcessForSchool)
     automated: tuple = ()
+    terms: str = ""  # the Terms of Use version the school accepted (its documented instructions), or that none is
+
+
+def terms_accepted_text(acceptance, current) -> str:
+    """The Terms of Use a school's processing runs under: the version it accepted last, by whom and
+    when, and whether a newer version waits for its acceptance."""
+    if acceptance is None:
+        return ("No version of the Terms of Use accepted yet" +
+                (f" (version {current.version} waits for the school's admin)" if current is not None else ""))
+    text = (f"Terms of Use version {acceptance.terms.version}, accepted "
+            f"{timezone.localtime(acceptance.accepted_at):%d %B %Y} by {acceptance.user_name}")
+    if current is not None and current.pk != acceptance.terms_id:
+        text += f" (version {current.version} waits for the school's admin)"
+    return text
 
 
 def processor_records(schools=None) -> Iterator[ProcessorRecord]:
     """One record per client school whose data is still held (public data and the school's name
-    only: nothing is read from inside the schools' schemas)."""
+    only: nothing is read from inside the schools' schemas), naming the version of the Terms of Use
+    the school accepted (the documented instructions the vendor processes its data on) and the
+    automated processes that read its data, each with its last run there."""
     from shared.audit.selectors import automated_processes_for_schools
     from shared.clients.models import Contract
+    from shared.compliance.terms_of_use import terms_accepted_versions, terms_current
     from shared.schools.models import School
 
     tenant_labels = _tenant_app_labels()
@@ -290,7 +315,10 @@ def processor_records(schools=None) -> Iterator[ProcessorRecord]:
         schools = School.objects.filter(schema_dropped_at__isnull=True)
     schools = list(schools.annotate(schema_drop_on=Subquery(latest.values("schema_drop_on")[:1])).order_by("name", "pk"))
     automated = automated_processes_for_schools(school_ids=[school.pk for school in schools])
+    accepted, current = terms_accepted_versions(schools), terms_current()
     for school in schools:
+        terms = terms_accepted_text(accepted.get(school.pk), current)
+        basis = f"The school's documented instructions ({terms}); the school is the controller"
         rows = []
         for category, fields in per_category:
             retention = PROCESSOR_RETENTION.get(category) or retention_text(category)
@@ -299,14 +327,14 @@ def processor_records(schools=None) -> Iterator[ProcessorRecord]:
                 retention += f" (due on {school.schema_drop_on:%d %B %Y})"
             rows.append(Row(
                 role="processor", controller=school.name, purpose=PROCESSOR_PURPOSE, notice_data_types=(),
-                lawful_basis=PROCESSOR_BASIS, category=category,
+                lawful_basis=basis, category=category,
                 data_subjects=PROCESSOR_SUBJECTS.get(category, (S.OTHER,)), personal_data_fields=fields,
                 retention=retention, recipients=(f"{school.name} (the controller)", *SUB_PROCESSORS),
                 sub_processors=SUB_PROCESSORS, transfers_outside_uk=TRANSFERS, security_measures=measures,
                 source="Privacy notice: Data Processing",
             ))
         yield ProcessorRecord(school.pk, school.name, school.get_status_display(), school.schema_drop_on, tuple(rows),
-                              tuple(automated[school.pk]))
+                              tuple(automated[school.pk]), terms=terms)
 
 
 def record_csv() -> str:

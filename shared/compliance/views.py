@@ -1,5 +1,7 @@
 """The privacy notice's public page, the same on the vendor's host and on every school's site, and
-the "seen it" button of the banner that lists what changed since a browser's last visit."""
+the "seen it" button of the banner that lists what changed since a browser's last visit; the Terms of
+Use's public page on the vendor's host (a school's admins read and accept them on the school's site,
+``portal.terms_views``)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from shared.compliance import notices
+from shared.compliance import notices, terms_of_use
 
 # The id of the last version of the notice this browser was shown in full or dismissed.
 SEEN_COOKIE = "privacy_notice_seen"
@@ -58,3 +60,14 @@ def privacy_notice_seen(request):
     response = HttpResponseRedirect(back)
     current = notices.notice_current()
     return _remember_seen(response, current.pk) if current is not None else response
+
+
+def terms_of_use_public(request, version: str | None = None):
+    """The current Terms of Use (or an earlier version), for anyone, with the history of changes."""
+    current = terms_of_use.terms_current()
+    if current is None:
+        raise Http404("No Terms of Use have been published.")
+    shown = current if version is None else terms_of_use.access_terms_version(version)
+    return render(request, "compliance/terms_of_use.html", {
+        "terms": shown, "current": current, "versions": terms_of_use.terms_versions(),
+    })

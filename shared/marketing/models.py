@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from shared import clock
 
@@ -55,3 +56,37 @@ class ProspectInteraction(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+
+
+class MarketingPurpose(models.TextChoices):
+    """Direct marketing that rests on the prospect's consent."""
+
+    NEWS_AND_OFFERS = "news_and_offers", "News and offers about Pupil Tracking, by email"
+
+
+class ProspectConsent(models.Model):
+    """A prospect's consent to direct marketing: when and how it was given, and when and how it was
+    withdrawn. One in force per prospect and purpose; given again after a withdrawal is a new row.
+    An objection to direct marketing withdraws it, and none can be given after one."""
+
+    Purpose = MarketingPurpose
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=20, choices=MarketingPurpose.choices, default=MarketingPurpose.NEWS_AND_OFFERS)
+    given_at = models.DateTimeField(default=clock.now)
+    given_how = models.CharField(max_length=300, help_text="How it was given, e.g. ticked the box at an event")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_how = models.CharField(max_length=300, blank=True)
+    recorded_by_id = models.BigIntegerField(null=True, blank=True, help_text="The operator's user id.")
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["prospect", "purpose"], condition=Q(withdrawn_at__isnull=True),
+                                    name="marketing_consent_one_in_force"),
+            models.CheckConstraint(condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=models.F("given_at")),
+                                   name="marketing_consent_withdrawn_after_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prospect}: {self.get_purpose_display()}"

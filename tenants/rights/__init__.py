@@ -8,4 +8,12 @@ that school's site only, once, within ``EXPORT_LINK_DAYS``; the file is deleted 
 and a HEAD request (a mail scanner's) leaves the link for the GET. Restriction and objection keep the
 record, but the import neither updates it nor adds results to it, and the cohort analysis leaves it
 out. A request the vendor received about a school's data arrives here with its original date
-(``orchestration.requests``)."""
+(``orchestration.requests``).
+
+``Consent`` is the school's own record of what its pupils and parents consented to (photographs on
+reports, say): the school is the controller and decides what rests on it. Nothing the service does
+with the school's data rests on these consents (the service processes it on the school's documented
+instructions, the Terms of Use), so they gate nothing here; a school that makes some processing of
+its own depend on one reads it from this record. The vendor's own consent-based processing (optional
+communications to client contacts, direct marketing to prospects) is gated in ``shared.clients`` and
+``shared.marketing``."""

@@ -38,7 +38,8 @@ class ExportLink(models.Model):
 
 
 class Consent(models.Model):
-    """What a pupil or parent consented to, when, and when it was withdrawn."""
+    """What a pupil or parent consented to, when, and when it was withdrawn: the school's own record
+    (it is the controller); nothing in the service rests on it (see the package's docstring)."""
 
     pupil = models.ForeignKey(Pupil, null=True, blank=True, on_delete=models.CASCADE, related_name="consents")
     parent = models.ForeignKey(ParentCarer, null=True, blank=True, on_delete=models.CASCADE, related_name="consents")

@@ -245,6 +245,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.SecondFactorMiddleware",
+    "portal.middleware.TermsAcceptanceMiddleware",  # after the second factor: enrol, sign in, then accept
     "config.middleware.RequestLogContextMiddleware",
 ]
 

@@ -1,5 +1,6 @@
 """The console's landing, dashboard, and client screens: list, onboarding, a client's page,
-contract cancellation, contacts, correspondence and complaints."""
+contract cancellation, contacts and their consents to optional communications, correspondence and
+complaints."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from console.views.support import support_panel
 from orchestration import provisioning
 from shared.billing.selectors import invoice_list
 from shared.clients import selectors, services
-from shared.clients.models import Complaint
+from shared.clients.models import Complaint, OptionalMail
+from shared.compliance.terms_of_use import terms_status
 from shared.schools.selectors import schools_migration_failed
 
 
@@ -73,14 +75,52 @@ def client_detail(request, school_id: int):
         "school": school,
         "contract": contract,
         "undoable": contract is not None and services.contract_cancellation_undoable(contract),
-        "contacts": school.contacts.all(),
+        "contacts": _with_consents(school),
         "accounts": school.client_accounts.all(),
         "invoices": invoice_list(school_id=school.pk)[:20],
         "correspondence": school.correspondence.select_related("contact").prefetch_related("attachments")[:20],
         "complaints": school.complaints.select_related("contact")[:20],
         "cancel_form": console_forms.CancelForm(),
+        "terms": terms_status(school_id=school.pk),
         **support_panel(request, school),
     })
+
+
+def _with_consents(school):
+    """The school's contacts, each with ``consent_rows``: per optional communication, the consent
+    in force (or None) and its history."""
+    consents = selectors.contact_consents(school=school)
+    contacts = list(school.contacts.all())
+    for contact in contacts:
+        mine = consents.get(contact.pk, [])
+        contact.consent_rows = [
+            (purpose, label, next((c for c in mine if c.purpose == purpose and c.withdrawn_at is None), None),
+             [c for c in mine if c.purpose == purpose])
+            for purpose, label in OptionalMail.choices]
+    return contacts
+
+
+@console_view("contacts")
+@require_POST
+def contact_consent(request, school_id: int, contact_id: int):
+    """Record a contact's consent to an optional communication, or its withdrawal, from now."""
+    school = selectors.access_school(school_id)
+    contact = selectors.access_contact(school=school, contact_id=contact_id)
+    purpose, how = request.POST.get("purpose", ""), request.POST.get("how", "")
+    try:
+        if request.POST.get("action") == "give":
+            consent = services.contact_consent_give(actor=request.actor, contact=contact, purpose=purpose, how=how)
+            messages.success(request, f"{contact.full_name}'s consent to {consent.get_purpose_display().lower()} "
+                                      "recorded.")
+        elif request.POST.get("action") == "withdraw":
+            consent = services.contact_consent_withdraw(actor=request.actor, contact=contact, purpose=purpose, how=how)
+            messages.success(request, f"{contact.full_name}'s consent to {consent.get_purpose_display().lower()} "
+                                      "withdrawn: they are off that list from now.")
+        else:
+            raise ValidationError("Choose to record or to withdraw a consent.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages) + " Nothing was changed.")
+    return redirect("client_detail", school_id=school.pk)
 
 
 @console_view("contract_cancel")

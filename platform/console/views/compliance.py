@@ -1,6 +1,6 @@
 """Compliance: the breach register with the ICO's 72-hour clock, the disclosure register, the register
 of recipients (who holds whose data, to be told of corrections and erasures), the record of
-processing (on screen and as CSV), and the privacy notice's versions."""
+processing (on screen and as CSV), and the versions of the privacy notice and of the Terms of Use."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from console.access import console_view
 from console.views import page_of, saved
 from shared import clock
-from shared.compliance import breaches, disclosures, notices, processing
+from shared.compliance import breaches, disclosures, notices, processing, terms_of_use
 from shared.compliance import recipients as register
 from shared.compliance.models import (
     DATA_CATEGORY_CHOICES,
@@ -130,6 +130,15 @@ class NoticeVersionForm(forms.Form):
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What changed",
                               help_text="Shown to everyone who saw an earlier version.")
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 24}), label="The notice's full text")
+
+
+class TermsVersionForm(forms.Form):
+    version = forms.CharField(max_length=20)
+    published_on = PlannedDateField(initial=clock.today)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What changed",
+                              help_text="Shown to each school's admin, who is asked to accept the new version.")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 24}), label="The terms' full text",
+                           help_text="Keep a heading line for each section UK GDPR Article 28(3) requires.")
 
 
 # --- Breaches ------------------------------------------------------------------------------------
@@ -326,4 +335,20 @@ def notice_versions(request):
         return redirect("notice_versions")
     return render(request, "console/notice_versions.html", {
         "current": current, "versions": notices.notice_versions(), "form": form,
+    })
+
+
+# --- The Terms of Use ----------------------------------------------------------------------------
+
+
+@console_view("terms_versions")
+def terms_versions(request):
+    current = terms_of_use.terms_current()
+    form = TermsVersionForm(request.POST or None, initial={"text": current.text if current else ""})
+    if saved(request, form, lambda data: terms_of_use.terms_version_publish(actor=request.actor, **data),
+             lambda done: f"Version {done.version} published: each school's admin is asked to accept it."):
+        return redirect("terms_versions")
+    return render(request, "console/terms_versions.html", {
+        "current": current, "versions": terms_of_use.terms_versions(), "form": form,
+        "required": terms_of_use.REQUIRED_SECTIONS, "waiting": terms_of_use.schools_without_current_terms()[:200],
     })

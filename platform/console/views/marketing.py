@@ -1,8 +1,9 @@
-"""Prospects: business development, and objections to direct marketing."""
+"""Prospects: business development, consent to direct marketing, and objections to it."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -40,9 +41,32 @@ def prospect_detail(request, prospect_id: int):
     if saved(request, form, lambda data: services.prospect_interaction_record(actor=request.actor, prospect=prospect, **data),
              "Interaction recorded."):
         return redirect("prospect_detail", prospect_id=prospect.pk)
+    consents = list(prospect.consents.all())
     return render(request, "console/prospect_detail.html", {
-        "prospect": prospect, "interactions": prospect.interactions.all(), "form": form,
+        "prospect": prospect, "interactions": prospect.interactions.all(), "form": form, "consents": consents,
+        "consent": next((c for c in consents if c.withdrawn_at is None), None),
     })
+
+
+@console_view("prospects")
+@require_POST
+def prospect_consent(request, prospect_id: int):
+    """Record a prospect's consent to direct marketing, or its withdrawal, from now."""
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    how = request.POST.get("how", "")
+    try:
+        if request.POST.get("action") == "give":
+            services.prospect_consent_give(actor=request.actor, prospect=prospect, how=how)
+            messages.success(request, f"{prospect.full_name}'s consent to direct marketing recorded.")
+        elif request.POST.get("action") == "withdraw":
+            services.prospect_consent_withdraw(actor=request.actor, prospect=prospect, how=how)
+            messages.success(request, f"{prospect.full_name}'s consent withdrawn: they are off the marketing list "
+                                      "from now.")
+        else:
+            raise ValidationError("Choose to record or to withdraw the consent.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages) + " Nothing was changed.")
+    return redirect("prospect_detail", prospect_id=prospect.pk)
 
 
 @console_view("prospects")

@@ -16,6 +16,7 @@ from shared.audit.models import ChangeLogEntry
 from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
 from shared.clients.models import ClientAccount, Complaint, Contact, Correspondence
 from shared.clients.services import attachment_files_destroy
+from shared.compliance.models import TermsAcceptance
 from shared.marketing.models import Prospect
 from shared.pg_tools import execute
 from shared.schools.models import Domain, School
@@ -30,11 +31,11 @@ def _delete_tax_record(unit: str, as_of: dt.date) -> int:
 def _delete_client_records(unit: str, as_of: dt.date) -> int:
     """The client's correspondence (its attachments' files first, as for the school's configuration
     files: a failed unit leaves rows naming missing files, which the rerun deletes, never files no
-    row names), complaints, contacts and accounts."""
+    row names), complaints, contacts and accounts, and its acceptances of the Terms of Use."""
     school_id = int(unit.split(":")[1])
     attachment_files_destroy(school_id=school_id)
     total = 0
-    for model in (Correspondence, Complaint, Contact, ClientAccount):
+    for model in (Correspondence, Complaint, Contact, ClientAccount, TermsAcceptance):
         total += model.objects.filter(school_id=school_id).delete()[0]
     return total
 

@@ -80,6 +80,9 @@ REGISTRY: dict[str, ModelPolicy] = {
                                       "config_files_delete_on schema_drop_on last_used_on created_at"),
     "clients.Contact": _policy(Category.CONTRACT, personal="full_name role email phone address last_interaction_at",
                                other="school is_primary processing_restricted created_at"),
+    "clients.ContactConsent": _policy(Category.CONTRACT, personal="contact given_at given_how withdrawn_at withdrawn_how "
+                                                             "recorded_by_id",
+                                      other="purpose", about="contact"),
     "clients.ClientAccount": _policy(Category.CONTRACT, personal="email full_name registered_at", other="school"),
     "clients.Correspondence": _policy(Category.CONTRACT, personal="contact subject body occurred_at recorded_by_id",
                                       other="school direction channel", about="contact"),
@@ -94,6 +97,9 @@ REGISTRY: dict[str, ModelPolicy] = {
                                                         "objected_to_marketing_at", other="organisation processing_restricted created_at"),
     "marketing.ProspectInteraction": _policy(Category.MARKETING, personal="prospect summary recorded_by_id",
                                              other="direction channel occurred_at", about="prospect"),
+    "marketing.ProspectConsent": _policy(Category.MARKETING, personal="prospect given_at given_how withdrawn_at "
+                                                                "withdrawn_how recorded_by_id",
+                                         other="purpose", about="prospect"),
     "technical.Visit": _policy(Category.TECHNICAL, personal="ip user_id path",
                                other="id occurred_at host method status schema_name"),
     "technical.VisitPartitionRows": _policy(Category.TECHNICAL, other="partition rows"),
@@ -186,6 +192,11 @@ REGISTRY: dict[str, ModelPolicy] = {
                                            "opened_at state told_at told_how resolved_at"),
     "compliance.NoticeVersion": _policy(Category.DEFAULT, personal="published_by_id",
                                         other="version published_on text summary created_at"),
+    "compliance.TermsVersion": _policy(Category.DEFAULT, personal="published_by_id",
+                                       other="version published_on text summary created_at"),
+    # a school's acceptance of the terms: a record under the contract, deleted with the client's records
+    "compliance.TermsAcceptance": _policy(Category.CONTRACT, personal="user_id user_name user_email accepted_at ip_address",
+                                          other="school terms"),
     # support access: the school's permission is a record under the contract; each attempt is
     # technical information (an operator's user id, the page opened)
     "support.SupportAccessRequest": _policy(Category.CONTRACT, personal="operator reason decided_by_user_id decided_by_name "

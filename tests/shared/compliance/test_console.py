@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 R = Operator.Role
 SCREENS = ["/console/compliance/breaches/", "/console/compliance/breaches/new/", "/console/compliance/disclosures/",
            "/console/compliance/disclosures/new/", "/console/compliance/processing/",
-           "/console/compliance/processing.csv", "/console/compliance/notice/"]
+           "/console/compliance/processing.csv", "/console/compliance/notice/", "/console/compliance/terms/"]
 
 
 @pytest.mark.parametrize("role", [R.BILLING, R.SUPPORT])

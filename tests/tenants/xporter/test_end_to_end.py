@@ -66,6 +66,7 @@ def xporter():
 @pytest.fixture
 def site(django_db_setup, xporter, monkeypatch):
     from orchestration.provisioning import school_provision
+    from shared.compliance.terms_of_use import terms_accept, terms_current
 
     fake, _, base_url = xporter
     provisioned = school_provision(name="End To End School", subdomain="endtoend", admin_email="head@endtoend.example")
@@ -74,6 +75,8 @@ def site(django_db_setup, xporter, monkeypatch):
         head.set_password(PASSWORD)
         head.save()
         TOTPDevice.objects.create(user=head, name="Authenticator app", confirmed=True)
+        # as at the admin's first sign-in, or every page sends them to the terms
+        terms_accept(user=head, school=provisioned.school, version_id=terms_current().pk, name="Head", ip_address=None)
         RetentionSettings.objects.create(grace_months=GRACE_MONTHS)
         XporterConnection.objects.create(base_url=base_url, estab=ESTAB, relying_party="pupiltracking",
                                          password=fake.password, third_party_id="PT")

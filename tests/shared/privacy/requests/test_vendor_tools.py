@@ -21,7 +21,12 @@ from shared.clients.selectors import contacts_to_write_to
 from shared.clients.services import complaint_record, contact_create, correspondence_record
 from shared.marketing.models import ProspectInteraction
 from shared.marketing.selectors import prospects_for_marketing
-from shared.marketing.services import MarketingObjection, prospect_create, prospect_interaction_record
+from shared.marketing.services import (
+    MarketingObjection,
+    prospect_consent_give,
+    prospect_create,
+    prospect_interaction_record,
+)
 from shared.operators.models import Operator
 from shared.operators.services import operator_create
 from shared.privacy.holds import legal_hold_place
@@ -157,6 +162,8 @@ def test_a_request_naming_nobody_is_refused(dpo):
 def test_a_restricted_prospect_is_kept_but_never_marketed_to(dpo, admin):
     prospect = prospect_create(actor=admin, full_name="Pat Prospect", organisation="Hill School", email="pat@hill.example")
     other = prospect_create(actor=admin, full_name="Kim Other", organisation="Dale School", email="kim@dale.example")
+    for consenting in (prospect, other):
+        prospect_consent_give(actor=admin, prospect=consenting, how="Ticked the box at a conference")
     request = request_about(dpo, prospect, "restriction")
 
     assert tools.vendor_subject_restrict(actor=dpo, request=request) == ["processing_restricted"]
