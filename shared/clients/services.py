@@ -245,12 +245,14 @@ def _correspondence_save(*, actor: Actor, school: School, contact: Contact | Non
     return item
 
 
-def attachment_files_destroy(*, school_id: int) -> int:
-    """Delete the files of every correspondence attachment of the client (their rows stay, for the
-    caller to delete with the correspondence), and the client's emptied folder. Returns how many
-    files there were."""
-    names = list(CorrespondenceAttachment.objects.filter(correspondence__school_id=school_id)
-                 .exclude(file="").values_list("file", flat=True))
+def attachment_files_destroy(*, school_id: int, contact_id: int | None = None) -> int:
+    """Delete the files of every correspondence attachment of the client, or only of its
+    correspondence with one contact (``contact_id``); their rows stay, for the caller to delete
+    with the correspondence. The client's folder goes once empty. Returns how many files there were."""
+    attachments = CorrespondenceAttachment.objects.filter(correspondence__school_id=school_id)
+    if contact_id is not None:
+        attachments = attachments.filter(correspondence__contact_id=contact_id)
+    names = list(attachments.exclude(file="").values_list("file", flat=True))
     for name in names:
         vendor_files.delete(name)
     folder = Path(vendor_files.location) / "correspondence" / str(school_id)

@@ -1,6 +1,10 @@
 """Deleting one retention unit, one function per unit kind (``DELETERS``). Each runs inside the
 transaction that also writes the unit's deletion record, and returns the records it deleted, or
-that and further fields of the deletion record."""
+that and further fields of the deletion record.
+
+``DELETION_PATHS`` says, for each kind, which registered models its deleter removes: this app's
+``ready()`` declares them to ``shared.privacy.retention.paths``, whose system check (privacy.E005)
+fails when a model holding personal data has no way out."""
 
 from __future__ import annotations
 
@@ -14,11 +18,14 @@ from psycopg2 import sql
 from shared import clock
 from shared.audit.models import ChangeLogEntry
 from shared.billing.models import CreditNote, Invoice, InvoiceLine, Payment
-from shared.clients.models import ClientAccount, Complaint, Contact, Correspondence
+from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
 from shared.clients.services import attachment_files_destroy
+from shared.compliance.models import Breach, Disclosure, NoticeVersion
 from shared.marketing.models import Prospect
 from shared.pg_tools import execute
+from shared.privacy.models import ErasureLedgerEntry, LegalHold, SubjectRequest
 from shared.schools.models import Domain, School
+from shared.support.models import SupportAccessLog, SupportAccessRequest
 
 
 def _delete_tax_record(unit: str, as_of: dt.date) -> int:
@@ -36,7 +43,26 @@ def _delete_client_records(unit: str, as_of: dt.date) -> int:
     total = 0
     for model in (Correspondence, Complaint, Contact, ClientAccount):
         total += model.objects.filter(school_id=school_id).delete()[0]
+    # Support access: the log of each grant (any left), then the grants the school decided on.
+    total += SupportAccessLog.objects.filter(school_id=school_id).delete()[0]
+    total += SupportAccessRequest.objects.filter(school_id=school_id).delete()[0]
+    # The contract rows stay (the school's dates); the one free-text field that may name someone goes.
+    total += Contract.objects.filter(school_id=school_id).exclude(cancellation_reason="").update(cancellation_reason="")
     return total
+
+
+def _delete_contact(unit: str, as_of: dt.date) -> int:
+    """A contact who stopped being the client's contact, with the correspondence with them (the
+    attachments' files first, as for the whole client). Complaints they made stay with the
+    client's records, on the contract's clock, with the link to them cleared (the complaint is
+    the school's; the contact's own details go with the contact)."""
+    contact = Contact.objects.filter(pk=int(unit.split(":")[1])).first()
+    if contact is None:
+        return 0
+    attachment_files_destroy(school_id=contact.school_id, contact_id=contact.pk)
+    total = Correspondence.objects.filter(contact=contact).delete()[0]
+    Complaint.objects.filter(contact=contact).update(contact=None)
+    return total + Contact.objects.filter(pk=contact.pk).delete()[0]
 
 
 def _delete_prospect(unit: str, as_of: dt.date) -> int:
@@ -61,9 +87,65 @@ def _drop_visit_partition(unit: str, as_of: dt.date) -> int:
     return rows
 
 
-def _delete_change_log_month(unit: str, as_of: dt.date) -> int:
-    year, month = map(int, unit.split(":")[1].split("-"))
-    return ChangeLogEntry.objects.filter(occurred_at__year=year, occurred_at__month=month).delete()[0]
+def _utc_day_bounds(unit: str) -> tuple[dt.datetime, dt.datetime]:
+    day = dt.date.fromisoformat(unit.split(":", 1)[1])
+    start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+    return start, start + dt.timedelta(days=1)
+
+
+def _delete_change_log_day(unit: str, as_of: dt.date) -> int:
+    """One UTC day of the change log (``change_log:2026-01-01``), due 365 days after it."""
+    start, end = _utc_day_bounds(unit)
+    return ChangeLogEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end).delete()[0]
+
+
+def _delete_support_log_day(unit: str, as_of: dt.date) -> int:
+    """One UTC day of the support-access log, as the change log."""
+    start, end = _utc_day_bounds(unit)
+    return SupportAccessLog.objects.filter(occurred_at__gte=start, occurred_at__lt=end).delete()[0]
+
+
+def _delete_by_id(model) -> Callable[[str, dt.date], int]:
+    """A deleter of one row of ``model`` named ``<kind>:<id>`` (and what cascades from it)."""
+    def delete(unit: str, as_of: dt.date) -> int:
+        return model.objects.filter(pk=int(unit.rsplit(":", 1)[1])).delete()[0]
+    delete.__name__ = f"_delete_{model._meta.model_name}"
+    return delete
+
+
+def _delete_notice_version(unit: str, as_of: dt.date) -> int:
+    """A superseded version of the notice; never the one in force (checked again here, in case
+    the versions changed since the plan)."""
+    version = NoticeVersion.objects.filter(pk=int(unit.split(":")[1])).first()
+    newest = NoticeVersion.objects.order_by("-published_on", "-id").first()
+    if version is None or version.pk == newest.pk:
+        return 0
+    return NoticeVersion.objects.filter(pk=version.pk).delete()[0]
+
+
+def _delete_erasure_ledger(unit: str, as_of: dt.date) -> int:
+    """The ledger of a school's erasures from its own schema, once no backup can be read: checked
+    again here (a key made since the plan keeps it)."""
+    from shared.backups.models import SchoolDataKey
+
+    school = School.objects.get(pk=int(unit.split(":")[1]))
+    if school.schema_dropped_at is None or SchoolDataKey.objects.filter(school=school, destroyed_at__isnull=True).exists():
+        return 0
+    return ErasureLedgerEntry.objects.filter(school=school, schema_name=school.schema_name).delete()[0]
+
+
+def _delete_school_request(unit: str, as_of: dt.date) -> int:
+    """A school's closed request, in its schema, with its export links (their files first)."""
+    from tenants.rights.models import ExportLink, SchoolRequest
+    from tenants.rights.services import export_files_destroy
+
+    _, school_id, _, request_id = unit.split(":")
+    school = School.objects.get(pk=int(school_id))
+    if school.schema_dropped_at is not None:
+        return 0
+    with schema_context(school.schema_name):
+        export_files_destroy(ExportLink.objects.filter(request_id=int(request_id)))
+        return SchoolRequest.objects.filter(pk=int(request_id)).delete()[0]
 
 
 def _delete_school_configuration(unit: str, as_of: dt.date) -> int:
@@ -129,8 +211,45 @@ DELETERS: dict[str, Callable[[str, dt.date], int | tuple[int, dict]]] = {
     "client_records": _delete_client_records,
     "prospect": _delete_prospect,
     "visit_partition": _drop_visit_partition,
-    "change_log": _delete_change_log_month,
+    "change_log": _delete_change_log_day,
+    "support_log": _delete_support_log_day,
+    "contact": _delete_contact,
     "school_configuration": _delete_school_configuration,
     "school_database": _drop_school_schema,
     "pupil": _delete_pupil,
+    "subject_request": _delete_by_id(SubjectRequest),
+    "school_request": _delete_school_request,
+    "breach": _delete_by_id(Breach),  # its notifications and links to schools go with it
+    "disclosure": _delete_by_id(Disclosure),
+    "legal_hold": _delete_by_id(LegalHold),
+    "notice_version": _delete_notice_version,
+    "erasure_ledger": _delete_erasure_ledger,
+}
+
+
+# Which registered models each kind of unit's deleter removes (``DELETERS``), for the
+# deletion-path check; the models a cascade takes with them are named too.
+DELETION_PATHS: dict[str, tuple[str, ...]] = {
+    "tax_record": ("billing.Invoice", "billing.InvoiceLine", "billing.Payment", "billing.CreditNote"),
+    "client_records": ("clients.Contract", "clients.Contact", "clients.ClientAccount", "clients.Correspondence",
+                       "clients.CorrespondenceAttachment", "clients.Complaint", "support.SupportAccessRequest"),
+    "contact": ("clients.Contact", "clients.Correspondence", "clients.CorrespondenceAttachment"),
+    "prospect": ("marketing.Prospect", "marketing.ProspectInteraction"),
+    "visit_partition": ("technical.Visit",),
+    "change_log": ("technical.ChangeLogEntry",),
+    "support_log": ("support.SupportAccessLog",),
+    "school_configuration": ("configuration.SchoolDocument",),
+    # the whole schema: every model of the school's own apps, and its users
+    "school_database": ("users.User", "pupils.Pupil", "pupils.ParentCarer", "pupils.PupilParent", "pupils.Group",
+                        "assessment.Result", "assessment.Target", "configuration.SchoolDocument",
+                        "rights.SchoolRequest", "rights.ExportLink", "rights.Consent", "sessions.Session"),
+    "pupil": ("pupils.Pupil", "pupils.ParentCarer", "pupils.PupilParent", "assessment.Result", "assessment.Target",
+              "rights.Consent"),
+    "subject_request": ("privacy.SubjectRequest",),
+    "school_request": ("rights.SchoolRequest", "rights.ExportLink"),
+    "breach": ("compliance.Breach", "compliance.BreachNotification"),
+    "disclosure": ("compliance.Disclosure",),
+    "legal_hold": ("privacy.LegalHold",),
+    "notice_version": ("compliance.NoticeVersion",),
+    "erasure_ledger": ("privacy.ErasureLedgerEntry",),
 }
