@@ -23,6 +23,7 @@ urlpatterns = [
     path("console/clients/<int:school_id>/cancel/undo/", clients.contract_cancellation_undo, name="contract_cancel_undo"),
     path("console/clients/<int:school_id>/contacts/new/", clients.contact_edit, name="contact_new"),
     path("console/clients/<int:school_id>/contacts/<int:contact_id>/", clients.contact_edit, name="contact_edit"),
+    path("console/clients/<int:school_id>/contacts/<int:contact_id>/end/", clients.contact_end, name="contact_end"),
     path("console/clients/<int:school_id>/correspondence/new/", clients.correspondence_new, name="correspondence_new"),
     path("console/clients/<int:school_id>/attachments/<int:attachment_id>/", clients.correspondence_attachment,
          name="correspondence_attachment"),

@@ -22,7 +22,7 @@ from shared.audit.models import ChangeLogEntry
 from shared.audit.services import VISIT_TABLE
 from shared.backups.models import SchoolDataKey
 from shared.billing.models import Invoice
-from shared.clients.models import Contract
+from shared.clients.models import Contact, Contract
 from shared.compliance.models import Breach, Disclosure, NoticeVersion
 from shared.marketing.models import Prospect
 from shared.privacy.models import LegalHold, RetentionShortening, SubjectRequest
@@ -125,6 +125,15 @@ def public_units_collect(*, school_id: int | None = None) -> list[Record]:
                                   client_id=contract.school_id))
             records.append(Record("school_database", f"school:{contract.school_id}", contract.cancelled_on,
                                   client_id=contract.school_id))
+    # A contact who stopped being the client's contact: 7 years from then or from our last dealing
+    # with them, whichever is later (the contract's rule, on the contact's own clock).
+    contacts = Contact.objects.filter(ended_on__isnull=False)
+    if school_id is not None:
+        contacts = contacts.filter(school_id=school_id)
+    for pk, client, ended, last in contacts.values_list("pk", "school_id", "ended_on", "last_interaction_at"):
+        records.append(record_of("contact", f"contact:{pk}",
+                                 lambda ended=ended, last=last: max(ended, timezone.localdate(last)) if last else ended,
+                                 client_id=client, person=f"contact:{pk}"))
     if school_id is None:
         for prospect_id, last in Prospect.objects.values_list("pk", "last_interaction_at"):
             records.append(record_of("prospect", f"prospect:{prospect_id}", lambda last=last: timezone.localdate(last),
