@@ -146,3 +146,23 @@ def test_the_erasure_ledger_outlives_every_readable_backup(oakfield):
 
     assert not ErasureLedgerEntry.objects.filter(pk=entry.pk).exists()
     assert ErasureLedgerEntry.objects.filter(pk=vendor_entry.pk).exists()  # public's backups may still hold that one
+
+
+def test_a_schools_closed_request_goes_with_its_export_files(oakfield):
+    from django.core.files.base import ContentFile
+
+    from tenants.configuration.storage import school_files
+    from tenants.rights.models import ExportLink
+
+    with schema_context(oakfield.school.schema_name):
+        request = SchoolRequest.objects.create(kind="access", state="completed", received_on=RECEIVED,
+                                               requester_name="Pat Parent", closed_on=dt.date(2019, 5, 20))
+        name = school_files.save(f"{oakfield.school.schema_name}/exports/old.zip", ContentFile(b"PK"))
+        ExportLink.objects.create(request=request, token_digest="d" * 64, file=name, size=2,
+                                  expires_at=AT + dt.timedelta(days=7))
+
+    retention_run(as_of=ON_THE_DAY, school_id=oakfield.school.pk, scope="school")
+
+    assert not school_files.exists(name)
+    with schema_context(oakfield.school.schema_name):
+        assert not ExportLink.objects.filter(request_id=request.pk).exists()

@@ -101,3 +101,18 @@ def test_a_months_partition_is_dropped_365_days_after_its_last_day():
 
     assert visits_left({"/31-jan"}) == set()
     assert DeletionRecord.objects.filter(kind="visit_partition", unit=f"{VISIT_TABLE}_y2026m01").exists()
+
+
+@pytest.mark.parametrize(("as_of", "kept"), [(dt.date(2026, 12, 31), True), (dt.date(2027, 1, 1), False)])
+def test_a_support_access_log_entry_goes_365_days_after_its_day(oakfield, as_of, kept):
+    from shared.operators.models import Operator
+    from shared.support.models import SupportAccessLog
+
+    attempt = SupportAccessLog.objects.create(operator=Operator.objects.first(), school=oakfield.school,
+                                              path="/console/support/pupils/4/", occurred_at=LAST_OF_DAY,
+                                              outcome="refused", refusal_reason="no_grant")
+
+    retention_run(as_of=as_of, scope="public")
+
+    assert SupportAccessLog.objects.filter(pk=attempt.pk).exists() == kept
+    assert DeletionRecord.objects.filter(kind="support_log", unit="support_log:2026-01-01").exists() != kept
