@@ -183,3 +183,24 @@ def test_the_whole_contracts_path_deletes_the_attachments_files_too(actor):
     DELETERS["client_records"](f"school:{school.pk}", dt.date(2040, 1, 1))
 
     assert not file_exists(attachment) and not CorrespondenceAttachment.objects.filter(pk=attachment.pk).exists()
+
+
+def test_the_whole_contracts_path_takes_the_support_grants_and_their_log_and_blanks_the_reason(actor, oakfield):
+    from shared.clients.models import Contract
+    from shared.support.models import SupportAccessLog, SupportAccessRequest
+
+    school = client_onboard(actor=actor, name="Helped School", subdomain="helped", admin_email="head@helped.example",
+                            contract_starts_on=dt.date(2025, 9, 1)).school
+    Contract.objects.filter(school=school).update(cancellation_reason="Mrs Head was unhappy")
+    operator = Operator.objects.get(role=Operator.Role.ADMINISTRATOR)
+    grant = SupportAccessRequest.objects.create(operator=operator, school=school, ticket_reference="T-1",
+                                                reason="Report broken", duration_hours=2)
+    SupportAccessLog.objects.create(grant=grant, operator=operator, school=school, path="/x/", outcome="allowed")
+    elsewhere = SupportAccessLog.objects.create(grant=grant, operator=operator, school=oakfield.school, path="/y/",
+                                                outcome="refused", refusal_reason="other_school")
+
+    DELETERS["client_records"](f"school:{school.pk}", dt.date(2040, 1, 1))
+
+    assert not SupportAccessRequest.objects.filter(school=school).exists()
+    assert not SupportAccessLog.objects.filter(pk=elsewhere.pk).exists()
+    assert list(Contract.objects.filter(school=school).values_list("cancellation_reason", flat=True)) == [""]

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.db import connection
+from django.db.models import Q
 from django_tenants.utils import schema_context
 from psycopg2 import sql
 
@@ -44,7 +45,8 @@ def _delete_client_records(unit: str, as_of: dt.date) -> int:
     for model in (Correspondence, Complaint, Contact, ClientAccount):
         total += model.objects.filter(school_id=school_id).delete()[0]
     # Support access: the log of each grant (any left), then the grants the school decided on.
-    total += SupportAccessLog.objects.filter(school_id=school_id).delete()[0]
+    # (also an attempt at another school that named one of this school's grants)
+    total += SupportAccessLog.objects.filter(Q(school_id=school_id) | Q(grant__school_id=school_id)).delete()[0]
     total += SupportAccessRequest.objects.filter(school_id=school_id).delete()[0]
     # The contract rows stay (the school's dates); the one free-text field that may name someone goes.
     total += Contract.objects.filter(school_id=school_id).exclude(cancellation_reason="").update(cancellation_reason="")
@@ -231,6 +233,7 @@ DELETERS: dict[str, Callable[[str, dt.date], int | tuple[int, dict]]] = {
 # deletion-path check; the models a cascade takes with them are named too.
 DELETION_PATHS: dict[str, tuple[str, ...]] = {
     "tax_record": ("billing.Invoice", "billing.InvoiceLine", "billing.Payment", "billing.CreditNote"),
+    # (of the contract, only its free-text cancellation reason goes: the row keeps the school's dates)
     "client_records": ("clients.Contract", "clients.Contact", "clients.ClientAccount", "clients.Correspondence",
                        "clients.CorrespondenceAttachment", "clients.Complaint", "support.SupportAccessRequest"),
     "contact": ("clients.Contact", "clients.Correspondence", "clients.CorrespondenceAttachment"),
