@@ -219,6 +219,8 @@ def run(args, *, out: TextIO) -> dict:
         runs.append(_purge_once(today, old_a, old_b, args.visit_rows, scratch))
     median = {key: statistics.median(each[key] for each in runs) for key in runs[0]}
     partition_bytes = int(median["partition_bytes"])
+    out.write(f"  purges (medians): drop {median['drop']:.3f} s, disk limit {median['disk']:.3f} s, DELETE "
+              f"{median['delete']:.2f} s, DELETE then VACUUM {median['delete_vacuum']:.2f} s\n")
 
     cancelled_on = today - dt.timedelta(days=200)
     cancelled_ids = list(School.objects.order_by("pk").values_list("pk", flat=True)[:args.cancelled])
