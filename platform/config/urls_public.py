@@ -38,6 +38,7 @@ urlpatterns = [
     path("console/clients/<int:school_id>/contacts/<int:contact_id>/", clients.contact_edit, name="contact_edit"),
     path("console/clients/<int:school_id>/contacts/<int:contact_id>/consent/", clients.contact_consent,
          name="contact_consent"),
+    path("console/clients/<int:school_id>/contacts/<int:contact_id>/end/", clients.contact_end, name="contact_end"),
     path("console/clients/<int:school_id>/correspondence/new/", clients.correspondence_new, name="correspondence_new"),
     path("console/clients/<int:school_id>/attachments/<int:attachment_id>/", clients.correspondence_attachment,
          name="correspondence_attachment"),

@@ -57,6 +57,10 @@ class ContactForm(forms.ModelForm):
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
 
+class ContactEndForm(forms.Form):
+    ended_on = PastDateField(initial=clock.today, label="Stopped being a contact on")
+
+
 class CorrespondenceForm(forms.Form):
     direction = forms.ChoiceField(choices=Correspondence.Direction.choices)
     channel = forms.ChoiceField(choices=Correspondence.Channel.choices)

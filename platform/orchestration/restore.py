@@ -161,7 +161,7 @@ def _ledger_replay(school: School) -> dict[str, int]:
 
 
 # Retention's units that live inside a school's schema: a backup older than their deletion holds them.
-REPLAYED_RETENTION_KINDS = ("pupil", "school_configuration")
+REPLAYED_RETENTION_KINDS = ("pupil", "school_configuration", "school_request")
 
 
 def _retention_replay(school: School) -> int:

@@ -45,7 +45,9 @@ class Contract(models.Model):
 
 
 class Contact(models.Model):
-    """A person at a client school the vendor deals with (Contact Information)."""
+    """A person at a client school the vendor deals with (Contact Information). One who stops
+    being the school's contact (``ended_on``, say when the school replaces them) runs on their own
+    7-year clock from then, not only when the whole contract ends."""
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="contacts")
     full_name = models.CharField(max_length=200)
@@ -58,6 +60,7 @@ class Contact(models.Model):
         default=False, db_default=False, help_text="Restricted at the person's request: kept, but nothing automated uses it")
     last_interaction_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
+    ended_on = models.DateField(null=True, blank=True, help_text="When they stopped being the school's contact")
 
     class Meta:
         ordering = ["full_name"]

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from shared import clock
 from shared.audit.services import change_log_record
@@ -28,7 +29,7 @@ from shared.clients.models import (
     OptionalMail,
     vendor_files,
 )
-from shared.dates import PLANNED
+from shared.dates import PAST, PLANNED
 from shared.files import DOCUMENT_TYPES_TEXT, document_type
 from shared.schools.models import School
 
@@ -196,6 +197,28 @@ def contact_update(*, actor: Actor, contact: Contact, **changes) -> Contact:
     return contact
 
 
+@transaction.atomic
+def contact_end(*, actor: Actor, contact: Contact, ended_on: dt.date | None = None) -> Contact:
+    """Record that this person stopped being the school's contact (the school replaced them, say)
+    on ``ended_on`` (today by default). From then their details, and the correspondence with them,
+    run on their own 7-year clock (``orchestration.retention``). Refused for a contact already
+    ended, for the main contact (make another the main contact first: a school always keeps
+    one), and for a date in the future or before the contact was recorded."""
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    ended_on = ended_on or clock.today()
+    if contact.ended_on is not None:
+        raise ValidationError(f"{contact.full_name} stopped being a contact on {contact.ended_on:%d %B %Y}.")
+    if contact.is_primary:
+        raise ValidationError(f"{contact.full_name} is the main contact: make another contact the main one first.")
+    PAST.check(ended_on, field="ended_on")
+    if ended_on < timezone.localdate(contact.created_at):
+        raise ValidationError({"ended_on": "A contact cannot end before they were recorded."})
+    contact.ended_on = ended_on
+    contact.save(update_fields=["ended_on"])
+    change_log_record(actor=actor, instance=contact, action=UPDATE, fields=["ended_on"])
+    return contact
+
+
 def correspondence_record(*, actor: Actor, school: School, direction: str, channel: str, subject: str,
                           body: str = "", contact: Contact | None = None, occurred_at: dt.datetime | None = None,
                           attachments: Sequence[UploadedFile] = ()) -> Correspondence:
@@ -247,12 +270,14 @@ def _correspondence_save(*, actor: Actor, school: School, contact: Contact | Non
     return item
 
 
-def attachment_files_destroy(*, school_id: int) -> int:
-    """Delete the files of every correspondence attachment of the client (their rows stay, for the
-    caller to delete with the correspondence), and the client's emptied folder. Returns how many
-    files there were."""
-    names = list(CorrespondenceAttachment.objects.filter(correspondence__school_id=school_id)
-                 .exclude(file="").values_list("file", flat=True))
+def attachment_files_destroy(*, school_id: int, contact_id: int | None = None) -> int:
+    """Delete the files of every correspondence attachment of the client, or only of its
+    correspondence with one contact (``contact_id``); their rows stay, for the caller to delete
+    with the correspondence. The client's folder goes once empty. Returns how many files there were."""
+    attachments = CorrespondenceAttachment.objects.filter(correspondence__school_id=school_id)
+    if contact_id is not None:
+        attachments = attachments.filter(correspondence__contact_id=contact_id)
+    names = list(attachments.exclude(file="").values_list("file", flat=True))
     for name in names:
         vendor_files.delete(name)
     folder = Path(vendor_files.location) / "correspondence" / str(school_id)

@@ -7,4 +7,4 @@ class PrivacyConfig(AppConfig):
     verbose_name = "Privacy"
 
     def ready(self) -> None:
-        from shared.privacy.retention import checks  # noqa: F401  (registers the system check)
+        from shared.privacy.retention import checks, paths  # noqa: F401  (register the system checks)

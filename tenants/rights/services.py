@@ -135,6 +135,15 @@ def export_download(*, token: str) -> tuple[ExportLink, bytes]:
     return link, content
 
 
+def export_files_destroy(links) -> int:
+    """Delete the files of these export links (their rows stay, for the caller to delete with
+    their request). Returns how many there were."""
+    names = list(links.exclude(file="").values_list("file", flat=True))
+    for name in names:
+        school_files.delete(name)
+    return len(names)
+
+
 def exports_expire() -> int:
     """Delete the files of exports past their expiry (run daily with retention)."""
     expired = ExportLink.objects.filter(downloaded_at=None, expires_at__lte=clock.now())

@@ -64,6 +64,14 @@ with schema_context(schema):
                                                             "StudentContacts", "Staff", "Groups", "assessmentresults"))))
     Pupil.objects.filter(xporter_id="S00001").update(forename="Zoë", surname="O'Brien-Ĳssel")  # quotes, non-ASCII
     Pupil.objects.filter(xporter_id="S00005").update(on_roll=False, leaving_date=dt.date(2020, 1, 1))  # retention's, soon
+    from tenants.rights.models import SchoolRequest
+    SchoolRequest.objects.create(kind="access", state="completed", received_on=dt.date(2019, 5, 2),  # due 2 May 2026
+                                 closed_on=dt.date(2019, 5, 20), requester_name="Old Request")
+
+def old_requests():
+    from tenants.rights.models import SchoolRequest
+    with schema_context(schema):
+        return SchoolRequest.objects.filter(requester_name="Old Request").count()
 
 def snapshot():
     # Every table's rows, every sequence's position, every index and constraint of the schema.
@@ -135,8 +143,10 @@ with schema_context(schema):
     subject_erase(user=head, request=request)
 retention_run(as_of=dt.date(2026, 11, 1), school_id=school.pk, scope="school")
 seen["after_erasure_pupils"] = pupils()
+seen["old_requests_after_retention"] = old_requests()
 seen["restore_after_erasure"] = run("restore_school", file=path, school=subdomain)
 seen["after_erasure_restore_pupils"] = pupils()
+seen["old_requests_after_restore"] = old_requests()
 with schema_context(schema):
     seen["erased_pupils_results"] = Result.objects.filter(pupil__xporter_id__in=["S00004", "S00005"]).count()
 
@@ -250,6 +260,8 @@ def test_the_restore_replays_the_erasure_ledger_and_retentions_deletions(seen):
     assert seen["erased_pupils_results"] == 0
     assert "erasure ledger replayed: pupils.Pupil 1" in seen["restore_after_erasure"]["output"]
     assert "retention deletions applied again: 0 record(s)" not in seen["restore_after_erasure"]["output"]
+    # A school's closed request deleted by the default rule (7 years from receipt) stays deleted.
+    assert (seen["old_requests_after_retention"], seen["old_requests_after_restore"]) == (0, 0)
 
 
 def test_after_retention_drops_the_schema_the_old_backup_cannot_be_decrypted(seen):

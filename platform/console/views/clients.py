@@ -76,6 +76,7 @@ def client_detail(request, school_id: int):
         "contract": contract,
         "undoable": contract is not None and services.contract_cancellation_undoable(contract),
         "contacts": _with_consents(school),
+        "contact_end_form": console_forms.ContactEndForm(),
         "accounts": school.client_accounts.all(),
         "invoices": invoice_list(school_id=school.pk)[:20],
         "correspondence": school.correspondence.select_related("contact").prefetch_related("attachments")[:20],
@@ -172,6 +173,24 @@ def contact_edit(request, school_id: int, contact_id: int | None = None):
         return redirect("client_detail", school_id=school.pk)
     return render(request, "console/form_page.html", {
         "school": school, "form": form, "title": f"Edit {contact.full_name}" if contact else f"Add a contact at {school.name}",
+    })
+
+
+@console_view("contacts")
+@require_POST
+def contact_end(request, school_id: int, contact_id: int):
+    """Record that a contact stopped being the school's contact (the school replaced them): their
+    own 7-year retention clock starts."""
+    school = selectors.access_school(school_id)
+    contact = selectors.access_contact(school=school, contact_id=contact_id)
+    form = console_forms.ContactEndForm(request.POST)
+    if saved(request, form, lambda data: services.contact_end(actor=request.actor, contact=contact, **data),
+             lambda done: f"{done.full_name} is recorded as no longer a contact from {done.ended_on:%d %B %Y}. "
+                          "Their details and correspondence are kept 7 years from then, then deleted."):
+        return redirect("client_detail", school_id=school.pk)
+    return render(request, "console/form_page.html", {
+        "school": school, "form": form, "title": f"{contact.full_name} stops being a contact",
+        "submit_label": "Record the end",
     })
 
 

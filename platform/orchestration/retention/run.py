@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 from django.db import connection, transaction
+from django.db.models import F
 from psycopg2 import sql
 
 from orchestration.retention.collect import (
@@ -74,17 +75,23 @@ def retention_calendar(*, as_of: dt.date, days: int, school: School | None = Non
 
 
 def _trim_boundary_visits(as_of: dt.date, run: RetentionRun) -> int:
-    """Rows past 365 days in the one partition that still holds newer rows too."""
-    cutoff = dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time(), dt.timezone.utc)
+    """Rows past 365 days in the one partition that still holds newer rows too. A visit made on
+    (UTC) day D is kept 365 days and goes on D + 365 days: on ``as_of`` every row before the UTC
+    midnight that ends day ``as_of`` - 365 goes."""
+    cutoff = dt.datetime.combine(as_of - dt.timedelta(days=364), dt.time(), dt.timezone.utc)
     with transaction.atomic(), connection.cursor() as cursor:
         execute(cursor, sql.SQL("DELETE FROM {} WHERE occurred_at < %s").format(sql.Identifier("public", VISIT_TABLE)),
                 [cutoff])
         trimmed = cursor.rowcount
         if trimmed:
-            DeletionRecord.objects.create(kind="visit_rows", unit=f"visits-before:{cutoff.date().isoformat()}",
-                                          category=Category.TECHNICAL, records_deleted=trimmed,
-                                          rule="365 days (IP addresses and user ids)", policy_version=POLICY_VERSION,
-                                          due_on=as_of, run=run)
+            # A second run on the same day (rows loaded late) adds to the day's record.
+            record, created = DeletionRecord.objects.get_or_create(
+                kind="visit_rows", unit=f"visits-before:{cutoff.date().isoformat()}",
+                defaults={"category": Category.TECHNICAL, "records_deleted": trimmed,
+                          "rule": "365 days (IP addresses and user ids)", "policy_version": POLICY_VERSION,
+                          "due_on": as_of, "run": run})
+            if not created:
+                DeletionRecord.objects.filter(pk=record.pk).update(records_deleted=F("records_deleted") + trimmed)
     return trimmed
 
 

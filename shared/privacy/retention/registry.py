@@ -79,7 +79,7 @@ REGISTRY: dict[str, ModelPolicy] = {
                                 other="school status starts_on ends_on notice_given_on cancelled_on "
                                       "config_files_delete_on schema_drop_on last_used_on created_at"),
     "clients.Contact": _policy(Category.CONTRACT, personal="full_name role email phone address last_interaction_at",
-                               other="school is_primary processing_restricted created_at"),
+                               other="school is_primary processing_restricted created_at ended_on"),
     "clients.ContactConsent": _policy(Category.CONTRACT, personal="contact given_at given_how withdrawn_at withdrawn_how "
                                                              "recorded_by_id",
                                       other="purpose", about="contact"),

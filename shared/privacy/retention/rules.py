@@ -2,7 +2,9 @@
 
 Each category's rule says how long from which date a record is kept (``PERIODS``, from the privacy
 notice). A record is deleted on the day its period ends: a visit made on 1 January 2026 is kept
-365 days and goes on 1 January 2027; tax records of the year ending 5 April 2026 go on 5 April
+365 days and goes on 1 January 2027 (technical information counts in UTC days, as the visits'
+partitions are UTC months); a request received on 2 May 2019 (the default rule, 7 years from
+receipt) goes on 2 May 2026; tax records of the year ending 5 April 2026 go on 5 April
 2034. Nothing is due while a legal hold covers it, and a client's retention may be shortened, with
 the reason recorded. The planner only lists; the executor deletes.
 
@@ -51,10 +53,33 @@ PERIODS: dict[str, tuple[Category, Period, str]] = {
     "prospect": (Category.MARKETING, Period(months=36), "3 years from the last interaction"),
     "visit_partition": (Category.TECHNICAL, Period(days=365), "365 days (IP addresses and user ids)"),
     "change_log": (Category.TECHNICAL, Period(days=365), "365 days (user ids)"),
+    "support_log": (Category.TECHNICAL, Period(days=365), "365 days (operators' user ids, pages opened)"),
+    "contact": (Category.CONTRACT, Period(months=84),
+                "7 years from when they stopped being the client's contact or our last dealing with them, "
+                "whichever is later"),
     "school_configuration": (Category.CONFIGURATION, Period(months=3), "3 months after the contract was cancelled"),
     "school_database": (Category.PUPIL, Period(months=6), "6 months after the contract was cancelled"),
     "pupil": (Category.PUPIL, Period(months=12), "the school's grace period after the pupil left"),
     "default": (Category.DEFAULT, Period(months=84), "7 years from receipt"),
+    # The default rule ("any category not specifically defined: 7 years from the date of receipt"),
+    # each kind from its own date of receipt.
+    "subject_request": (Category.DEFAULT, Period(months=84), "7 years from receipt (a closed subject request)"),
+    "school_request": (Category.DEFAULT, Period(months=84), "7 years from receipt (a school's closed request)"),
+    "breach": (Category.DEFAULT, Period(months=84),
+               "7 years from receipt (a closed breach, from when we became aware of it; with its notifications)"),
+    "disclosure": (Category.DEFAULT, Period(months=84), "7 years from receipt (a disclosure, from its date)"),
+    "legal_hold": (Category.DEFAULT, Period(months=84), "7 years from the end of the legal hold"),
+    "notice_version": (Category.DEFAULT, Period(months=84),
+                       "7 years from when the next version of the privacy notice replaced it"),
+    "terms_version": (Category.DEFAULT, Period(months=84),
+                      "7 years from when the next version of the Terms of Use replaced it, once no acceptance names it"),
+    "recipient_holding": (Category.DEFAULT, Period(months=84),
+                          "7 years from receipt (a record of one person's data passed to a recipient)"),
+    "recipient": (Category.DEFAULT, Period(months=84),
+                  "7 years from its entry in the register of recipients, once it holds nothing recorded"),
+    "erasure_ledger": (Category.DEFAULT, Period(),
+                       "when the school's schema and every backup key of it are destroyed (no backup can restore "
+                       "an erased person)"),
 }
 
 
