@@ -4,9 +4,8 @@ Every sentence of the notice's behavioural sections has a row that quotes it wor
 whitespace); each row names the code that enforces the sentence and the tests that prove it, or says
 "not software" and why. The checks fail when a sentence has no row, a quote is not the notice's, a
 named test does not exist (its file, its class, its function, parsed with ``ast``), a named code path
-does not import, or a row is still ``PENDING: <lane>`` (work another lane is building: the lead fills
-the row in when that lane lands). ``PROMISES_EXCLUDE_PENDING=1`` leaves the pending rows out, so a lane
-can check the rest of the table before the others land; without it a pending row fails.
+does not import, or a row is still ``PENDING: <who>`` (a promise someone is building: it is filled in
+when the work lands, and until then the check fails).
 
 The checker is the plain functions below; the tests at the end run it on a small made-up notice and
 table, so each kind of failure is shown to fail.
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +24,6 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[3]
 NOTICE_FOLDER = REPO_ROOT / "shared" / "compliance" / "notice"
 TABLE = NOTICE_FOLDER / "promises.md"
-LANES = frozenset({"retention", "vrights", "recipients", "automated", "terms"})
-EXCLUDE_PENDING = os.environ.get("PROMISES_EXCLUDE_PENDING", "") == "1"
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Ltd.", "No.", "Mr.", "Mrs.", "Dr.", "cf.", "vs.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"‘'(])")
@@ -145,7 +141,7 @@ class Row:
     quote: str
     code: str
     tests: str
-    pending_lane: str | None = None
+    pending_by: str | None = None
     code_paths: list[str] = field(default_factory=list)
     node_ids: list[str] = field(default_factory=list)
     not_software: str | None = None
@@ -223,10 +219,7 @@ def _row(number: int, cells: list[str], problems: list[str]) -> Row:
         problems.append(f"{where}: the row quotes nothing")
     pending = [_PENDING.match(cell) for cell in (code, tests)]
     if any(pending):
-        lanes = {match.group(1) for match in pending if match}
-        row.pending_lane = sorted(lanes)[0]
-        if lanes - LANES:
-            problems.append(f"{where}: PENDING names an unknown lane: {sorted(lanes - LANES)}")
+        row.pending_by = sorted({match.group(1) for match in pending if match})[0]
         return row
     not_software = _NOT_SOFTWARE.match(code)
     if not_software:
@@ -309,10 +302,9 @@ class Report:
     rows: list[Row]
 
 
-def check(notice_text: str, table_markdown: str, *, root: Path, exclude_pending: bool) -> Report:
+def check(notice_text: str, table_markdown: str, *, root: Path) -> Report:
     """Every problem of the table against the notice: a sentence without a row, a quote that is not the
-    notice's, a test that does not exist, a code path that does not resolve, and (unless
-    ``exclude_pending``) each pending row."""
+    notice's, a test that does not exist, a code path that does not resolve, and each pending row."""
     table = read_table(table_markdown)
     notice = read_notice(notice_text, table.sections)
     problems = table.problems + notice.problems
@@ -329,9 +321,8 @@ def check(notice_text: str, table_markdown: str, *, root: Path, exclude_pending:
         if not starts:
             problems.append(f"{where}: not the notice's words: {row.quote!r}")
         spans += [(start, start + len(row.quote)) for start in starts]
-        if row.pending_lane:
-            if not exclude_pending:
-                problems.append(f"{where}: PENDING: {row.pending_lane}: {row.quote!r}")
+        if row.pending_by:
+            problems.append(f"{where}: PENDING: {row.pending_by}: {row.quote!r}")
             continue
         for node_id in row.node_ids:
             if (why := node_id_problem(node_id, root)) is not None:
@@ -347,7 +338,7 @@ def check(notice_text: str, table_markdown: str, *, root: Path, exclude_pending:
             continue
         if not any(start <= unit.start and unit.end <= end for start, end in spans):
             problems.append(f"no row for a sentence of {unit.section!r}: {unit.text!r}")
-    return Report(problems, [row for row in table.rows if row.pending_lane], notice.units, table.rows)
+    return Report(problems, [row for row in table.rows if row.pending_by], notice.units, table.rows)
 
 
 def newest_notice() -> Path:
@@ -360,7 +351,7 @@ def project_report() -> Report:
     table = TABLE.read_text(encoding="utf-8")
     named = read_table(table).notice_file
     notice = (NOTICE_FOLDER / named) if named else newest_notice()
-    return check(notice.read_text(encoding="utf-8"), table, root=REPO_ROOT, exclude_pending=EXCLUDE_PENDING)
+    return check(notice.read_text(encoding="utf-8"), table, root=REPO_ROOT)
 
 
 # --- the project's table ------------------------------------------------------------------------
@@ -376,14 +367,10 @@ def test_every_behavioural_sentence_has_a_row_naming_real_tests_and_code():
 
 
 def test_no_promise_is_left_pending():
-    """Fails while a row says PENDING: <lane>; PROMISES_EXCLUDE_PENDING=1 (a lane's own runs, before the
-    other lanes land) checks only that each names a known lane."""
+    """Fails while a row says PENDING: <who>."""
     report = project_report()
 
-    if EXCLUDE_PENDING:
-        assert {row.pending_lane for row in report.pending} <= LANES
-    else:
-        assert [(row.pending_lane, row.quote) for row in report.pending] == []
+    assert [(row.pending_by, row.quote) for row in report.pending] == []
 
 
 # --- the checker, on a made-up notice -----------------------------------------------------------
@@ -449,12 +436,12 @@ def root(tmp_path) -> Path:
     return tmp_path
 
 
-def checked(root: Path, rows: list[str], *, notice: str = NOTICE, exclude_pending: bool = False) -> list[str]:
-    return check(notice, SECTIONS + "\n".join(rows) + "\n", root=root, exclude_pending=exclude_pending).problems
+def checked(root: Path, rows: list[str], *, notice: str = NOTICE) -> list[str]:
+    return check(notice, SECTIONS + "\n".join(rows) + "\n", root=root).problems
 
 
 def test_the_checker_passes_a_complete_table(root):
-    report = check(NOTICE, SECTIONS + "\n".join(GOOD_ROWS) + "\n", root=root, exclude_pending=False)
+    report = check(NOTICE, SECTIONS + "\n".join(GOOD_ROWS) + "\n", root=root)
 
     assert report.problems == []
     assert [unit.text for unit in report.units] == [
@@ -533,17 +520,10 @@ def test_a_quote_may_span_lines_and_sentences_with_the_whitespace_normalised(roo
     assert checked(root, rows) == []
 
 
-def test_a_pending_row_fails_unless_pending_rows_are_excluded(root):
+def test_a_pending_row_fails(root):
     rows = [GOOD_ROWS[0], "| We keep invoices for 8 years. | PENDING: retention | PENDING: retention | |", GOOD_ROWS[2]]
 
     assert checked(root, rows) == ["promises.md:18: PENDING: retention: 'We keep invoices for 8 years.'"]
-    assert checked(root, rows, exclude_pending=True) == []
-
-
-def test_a_pending_row_must_name_a_known_lane(root):
-    rows = [GOOD_ROWS[0], "| We keep invoices for 8 years. | PENDING: someone | PENDING: someone | |", GOOD_ROWS[2]]
-
-    assert checked(root, rows, exclude_pending=True) == ["promises.md:18: PENDING names an unknown lane: ['someone']"]
 
 
 def test_a_missing_heading_or_a_new_section_is_a_failure(root):
@@ -565,7 +545,7 @@ def test_a_new_sentence_in_a_behavioural_section_is_a_failure(root):
 def test_a_label_must_be_a_line_of_a_behavioural_section(root):
     table = SECTIONS.replace('- "Category"', '- "Category"\n- "We are nice people."')
 
-    assert check(NOTICE, table + "\n".join(GOOD_ROWS) + "\n", root=root, exclude_pending=False).problems == [
+    assert check(NOTICE, table + "\n".join(GOOD_ROWS) + "\n", root=root).problems == [
         "a label that is no line of a behavioural section: 'We are nice people.'"]
 
 
