@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
 from django.db.models import Q
@@ -202,6 +203,14 @@ def operator_traces_clear(*, actor: Actor | None, user_id: int) -> int:
     return total
 
 
+def account_sessions_end(user_id: int) -> int:
+    """End every console session of the account (in public): a session holds the user id, and an
+    erased account must leave none behind, not even an expired one waiting for the daily purge."""
+    ended = [session.pk for session in Session.objects.all()
+             if session.get_decoded().get("_auth_user_id") == str(user_id)]
+    return Session.objects.filter(pk__in=ended).delete()[0]
+
+
 def _in_public(model) -> bool:
     return model._meta.app_config.name in settings.SHARED_APPS
 
@@ -257,6 +266,7 @@ def vendor_subject_erase(*, actor: Actor, request: SubjectRequest) -> dict[str, 
         user_id = subject.user_id
         counts["technical"] = account_activity_anonymise(schema_name="public", user_id=user_id)
         counts["recorded_by"] = operator_traces_clear(actor=actor, user_id=user_id)
+        counts["sessions"] = account_sessions_end(user_id)
     for record in records:
         for label, n in public_delete(record).items():
             if n:

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -263,9 +265,17 @@ def test_erasing_an_operator_removes_the_account_and_anonymises_its_technical_re
     olly = Actor.operator(operator.user)
     letter = correspondence_record(actor=olly, school=oakfield.school, direction="out", channel="phone", subject="Call")
     request = request_about(dpo, operator, "erasure")
+    signed_in = SessionStore()
+    signed_in["_auth_user_id"] = str(operator.user_id)
+    signed_in.create()
+    someone_else = SessionStore()
+    someone_else["_auth_user_id"] = str(dpo.user_id)
+    someone_else.create()
 
     counts = tools.vendor_subject_erase(actor=dpo, request=request)
 
+    assert not Session.objects.filter(pk=signed_in.session_key).exists() and counts["sessions"] == 1
+    assert Session.objects.filter(pk=someone_else.session_key).exists()
     assert not get_user_model().objects.filter(pk=operator.user_id).exists()
     assert not Operator.objects.filter(pk=operator.pk).exists()
     assert not ChangeLogEntry.objects.filter(actor_schema="public", actor_id=operator.user_id).exists()
