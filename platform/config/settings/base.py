@@ -168,8 +168,8 @@ CACHES = {
 }
 
 # Mail (shared.mail) follows the outgoing TLS policy; in production it needs EMAIL_USE_TLS or
-# EMAIL_USE_SSL (shared/outgoing.py). The server: EMAIL_URL (smtp://user:password@host:port,
-# submission://... for STARTTLS, smtps://... for implicit TLS), or EMAIL_HOST, EMAIL_PORT,
+# EMAIL_USE_SSL (shared/outgoing.py). The server: EMAIL_URL (dj-email-url: smtp://user:password@host:port,
+# submission://...:587 for STARTTLS, smtp://...:465?ssl=True for implicit TLS), or EMAIL_HOST, EMAIL_PORT,
 # EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL.
 EMAIL_BACKEND = "shared.outgoing.OutgoingEmailBackend"
 MAIL_CONFIGURED = bool(os.environ.get("EMAIL_URL") or os.environ.get("EMAIL_HOST"))
