@@ -183,7 +183,8 @@ if os.environ.get("EMAIL_URL"):
     EMAIL_USE_SSL = bool(_email["EMAIL_USE_SSL"])
 else:
     EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "1025"))
+    # (no EMAIL_HOST: the embedded mail server of a development run, ops/mailcatcher.py, on 1025)
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT") or (25 if os.environ.get("EMAIL_HOST") else 1025))
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -200,6 +201,8 @@ MAIL_FROM = {
 }
 # The domain of each message's Message-ID (BASE_DOMAIN when unset).
 MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "")
+# The development mailbox's folder (the embedded mail server's, ops/mailcatcher.py): development only.
+MAIL_MAILBOX_DIR: Path | None = None
 
 # --- Tenancy ----------------------------------------------------------------------------------
 
