@@ -3,6 +3,8 @@ runs), and marking one whose retries ran out as failed."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import structlog
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -66,3 +68,17 @@ def email_of(message: OutgoingMessage) -> EmailMultiAlternatives:
     )
     email.attach_alternative(message.body_html, "text/html")
     return email
+
+
+# A message still waiting this long after it was made was never asked for (its retries, had they
+# run, would have ended in ``failed`` within about 15 minutes); older than the limit, it is left to
+# the dead letters' reader.
+LOST_AFTER = dt.timedelta(hours=1)
+LOST_LIMIT = dt.timedelta(days=2)
+
+
+def messages_lost() -> list[int]:
+    now = clock.now()
+    return list(OutgoingMessage.objects.filter(state=OutgoingMessage.State.QUEUED, created_at__lte=now - LOST_AFTER,
+                                               created_at__gt=now - LOST_LIMIT)
+                .order_by("created_at", "id").values_list("pk", flat=True)[:1000])

@@ -88,7 +88,10 @@ def mail_send(*, to: str, template: str, context: dict, topic: Topic, school=Non
 
 
 def _deliver_later(pk: int) -> None:
-    tasks.mail_deliver.send(pk)
+    try:
+        tasks.mail_deliver.send(pk)
+    except Exception as error:  # noqa: BLE001 - the broker is down: the sweep asks again (mail_queued_sweep)
+        log.error("mail.not_queued", message=pk, error=type(error).__name__)
 
 
 # --- Preferences ---------------------------------------------------------------------------------

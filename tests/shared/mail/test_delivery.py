@@ -155,3 +155,48 @@ def test_school_mail_wears_the_school_accent_colour_and_never_a_bad_one(smtp, oa
     mail_send(to="c@example.org", template="test_message", context={}, topic=Topic.REQUESTS, school=oakfield.school)
     [sent] = mail_deliver_all()
     assert "x.example" not in sent.body_html and "#1d4f91" in sent.body_html
+
+
+def test_a_message_whose_delivery_was_never_asked_for_is_asked_for_again(monkeypatch):
+    import datetime as dt
+
+    from shared import clock
+    from shared.mail import tasks
+
+    made = dt.datetime(2027, 5, 4, 9, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(clock, "now", lambda: made)
+    lost = mail_send(to="a@example.org", template="test_message", context={}, topic=Topic.SECURITY)
+    asked: list[int] = []
+    monkeypatch.setattr(tasks.mail_deliver, "send", lambda pk: asked.append(pk))
+
+    for minutes, expected in [(30, []), (61, [lost.pk]), (3 * 24 * 60, [])]:
+        asked.clear()
+        monkeypatch.setattr(clock, "now", lambda minutes=minutes: made + dt.timedelta(minutes=minutes))
+        tasks.mail_queued_sweep.fn()
+        assert asked == expected, minutes
+
+
+def test_the_broker_being_down_never_fails_the_sender(monkeypatch, django_capture_on_commit_callbacks):
+    from shared.mail import tasks
+
+    def down(pk):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(tasks.mail_deliver, "send", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = mail_send(to="a@example.org", template="test_message", context={}, topic=Topic.SECURITY)
+
+    assert OutgoingMessage.objects.get(pk=message.pk).state == OutgoingMessage.State.QUEUED
+
+
+def test_the_mail_test_command_sends_at_once(smtp):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("mail_test", "--to", "ops@example.org", stdout=out)
+
+    assert out.getvalue().startswith("Sent to ops@example.org") and len(smtp.messages) == 1
+    with pytest.raises(CommandError, match="not an email address"):
+        call_command("mail_test", "--to", "nobody")
