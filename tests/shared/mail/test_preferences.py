@@ -106,3 +106,17 @@ def test_a_bad_token_is_a_clear_404_and_changes_nothing(path):
 def test_a_token_does_not_show_the_address():
     assert "jane" not in preferences_token("jane@example.org")
     assert "jane" not in unsubscribe_token("jane@example.org", Topic.WEBINARS)
+
+
+def test_a_persons_access_export_holds_the_mail_sent_to_them_and_their_preferences(smtp):
+    from shared.privacy.exports.vendor import vendor_subject_records
+
+    mail_send(to="jane@example.org", template="test_message", context={}, topic=Topic.PRODUCT_NEWS)
+    mail_send(to="someone.else@example.org", template="test_message", context={}, topic=Topic.PRODUCT_NEWS)
+    client().post(f"/mail/preferences/{preferences_token('jane@example.org')}/", {"topic": ["webinars"]})
+
+    records = vendor_subject_records("Jane@Example.org")
+
+    assert [r["to"] for r in records["mail.OutgoingMessage"]] == ["jane@example.org"]
+    assert "A test message" in records["mail.OutgoingMessage"][0]["subject"]
+    assert [r["address"] for r in records["mail.MailPreference"]] == ["jane@example.org"]
