@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -56,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     controller = Controller(Keeper(folder), hostname="127.0.0.1", port=args.port)
     controller.start()
     print(f"mail: embedded SMTP server on localhost:{args.port}, keeping every message in {folder}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # honcho stops its processes with SIGTERM
     try:
-        threading.Event().wait()
+        stop.wait()
     except KeyboardInterrupt:
         pass
     finally:

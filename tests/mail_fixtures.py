@@ -8,7 +8,11 @@ queued mail.
 - ``mail_deliver_all()``: delivers every queued message (``OutgoingMessage`` still queued) by the
   worker's own code path (``shared.mail.services.message_deliver``) on the test's connection, which
   can see the rows the test's transaction made (a worker thread could not), and returns the
-  messages sent. A delivery that fails raises, as it would make the worker retry.
+  messages sent. A delivery that fails raises, as it would make the worker retry. Without the
+  ``smtp`` fixture it delivers to pytest-django's in-memory backend (``django.core.mail.outbox``).
+
+Nothing reaches Redis in a test: the test's transaction never commits, so ``mail_send``'s
+on-commit request to the worker never runs (``django_capture_on_commit_callbacks`` runs it).
 """
 
 from __future__ import annotations
