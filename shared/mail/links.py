@@ -29,12 +29,13 @@ def absolute_url(path: str, *, school=None) -> str:
 
 
 def school_subdomain(school) -> str:
-    """The school's subdomain: its primary domain's first label under BASE_DOMAIN."""
+    """The school's subdomain: its primary domain less BASE_DOMAIN (its first label, for a domain
+    recorded under another base)."""
     domain = school.get_primary_domain()
+    if domain is None:
+        return school.schema_name.replace("_", "-")
     suffix = f".{settings.BASE_DOMAIN}"
-    if domain is not None and domain.domain.endswith(suffix):
-        return domain.domain[: -len(suffix)]
-    return school.schema_name.replace("_", "-")
+    return domain.domain[: -len(suffix)] if domain.domain.endswith(suffix) else domain.domain.split(".", 1)[0]
 
 
 def is_product_host(host: str | None) -> bool:
