@@ -200,3 +200,17 @@ def test_the_mail_test_command_sends_at_once(smtp):
     assert out.getvalue().startswith("Sent to ops@example.org") and len(smtp.messages) == 1
     with pytest.raises(CommandError, match="not an email address"):
         call_command("mail_test", "--to", "nobody")
+
+
+def test_mail_sent_from_inside_a_schools_schema_is_recorded_in_public_and_delivered(smtp, oakfield):
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    with schema_context(oakfield.school.schema_name):
+        message = mail_send(to="head@example.org", template="test_message", context={}, topic=Topic.SUPPORT,
+                            school=oakfield.school)
+        assert connection.schema_name == oakfield.school.schema_name
+        [sent] = mail_deliver_all()
+
+    assert OutgoingMessage.objects.filter(pk=message.pk, state=OutgoingMessage.State.SENT).exists()
+    assert sent.pk == message.pk and len(smtp.messages) == 1
