@@ -22,6 +22,8 @@ import re
 SECRET_ROUTES: dict[str, str] = {
     "set_password": "accounts/set-password/<uidb64>/<token>/",
     "rights_export": "rights/exports/<str:token>/",
+    "mail_preferences": "mail/preferences/<str:token>/",
+    "mail_unsubscribe": "mail/unsubscribe/<str:token>/",
 }
 
 _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
