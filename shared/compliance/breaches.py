@@ -262,7 +262,10 @@ def breach_people_notify(*, actor: Actor, breach: Breach, addresses: str | Itera
                "privacy_url": absolute_url(reverse("privacy_notice", urlconf="config.urls_public"))}
     notifications = []
     for address in people:
-        message = mail_send(to=address, template="legal/breach_notice", topic=Topic.LEGAL, context=context)
+        try:
+            message = mail_send(to=address, template="legal/breach_notice", topic=Topic.LEGAL, context=context)
+        except ValueError:  # an address the mail service will not send to: refuse the whole mailing
+            raise ValidationError({"addresses": f"Not an address we can send to: {address[:80]}. Nothing was sent."}) from None
         notification = BreachNotification.objects.create(
             breach=breach, audience=BreachNotification.Audience.PEOPLE, recipient=address,
             method=BreachNotification.Method.EMAIL, notified_at=now, content=content, recorded_by_id=actor.user_id,

@@ -368,3 +368,30 @@ def test_a_refused_publication_sends_nothing(smtp, dpo):
         notices.notice_version_publish(actor=dpo, version="9.8", text=current.text, summary="Nothing")
 
     nothing_changed_since(before)
+
+
+def test_publishing_terms_in_the_console_sends_one_background_job(dpo, django_capture_on_commit_callbacks, monkeypatch):
+    from orchestration import tasks
+
+    current = terms_of_use.terms_current()
+    sent_jobs = []
+    monkeypatch.setattr(tasks.terms_change_mail, "send", lambda version_id: sent_jobs.append(version_id))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = console_client(Operator.Role.DPO).post("/console/compliance/terms/", {
+            "version": "9.7", "text": current.text + "\n\nAnother sentence.", "summary": "Another sentence.",
+            "published_on": clock.today().isoformat()})
+
+    assert response.status_code == 302
+    assert sent_jobs == [terms_of_use.terms_current().pk]
+
+
+def test_a_mailed_address_the_mail_service_refuses_stops_the_whole_breach_mailing(smtp, actor, make_breach):
+    breach = make_breach(risk=Breach.Risk.HIGH)
+    before = counts(), BreachNotification.objects.count()
+
+    with pytest.raises(ValidationError, match="Not an address we can send to"):
+        breaches.breach_people_notify(actor=actor, breach=breach, addresses=[PEOPLE[0], '"odd,one"@example.org'],
+                                      content=TOLD)
+
+    assert (counts(), BreachNotification.objects.count()) == before
