@@ -338,6 +338,7 @@ def test_a_new_privacy_notice_is_mailed_to_current_client_contacts_only(smtp, dp
     assert "whatever your mail preferences" in smtp.text(message)  # legal: always sent, and says why
     page = follow(host_client(settings.BASE_DOMAIN), link_to(smtp, message, "/privacy/versions/"))
     assert page.status_code == 200 and "Our new notice." in page.content.decode()
+    assert_no_pupil_data(smtp, oakfield, riverside)
 
 
 def test_new_terms_of_use_are_mailed_to_each_schools_admins(smtp, dpo, oakfield, riverside, password):
@@ -358,6 +359,9 @@ def test_new_terms_of_use_are_mailed_to_each_schools_admins(smtp, dpo, oakfield,
     assert urlsplit(link).netloc.startswith(oakfield.hostname)
     page = follow(school_client(oakfield, oakfield.demo.head_email, password), link)
     assert page.status_code == 200 and "One more sentence." in page.content.decode()
+    assert_no_pupil_data(smtp, oakfield, riverside)
+    signed_out = follow(host_client(oakfield.hostname), link)  # the link asks a stranger to sign in first
+    assert signed_out.status_code == 302 and "/accounts/login/" in signed_out["Location"]
 
 
 def test_a_refused_publication_sends_nothing(smtp, dpo):
