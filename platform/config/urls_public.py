@@ -77,6 +77,8 @@ urlpatterns = [
     path("console/compliance/breaches/<int:breach_id>/report/", compliance.breach_report, name="breach_report"),
     path("console/compliance/breaches/<int:breach_id>/notifications/", compliance.breach_notification,
          name="breach_notification"),
+    path("console/compliance/breaches/<int:breach_id>/email-people/", compliance.breach_people_email,
+         name="breach_people_email"),
     path("console/compliance/breaches/<int:breach_id>/close/", compliance.breach_close, name="breach_close"),
     path("console/compliance/disclosures/", compliance.disclosure_list, name="disclosure_list"),
     path("console/compliance/disclosures/new/", compliance.disclosure_new, name="disclosure_new"),

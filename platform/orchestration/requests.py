@@ -1,5 +1,6 @@
 """Data subjects' requests across the line: the vendor hands a request about a school's data over to
-that school, and the working-day flag of overdue requests reads the vendor's and every school's."""
+that school, and the working-day flag of overdue requests reads the vendor's and every school's, and
+mails the day's digest."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import datetime as dt
 
 import structlog
 from django.db import transaction
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
+from orchestration import notify
 from shared import automation, clock
 from shared.changes import Actor
 from shared.deadletter import each_surviving
@@ -36,18 +38,33 @@ def request_forward_to_school(*, actor: Actor, request: SubjectRequest, school: 
     return request
 
 
-def requests_flag() -> None:
-    """Log overdue and near-due requests: the vendor's, then each open school's. One school whose
-    requests cannot be read is set aside (``shared.deadletter``); the others are still flagged."""
-    overdue, near = requests_due()
+def requests_flag() -> int:
+    """Flag overdue and near-due requests and breach clocks: log the vendor's requests, then each open
+    school's; then mail the day's digest (``orchestration.notify``): the DPOs the vendor's requests and
+    the breaches whose ICO report is near due or overdue, each school's admins their school's overdue
+    requests, once per day. One school whose requests cannot be read is set aside
+    (``shared.deadletter``); the others are still flagged. Returns the number of messages sent."""
+    with schema_context(get_public_schema_name()):
+        return _requests_flag()
+
+
+def _requests_flag() -> int:
+    today = clock.today()
+    digest = notify.Digest()
+    overdue, near = requests_due(today=today)
     for request, deadline in overdue:
         log.warning("subject_request.overdue", request_id=request.pk, deadline=deadline.isoformat())
     for request, deadline in near:
         log.info("subject_request.near_due", request_id=request.pk, deadline=deadline.isoformat())
+    digest.dpo += [notify.request_item(r, d, overdue=True) for r, d in overdue]
+    digest.dpo += [notify.request_item(r, d, overdue=False) for r, d in near]
+    digest.dpo += notify.breach_items()
 
     def flag(school) -> None:
         with schema_context(school.schema_name):
-            overdue, near = requests_due(requests=SchoolRequest.objects.all())
+            overdue, near = requests_due(requests=SchoolRequest.objects.all(), today=today)
+        if overdue:
+            digest.schools[school.pk] = [notify.request_item(r, d, overdue=True, school=school) for r, d in overdue]
         for request, deadline in overdue:
             log.warning("school_request.overdue", school_id=school.pk, request_id=request.pk, deadline=deadline.isoformat())
         for request, deadline in near:
@@ -55,3 +72,4 @@ def requests_flag() -> None:
 
     each_surviving(open_schools(), flag, job="subject_requests_flag", item_id=lambda school: school.pk,
                    on_done=automation.school_done("subject_requests_flag"))
+    return notify.alerts_digest_send(digest=digest, today=today)

@@ -1,7 +1,8 @@
 """The scheduled jobs that enter every school: retention (one job for ``public`` and one per school,
 each under its own lock, so that no two runs of the same scope overlap and one school's failure stops
 no other), the nightly Xporter sync of every active school, the working-day flag of overdue data
-subjects' requests, and keeping the spare-schema pool full."""
+subjects' requests (and its daily digest by mail), telling school admins of expired support grants and of
+new Terms of Use, telling client contacts of a new privacy notice, and keeping the spare-schema pool full."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import dramatiq
 import structlog
 from django_tenants.utils import schema_context
 
-from orchestration import pool, requests
+from orchestration import notify, pool, requests
 from orchestration.retention.run import RetentionBusy, retention_run
 from shared import automation, clock
 from shared.automation import DataCategory as D
@@ -69,17 +70,58 @@ def retention_daily() -> None:
 
 @periodic("0 8 * * Mon-Fri")
 @dramatiq.actor(max_retries=0)
-@automated(title="Flagging data protection requests that are overdue or nearly due",
+@automated(title="Flagging data protection requests that are overdue or nearly due, and emailing your admins "
+                 "the overdue ones",
            reads_school_data=True, purpose=Purpose.MANAGEMENT,
            why="Warns when a data subject's request to your school (access, correction, erasure...) nears or "
-               "passes its one-month deadline.",
+               "passes its one-month deadline: your school's admins get one email a day listing the overdue ones.",
            reads=(D.PUPIL_DATA, D.USER_IDENTITY),
-           reads_detail="Your school's data subjects' requests: when each was received, its kind and status.",
+           reads_detail="Your school's data subjects' requests: when each was received, its kind and status; and "
+                        "your admins' email addresses. The email names each request by its number and kind, never "
+                        "by whom it is about.",
            per_school=True)
 def subject_requests_flag() -> None:
-    """Flag overdue and near-due data subjects' requests (working days, 08:00): the vendor's, and
-    each open school's own (which the school's dashboard also shows)."""
+    """Flag overdue and near-due data subjects' requests and breach clocks (working days, 08:00): the
+    vendor's, and each open school's own (which the school's dashboard also shows); mail the DPOs and
+    each school's admins the day's digest, once per day."""
     requests.requests_flag()
+
+
+@periodic("*/15 * * * *")
+@dramatiq.actor(max_retries=3)
+@automated(title="Telling your admins when a support access grant has expired",
+           reads_school_data=True, purpose=Purpose.MANAGEMENT,
+           why="Security: your school's admins are told by email when our support team's access to your data ends.",
+           reads=(D.USER_IDENTITY,),
+           reads_detail="Your admins' email addresses, and the support access grants you approved (when each "
+                        "expires).",
+           for_all_schools=True)
+def support_grants_expired_notify() -> None:
+    """Mail each school's admins, once per grant, that an approved support-access grant has expired
+    (every 15 minutes)."""
+    notify.support_grants_expired_notify()
+
+
+@dramatiq.actor(max_retries=3, time_limit=3600 * 1000)
+@automated(title="Emailing every client contact that our privacy notice has changed", reads_school_data=False,
+           reads_detail="The client contacts' names and email addresses (our records, not the school's data).",
+           also="when a new version of the privacy notice is published")
+def notice_change_mail(version_id: int | None = None) -> None:
+    """Tell every current client contact of a new privacy-notice version (one job per version; the
+    current version when none is named)."""
+    notify.notice_change_tell(version_id=version_id)
+
+
+@dramatiq.actor(max_retries=3, time_limit=3600 * 1000)
+@automated(title="Emailing your admins that our Terms of Use have changed",
+           reads_school_data=True, purpose=Purpose.MANAGEMENT,
+           why="Your school's admins are told of new Terms of Use, which they are asked to accept.",
+           reads=(D.USER_IDENTITY,), reads_detail="Your admins' email addresses.",
+           for_all_schools=True, also="when a new version of the Terms of Use is published")
+def terms_change_mail(version_id: int | None = None) -> None:
+    """Tell each open school's admins of a new Terms of Use version (one job per version; the current
+    version when none is named)."""
+    notify.terms_change_tell(version_id=version_id)
 
 
 @periodic("30 1 * * *")

@@ -82,6 +82,18 @@ def contacts_to_write_to(school: School) -> QuerySet[Contact]:
     """The client's contacts an automated mailing may write to: those with an email address whose
     processing is not restricted at their request."""
     return school.contacts.filter(processing_restricted=False).exclude(email="")
+def contacts_for_service_notices(*, today: dt.date | None = None) -> QuerySet[Contact]:
+    """The contacts a service notice (a new privacy notice) goes to: every current contact of a
+    school the vendor serves (active, site open) with an email address. Not those who stopped being
+    the school's contact (``ended_on`` today or earlier), nor those whose processing is restricted at
+    their request; an erased contact is no longer here at all."""
+    today = today or clock.today()
+    return (Contact.objects.filter(school__status=School.Status.ACTIVE, school__schema_dropped_at__isnull=True,
+                                   processing_restricted=False)
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today)).exclude(email="")
+            .select_related("school").order_by("school__name", "full_name", "pk"))
+
+
 def consents_in_force(*, as_of: dt.datetime) -> Q:
     """Consents given at or before ``as_of`` and not withdrawn by then."""
     return Q(given_at__lte=as_of) & (Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=as_of))

@@ -11,10 +11,12 @@ unknown)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -195,6 +197,106 @@ def breach_notification_record(*, actor: Actor, breach: Breach, audience: str, r
                       fields=["breach", "audience", "recipient", "method", "notified_at", "content"]
                       + (["school"] if school else []))
     return notification
+
+
+MAX_PEOPLE_PER_SEND = 2000
+# A pupil's UPN (a letter, 11 digits, then a digit or letter): never in a message.
+_UPN_SHAPE = re.compile(r"\b[A-Za-z]\d{11}[0-9A-Za-z]\b")
+
+
+def _addresses_parse(addresses: str | Iterable[str]) -> list[str]:
+    raw = re.split(r"[\s,;]+", addresses) if isinstance(addresses, str) else list(addresses)
+    seen, bad, result = set(), [], []
+    for item in (a.strip().lower() for a in raw):
+        if not item or item in seen:
+            continue
+        try:
+            validate_email(item)
+        except ValidationError:
+            bad.append(item[:80])
+            continue
+        seen.add(item)
+        result.append(item)
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ValidationError({"addresses": f"Not an email address: {shown}. Nothing was sent."})
+    if not result:
+        raise ValidationError({"addresses": "Give the email address of each person to tell, one a line."})
+    if len(result) > MAX_PEOPLE_PER_SEND:
+        raise ValidationError({"addresses": f"Send to at most {MAX_PEOPLE_PER_SEND} people at a time."})
+    return result
+
+
+@transaction.atomic
+def breach_people_notify(*, actor: Actor, breach: Breach, addresses: str | Iterable[str],
+                         content: str) -> list[BreachNotification]:
+    """Tell the people affected by a high-risk breach by email, from the register: one message to each
+    address (``shared.mail``, topic legal: always sent), and one notification recorded per person,
+    queued, then marked sent or failed as its message is delivered or set aside
+    (``breach_deliveries_refresh``). Refused, sending and recording nothing, for a breach whose risk
+    is not high, a closed breach, a bad address, or a message that holds something shaped like a UPN."""
+    from django.urls import reverse
+
+    from shared.mail.links import absolute_url
+    from shared.mail.services import mail_send
+    from shared.mail.topics import Topic
+
+    breach = _open_breach(breach)
+    if breach.risk != Breach.Risk.HIGH:
+        raise ValidationError("Only a breach whose risk to people is high is notified to the people affected "
+                              "(UK GDPR Article 34): change the assessment first if the risk is high.")
+    content = content.strip()
+    errors = {}
+    if not content:
+        errors["content"] = "Write what they are told: what happened, the likely consequences, what we are doing " \
+                            "and who to contact."
+    elif len(content) > 10000:
+        errors["content"] = "Keep the message under 10,000 characters."
+    elif _UPN_SHAPE.search(content):
+        errors["content"] = "The message holds something shaped like a pupil's UPN: take it out."
+    if errors:
+        raise ValidationError(errors)
+    people = _addresses_parse(addresses)
+    now = clock.now()
+    context = {"reference": breach.reference, "content": content,
+               "privacy_url": absolute_url(reverse("privacy_notice", urlconf="config.urls_public"))}
+    notifications = []
+    for address in people:
+        try:
+            message = mail_send(to=address, template="legal/breach_notice", topic=Topic.LEGAL, context=context)
+        except ValueError:  # an address the mail service will not send to: refuse the whole mailing
+            raise ValidationError({"addresses": f"Not an address we can send to: {address[:80]}. Nothing was sent."}) from None
+        notification = BreachNotification.objects.create(
+            breach=breach, audience=BreachNotification.Audience.PEOPLE, recipient=address,
+            method=BreachNotification.Method.EMAIL, notified_at=now, content=content, recorded_by_id=actor.user_id,
+            message_id=message.pk if message is not None else None,
+            delivery="queued" if message is not None else "failed")
+        change_log_record(actor=actor, instance=notification, action=CREATE,
+                          fields=["breach", "audience", "recipient", "method", "notified_at", "content", "message_id",
+                                  "delivery"])
+        notifications.append(notification)
+    return notifications
+
+
+def breach_deliveries_refresh(breach: Breach) -> int:
+    """Mark each queued email notification of ``breach`` sent or failed as its message now stands
+    (delivered, or set aside after its retries). Returns how many were marked."""
+    from shared.mail.models import OutgoingMessage
+
+    queued = list(breach.notifications.filter(delivery="queued", message_id__isnull=False))
+    if not queued:
+        return 0
+    outcomes = dict(OutgoingMessage.objects.filter(pk__in=[n.message_id for n in queued]).values_list("pk", "state"))
+    marked = 0
+    with transaction.atomic():
+        for notification in queued:
+            outcome = outcomes.get(notification.message_id)
+            if outcome in ("sent", "failed"):
+                notification.delivery = outcome
+                notification.save(update_fields=["delivery"])
+                change_log_record(actor=Actor.system(), instance=notification, action=UPDATE, fields=["delivery"])
+                marked += 1
+    return marked
 
 
 def breach_close_problems(breach: Breach) -> list[str]:

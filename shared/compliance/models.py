@@ -119,6 +119,11 @@ class BreachNotification(models.Model):
     notified_at = models.DateTimeField()
     content = models.TextField(help_text="What they were told")
     recorded_by_id = models.BigIntegerField(null=True, blank=True, help_text="The operator's user id.")
+    # A person told by email from the register: the message that told them (``shared.mail``), and
+    # whether it was delivered (sent) or set aside after its retries (failed).
+    message_id = models.BigIntegerField(null=True, blank=True, help_text="The outgoing message's id.")
+    delivery = models.CharField(max_length=7, choices=[("", "Not by the service's mail"), ("queued", "Queued"),
+                                                       ("sent", "Sent"), ("failed", "Failed")], blank=True, default="")
 
     class Meta:
         ordering = ["notified_at", "id"]

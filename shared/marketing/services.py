@@ -60,19 +60,51 @@ def prospect_interaction_record(*, actor: Actor, prospect: Prospect, direction: 
     return interaction
 
 
-@transaction.atomic
-def prospect_object(*, actor: Actor, prospect: Prospect) -> Prospect:
-    """Record an objection to direct marketing. Permanent: there is no service that lifts it."""
+def _object_one(*, actor: Actor, prospect: Prospect, now) -> None:
     if prospect.objected_to_marketing_at is None:
-        now = clock.now()
         prospect.objected_to_marketing_at = now
         prospect.save(update_fields=["objected_to_marketing_at"])
         change_log_record(actor=actor, instance=prospect, action=UPDATE, fields=["objected_to_marketing_at"])
-        for consent in ProspectConsent.objects.select_for_update().filter(prospect=prospect, withdrawn_at__isnull=True):
-            consent.withdrawn_at, consent.withdrawn_how = now, "Objected to direct marketing"
-            consent.save(update_fields=["withdrawn_at", "withdrawn_how"])
-            change_log_record(actor=actor, instance=consent, action=UPDATE, fields=["withdrawn_at", "withdrawn_how"])
+    for consent in ProspectConsent.objects.select_for_update().filter(prospect=prospect, withdrawn_at__isnull=True):
+        consent.withdrawn_at, consent.withdrawn_how = now, "Objected to direct marketing"
+        consent.save(update_fields=["withdrawn_at", "withdrawn_how"])
+        change_log_record(actor=actor, instance=consent, action=UPDATE, fields=["withdrawn_at", "withdrawn_how"])
+
+
+@transaction.atomic
+def prospect_object(*, actor: Actor, prospect: Prospect) -> Prospect:
+    """Record an objection to direct marketing. Permanent: there is no service that lifts it.
+
+    The objection is the person's, not one record's: every prospect record with the same email
+    address objects too, and that address's mail preferences turn marketing off, so no list built
+    from any of them reaches the person again."""
+    now = clock.now()
+    locked = Prospect.objects.select_for_update().get(pk=prospect.pk)
+    _object_one(actor=actor, prospect=locked, now=now)
+    if locked.email:
+        for other in (Prospect.objects.select_for_update().filter(email__iexact=locked.email)
+                      .exclude(pk=locked.pk).order_by("pk")):
+            _object_one(actor=actor, prospect=other, now=now)
+        _marketing_mail_off(actor=actor, address=locked.email, now=now)
+    prospect.objected_to_marketing_at = locked.objected_to_marketing_at
     return prospect
+
+
+def _marketing_mail_off(*, actor: Actor, address: str, now) -> None:
+    """The address's mail preferences (``shared.mail``): marketing off, so no message about it is sent."""
+    from shared.mail.models import MailPreference
+    from shared.mail.tokens import address_normal
+    from shared.mail.topics import Topic
+
+    preference, created = MailPreference.objects.select_for_update().get_or_create(
+        address=address_normal(address), defaults={"unsubscribed": [Topic.MARKETING.value], "changed_at": now})
+    if created:
+        change_log_record(actor=actor, instance=preference, action=CREATE, fields=["address", "unsubscribed", "changed_at"])
+    elif Topic.MARKETING.value not in preference.unsubscribed:
+        preference.unsubscribed = [*preference.unsubscribed, Topic.MARKETING.value]
+        preference.changed_at = now
+        preference.save(update_fields=["unsubscribed", "changed_at"])
+        change_log_record(actor=actor, instance=preference, action=UPDATE, fields=["unsubscribed", "changed_at"])
 
 
 def _how(how: str, *, field: str, required: bool) -> str:

@@ -46,6 +46,8 @@ class SupportAccessRequest(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by_user_id = models.BigIntegerField(null=True, blank=True, help_text="A user id in the school's schema.")
     revoked_by_name = models.CharField(max_length=200, blank=True)
+    # When the school's admins were told the grant had expired (``orchestration.notify``): once.
+    expiry_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]

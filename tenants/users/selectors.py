@@ -21,3 +21,10 @@ def second_factor_device(*, user: User) -> TOTPDevice | None:
 
 def recovery_codes_left(*, user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def school_admin_addresses() -> list[str]:
+    """The email addresses of the current school's active admins (the people told of support access
+    and of the school's overdue requests), in order."""
+    return list(User.objects.filter(role=User.Role.SCHOOL_ADMIN, is_active=True).exclude(email="")
+                .order_by("email").values_list("email", flat=True))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from console.access import console_view
 from console.views import page_of, saved
+from orchestration import tasks
 from shared import clock
 from shared.compliance import breaches, disclosures, notices, processing, terms_of_use
 from shared.compliance import recipients as register
@@ -79,6 +81,14 @@ class NotificationForm(forms.Form):
     def __init__(self, *args, breach: Breach, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school"].queryset = breach.schools.all()
+
+
+class PeopleEmailForm(forms.Form):
+    addresses = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Their email addresses",
+                                help_text="One a line (or separated by commas). Each gets their own message.")
+    content = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="The message",
+                              help_text="What happened, its likely consequences, what we are doing about it, what "
+                                        "they can do, and who to contact. No pupil's UPN.")
 
 
 class DisclosureForm(forms.Form):
@@ -185,6 +195,7 @@ def _breach_page(request, breach: Breach, **forms_given):
                                                "reasoning": breach.ico_decision_reasoning}),
         "report_form": ReportForm(initial={"reported_at": breach.ico_reported_at, "reference": breach.ico_reference,
                                            "delay_reason": breach.ico_delay_reason}),
+        "people_form": PeopleEmailForm(),
         "notification_form": NotificationForm(breach=breach,
                                               initial={"notified_at": clock.now().replace(second=0, microsecond=0)}),
         **forms_given,
@@ -197,7 +208,22 @@ def _breach_page(request, breach: Breach, **forms_given):
 
 @console_view("breaches")
 def breach_detail(request, breach_id: int):
-    return _breach_page(request, breaches.access_breach(breach_id))
+    breach = breaches.access_breach(breach_id)
+    if breaches.breach_deliveries_refresh(breach):
+        breach = breaches.access_breach(breach_id)
+    return _breach_page(request, breach)
+
+
+@console_view("breaches")
+@require_POST
+def breach_people_email(request, breach_id: int):
+    breach = breaches.access_breach(breach_id)
+    form = PeopleEmailForm(request.POST)
+    if saved(request, form, lambda data: breaches.breach_people_notify(actor=request.actor, breach=breach, **data),
+             lambda done: f"{len(done)} message{'s' if len(done) != 1 else ''} queued: each is marked sent as it is "
+                          "delivered."):
+        return redirect("breach_detail", breach_id=breach.pk)
+    return _breach_page(request, breach, people_form=form)
 
 
 @console_view("breaches")
@@ -323,6 +349,12 @@ def processing_record_csv(request):
     return response
 
 
+def _published(version, job):
+    """Send ``job`` (the mail telling people of the new version) once the publication commits."""
+    transaction.on_commit(lambda: job.send(version.pk))
+    return version
+
+
 # --- The privacy notice --------------------------------------------------------------------------
 
 
@@ -330,8 +362,10 @@ def processing_record_csv(request):
 def notice_versions(request):
     current = notices.notice_current()
     form = NoticeVersionForm(request.POST or None, initial={"text": current.text if current else ""})
-    if saved(request, form, lambda data: notices.notice_version_publish(actor=request.actor, **data),
-             lambda done: f"Version {done.version} published: every site shows it now."):
+    if saved(request, form, lambda data: _published(notices.notice_version_publish(actor=request.actor, **data),
+                                                    tasks.notice_change_mail),
+             lambda done: f"Version {done.version} published: every site shows it now, and every client contact "
+                          "is being told by email."):
         return redirect("notice_versions")
     return render(request, "console/notice_versions.html", {
         "current": current, "versions": notices.notice_versions(), "form": form,
@@ -345,8 +379,10 @@ def notice_versions(request):
 def terms_versions(request):
     current = terms_of_use.terms_current()
     form = TermsVersionForm(request.POST or None, initial={"text": current.text if current else ""})
-    if saved(request, form, lambda data: terms_of_use.terms_version_publish(actor=request.actor, **data),
-             lambda done: f"Version {done.version} published: each school's admin is asked to accept it."):
+    if saved(request, form, lambda data: _published(terms_of_use.terms_version_publish(actor=request.actor, **data),
+                                                    tasks.terms_change_mail),
+             lambda done: f"Version {done.version} published: each school's admin is asked to accept it, and told "
+                          "by email."):
         return redirect("terms_versions")
     return render(request, "console/terms_versions.html", {
         "current": current, "versions": terms_of_use.terms_versions(), "form": form,

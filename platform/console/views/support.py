@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 
 from console.access import can, console_view
 from console.views import page_of, saved
+from orchestration import notify
 from orchestration import support as school_reads
 from shared.clients.selectors import access_school
 from shared.support import selectors, services
@@ -52,9 +53,8 @@ def support_request_list(request):
 def support_request_new(request, school_id: int):
     school = access_school(school_id)
     form = SupportRequestForm(request.POST or None)
-    if saved(request, form, lambda data: services.support_request_create(operator=request.operator, school=school,
-                                                                         **data),
-             f"Request sent. {school.name}'s admin approves or refuses it on the school's site; "
+    if saved(request, form, lambda data: notify.support_request_make(operator=request.operator, school=school, **data),
+             f"Request sent: {school.name}'s admins are told by email. They approve or refuse it on the school's site; "
              "access starts when they approve."):
         return redirect("client_detail", school_id=school.pk)
     return render(request, "console/form_page.html", {

@@ -176,7 +176,7 @@ REGISTRY: dict[str, ModelPolicy] = {
                                        "records_affected schools risk ico_decision ico_decided_at ico_reported_at "
                                        "ico_reference closed_at created_at"),
     "compliance.BreachNotification": _policy(Category.DEFAULT, personal="recipient content recorded_by_id",
-                                             other="breach audience school method notified_at"),
+                                             other="breach audience school method notified_at message_id delivery"),
     "compliance.Disclosure": _policy(Category.DEFAULT, personal="recipient people description authorised_by references "
                                                          "recorded_by_id",
                                      other="disclosed_at ground data_categories schools created_at"),
@@ -202,7 +202,7 @@ REGISTRY: dict[str, ModelPolicy] = {
     "support.SupportAccessRequest": _policy(Category.CONTRACT, personal="operator reason decided_by_user_id decided_by_name "
                                                                  "refusal_reason revoked_by_user_id revoked_by_name",
                                             other="school ticket_reference duration_hours write_allowed state "
-                                                  "requested_at decided_at starts_at expires_at revoked_at"),
+                                                  "requested_at decided_at starts_at expires_at revoked_at expiry_notified_at"),
     "support.SupportAccessLog": _policy(Category.TECHNICAL, personal="operator path",
                                         other="grant school occurred_at outcome refusal_reason"),
     # outgoing mail: each message as sent is technical information (365 days from when it was made);
