@@ -22,6 +22,8 @@ import re
 SECRET_ROUTES: dict[str, str] = {
     "set_password": "accounts/set-password/<uidb64>/<token>/",
     "rights_export": "rights/exports/<str:token>/",
+    "password_reset_confirm": "accounts/password-reset/<uidb64>/<token>/",
+    "console_password_reset_confirm": "console/password-reset/<uidb64>/<token>/",
 }
 
 _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
