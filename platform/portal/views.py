@@ -27,8 +27,11 @@ from tenants.assessment.services import marksheet_save
 from tenants.configuration import services as configuration
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.pupils import selectors as pupils
+from tenants.pupils.invitations import parent_invitation_preview, parent_invitations_run
 from tenants.pupils.models import Group, Pupil
 from tenants.pupils.services import retention_grace_set
+from tenants.pupils.tasks import parent_invitations_start
+from tenants.users.mail import invitation_send
 from tenants.users.models import User
 from tenants.users.selectors import user_list
 from tenants.users.services import user_invitation_resend, user_invite
@@ -157,8 +160,6 @@ def cohort_analysis(request):
 def users(request):
     """The school's accounts; an invitation by mail (a set-password link, never shown on screen) and
     its resending to someone who has not set a password yet."""
-    from tenants.users.mail import invitation_send
-
     form = InviteForm(request.POST if request.method == "POST" and request.POST.get("action") != "resend" else None)
     if request.method == "POST" and request.POST.get("action") == "resend":
         try:
@@ -187,9 +188,6 @@ def users(request):
 def parent_invitations(request):
     """Invite every parent and carer with parental responsibility: the preview, then "Send", which
     queues one background job and returns at once; the page then shows the run's progress."""
-    from tenants.pupils.invitations import parent_invitation_preview, parent_invitations_run
-    from tenants.pupils.tasks import parent_invitations_start
-
     if request.method == "POST":
         try:
             run = parent_invitations_start(admin=request.user)

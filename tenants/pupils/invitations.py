@@ -21,7 +21,9 @@ from django.db import connection, transaction
 from shared import clock
 from shared.redis_client import key, redis_client
 from tenants.pupils.models import ParentCarer
+from tenants.users.mail import invitation_send
 from tenants.users.models import User
+from tenants.users.services import user_invite
 
 # A run's progress is kept this long after it was last updated (the page shows the latest run).
 RUN_TTL_SECONDS = 14 * 24 * 3600
@@ -94,9 +96,6 @@ def run_save(run: dict) -> None:
 def parent_invitations_send(*, run_id: str) -> dict | None:
     """The job's work: create each account and mail its invitation, one transaction per parent, then
     record the outcome. Does nothing for a run that is not the school's latest or is already done."""
-    from tenants.users.mail import invitation_send
-    from tenants.users.services import user_invite
-
     run = parent_invitations_run()
     if run is None or run["id"] != run_id or run["status"] == "done":
         return None

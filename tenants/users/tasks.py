@@ -8,6 +8,7 @@ from django.db import transaction
 
 from shared.automation import DataCategory as D
 from shared.automation import Purpose, automated
+from tenants.users import mail
 
 
 def password_reset_ask(*, email: str) -> None:
@@ -26,7 +27,5 @@ def password_reset_ask(*, email: str) -> None:
            sent_by=None, also='when someone uses "Forgot password?" on your site')
 def password_reset_mail(email: str = "") -> None:
     if email:
-        from tenants.users import mail  # noqa: PLC0415  (until the mail core is merged)
-
         with transaction.atomic():
             mail.password_reset_send(email=email)
