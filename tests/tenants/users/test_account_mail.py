@@ -100,3 +100,23 @@ def test_sending_again_to_someone_with_a_password_or_of_another_school_is_refuse
         response = admin.post("/users/", {"action": "resend", "user": bad}, follow=True)
         assert response.status_code in (200, 400)
     assert OutgoingMessage.objects.count() == before
+
+
+def test_onboarding_a_school_mails_its_first_admin_the_invitation(smtp):
+    from shared.operators.models import Operator
+    from tests.helpers import console_client
+    from tests.mail_fixtures import mail_deliver_all
+
+    operator = console_client(Operator.Role.ADMINISTRATOR)
+    response = operator.post("/console/clients/new/", {
+        "name": "Hazel Grove Primary", "subdomain": "hazelgrove", "admin_email": "head@hazelgrove.example",
+        "contract_starts_on": "2026-09-01"}, follow=True)
+
+    page = response.content.decode()
+    assert "Hazel Grove Primary is set up. Invitation sent to head@hazelgrove.example." in page
+    assert "/accounts/set-password/" not in page
+    mail_deliver_all()
+    (message,) = smtp.messages
+    assert message["To"] == "head@hazelgrove.example" and "Hazel Grove Primary" in message["Subject"]
+    (link,) = [url for url in smtp.links(message) if "/accounts/set-password/" in url]
+    assert urlsplit(link).hostname == f"hazelgrove.{settings.BASE_DOMAIN}"
