@@ -11,6 +11,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from ops.demo import DEMO_OPERATORS, DEMO_PASSWORD
@@ -19,7 +21,7 @@ from shared.audit.models import ChangeLogEntry
 from tenants.users import tasks
 from tenants.users.models import User
 from tenants.users.services import password_link_path, password_reset_account, user_create
-from tests.helpers import current_code, host_client
+from tests.helpers import console_client, current_code, host_client
 
 pytestmark = pytest.mark.django_db
 OLD = "an-old-long-pass-1"
@@ -73,10 +75,13 @@ def test_the_answer_and_the_work_are_the_same_whether_or_not_the_address_has_an_
     answers = []
     for email in (known, "nobody-here@oakfield.example"):
         client = client_for(oakfield)
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, \
+                CaptureQueriesContext(connection) as queries:
             response = client.post("/accounts/password-reset/", {"email": email})
         sent_page = client.get(response["Location"])
-        answers.append((response.status_code, response["Location"], len(callbacks), page_text(sent_page)))
+        # the request's own work: the same queries (none looks the address up), the same message queued
+        answers.append((response.status_code, response["Location"], len(callbacks), page_text(sent_page),
+                        [re.sub(r"'[^']*'", "?", q["sql"]) for q in queries.captured_queries]))
 
     # the same redirect, the same page, and the same single message queued for the worker
     assert answers[0] == answers[1]
@@ -183,12 +188,16 @@ def operator_email() -> str:
 
 def test_after_a_reset_the_console_still_asks_for_the_code(oakfield):
     email = operator_email()
+    signed_in_before = console_client("support")  # before the link is made: a sign-in changes its token
+    assert signed_in_before.get("/console/").status_code == 200
     user = get_user_model().objects.get(email=email)
     path = password_link_path(user=user, reset=True)
     assert path.startswith("/console/password-reset/")
     client = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="198.51.100.45")
 
     page, response = set_new_password(client, path)
+
+    assert signed_in_before.get("/console/").status_code == 302  # every console session of the account ended
 
     assert (response.status_code, response["Location"]) == (302, "/console/password-reset/done/")
     done = client.get(response["Location"])
