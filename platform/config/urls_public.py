@@ -1,6 +1,6 @@
 """URLs of the vendor's public host (the bare ``BASE_DOMAIN``): landing page, operator console, health."""
 
-from django.urls import path
+from django.urls import include, path
 
 from config.health import HealthView
 from console.admin_site import raw_data_site
@@ -25,6 +25,7 @@ urlpatterns = [
     path("privacy/versions/<str:version>/", privacy.privacy_notice, name="privacy_notice_version"),
     path("privacy/seen/", privacy.privacy_notice_seen, name="privacy_notice_seen"),
     path("terms/", privacy.terms_of_use_public, name="terms_of_use_public"),
+    path("", include("shared.mail.urls")),
     path("terms/versions/<str:version>/", privacy.terms_of_use_public, name="terms_of_use_public_version"),
     path("console/login/", auth.OperatorLoginView.as_view(), name="login"),
     path("console/password-reset/", auth.password_reset, name="password_reset"),

@@ -1,0 +1,10 @@
+"""The mail footer's pages, included by the vendor host's URLs (config.urls_public)."""
+
+from django.urls import path
+
+from shared.mail import views
+
+urlpatterns = [
+    path("mail/preferences/<str:token>/", views.preferences, name="mail_preferences"),
+    path("mail/unsubscribe/<str:token>/", views.unsubscribe, name="mail_unsubscribe"),
+]
