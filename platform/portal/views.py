@@ -27,7 +27,7 @@ from tenants.assessment.services import marksheet_save
 from tenants.configuration import services as configuration
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.pupils import selectors as pupils
-from tenants.pupils.invitations import parent_invitation_preview, parent_invitations_run
+from tenants.pupils.invitations import parent_invitation_preview, parent_invitations_run, run_under_way
 from tenants.pupils.models import Group, Pupil
 from tenants.pupils.services import retention_grace_set
 from tenants.pupils.tasks import parent_invitations_start
@@ -200,7 +200,7 @@ def parent_invitations(request):
     run = parent_invitations_run()
     return render(request, "portal/parent_invitations.html", {
         "preview": parent_invitation_preview(), "run": run,
-        "under_way": run is not None and run["status"] in ("queued", "running"),
+        "under_way": run_under_way(run),
     })
 
 

@@ -12,6 +12,7 @@ and reports its progress in Redis, which the page shows. One run at a time per s
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from tenants.users.services import user_invite
 # A run's progress is kept this long after it was last updated (the page shows the latest run).
 RUN_TTL_SECONDS = 14 * 24 * 3600
 PROGRESS_EVERY = 25
+STALE_AFTER = dt.timedelta(hours=1)
 RUN_UNDER_WAY = "Invitations are already being sent; wait for that run to finish."
 
 
@@ -90,7 +92,17 @@ def parent_invitations_run() -> dict | None:
 
 
 def run_save(run: dict) -> None:
+    run["updated_at"] = clock.now().isoformat()
     redis_client().set(_run_key(), json.dumps(run), ex=RUN_TTL_SECONDS)
+
+
+def run_under_way(run: dict | None) -> bool:
+    """Whether ``run`` is queued or running and was heard of lately (a run whose job was lost, say
+    with the broker's data, stops blocking a new one after STALE_AFTER)."""
+    if run is None or run["status"] not in ("queued", "running"):
+        return False
+    updated = dt.datetime.fromisoformat(run.get("updated_at") or run["queued_at"])
+    return clock.now() - updated < STALE_AFTER
 
 
 def parent_invitations_send(*, run_id: str) -> dict | None:

@@ -33,8 +33,7 @@ def parents_invite(run_id: str = "") -> None:
 def parent_invitations_start(*, admin) -> dict:
     """Queue the invitation of everyone the preview lists to invite; returns the run. Refused while
     another run of the school's is queued or running, and when there is nobody to invite."""
-    current = invitations.parent_invitations_run()
-    if current is not None and current["status"] in ("queued", "running"):
+    if invitations.run_under_way(invitations.parent_invitations_run()):
         raise ValidationError(invitations.RUN_UNDER_WAY)
     total = len(invitations.parent_invitation_preview().invite)
     if total == 0:

@@ -278,7 +278,7 @@ def test_onboarding_through_the_console_provisions_and_logs_the_operator():
     school = School.objects.get(name="Elm Tree Infants")
     assert response.status_code == 302 and response["Location"] == f"/console/clients/{school.pk}/"
     page = client.get(response["Location"])
-    assert b"set-password link" in page.content and b"Ruth Ade" in page.content
+    assert b"Invitation sent to head@elmtree.example." in page.content and b"Ruth Ade" in page.content
     entries = ChangeLogEntry.objects.filter(object_type="schools.school", object_id=str(school.pk))
     assert list(entries.values_list("actor_kind", "actor_id")) == [("operator", operator.user_id)]
 

@@ -10,13 +10,26 @@ import pytest
 from django_tenants.utils import schema_context
 
 from shared.mail.models import OutgoingMessage
-from tenants.pupils.invitations import parent_invitation_preview, parent_invitations_run
+from shared.redis_client import redis_client
+from tenants.pupils.invitations import _run_key, parent_invitation_preview, parent_invitations_run
 from tenants.pupils.models import ParentCarer, Pupil, PupilParent
 from tenants.users.models import User
 from tenants.users.services import user_create
 from tests.helpers import form_token, school_client
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_run_left(oakfield):
+    """Redis is not rolled back with the database: no school's run is left over from another test."""
+    def clear():
+        with schema_context(oakfield.school.schema_name):
+            redis_client().delete(_run_key())
+
+    clear()
+    yield
+    clear()
 
 
 @pytest.fixture
@@ -145,3 +158,26 @@ def test_only_the_school_admin_sees_or_sends_it(oakfield, password, queued):
     assert teacher.get("/users/invite-parents/").status_code == 403
     assert teacher.post("/users/invite-parents/").status_code == 403
     assert queued == []
+
+
+def test_a_lost_run_stops_blocking_a_new_one_after_an_hour(oakfield, password, family, queued, monkeypatch,
+                                                           django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from shared import clock
+
+    moment = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    admin = admin_of(oakfield, password)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post("/users/invite-parents/")
+    queued.clear()  # the job is lost (the broker's data gone)
+    monkeypatch.setattr(clock, "now", lambda: moment + dt.timedelta(minutes=59))
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = admin.post("/users/invite-parents/", follow=True)
+    assert "already being sent" in refused.content.decode() and queued == []
+
+    monkeypatch.setattr(clock, "now", lambda: moment + dt.timedelta(minutes=61))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post("/users/invite-parents/")
+    assert queued.actors() == ["parents_invite"]
