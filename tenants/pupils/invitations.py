@@ -125,8 +125,10 @@ def parent_invitations_send(*, run_id: str) -> dict | None:
                 user = user_invite(inviter=admin, email=parent.email, full_name=f"{parent.forename} {parent.surname}",
                                    role=User.Role.PARENT, parent_carer=parent)
                 invitation_send(user=user)
-        except ValidationError:
-            run["skipped"] += 1  # changed since the preview (an address taken meanwhile)
+        except (ValidationError, ValueError):
+            # changed since the preview (an address taken meanwhile), or an address mail refuses:
+            # that parent is skipped (nothing of theirs written), the others still get theirs
+            run["skipped"] += 1
         else:
             run["sent"] += 1
         if number % PROGRESS_EVERY == 0:

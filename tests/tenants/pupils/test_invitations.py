@@ -181,3 +181,23 @@ def test_a_lost_run_stops_blocking_a_new_one_after_an_hour(oakfield, password, f
     with django_capture_on_commit_callbacks(execute=True):
         admin.post("/users/invite-parents/")
     assert queued.actors() == ["parents_invite"]
+
+
+def test_a_bad_address_from_the_import_is_skipped_and_the_others_still_invited(
+        oakfield, password, family, smtp, queued, django_capture_on_commit_callbacks):
+    with schema_context(oakfield.school.schema_name):
+        bad = family["invite"]
+        ParentCarer.objects.filter(pk=bad.pk).update(email="not an address")
+        users_before = User.objects.count()
+        expected = len(parent_invitation_preview().invite) - 1
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_of(oakfield, password).post("/users/invite-parents/")
+
+    delivered = queued.run()
+
+    assert len(delivered) == expected
+    with schema_context(oakfield.school.schema_name):
+        run = parent_invitations_run()
+        assert (run["status"], run["sent"], run["skipped"]) == ("done", expected, 1)
+        assert ParentCarer.objects.get(pk=bad.pk).user_id is None
+        assert User.objects.count() == users_before + expected
