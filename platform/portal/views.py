@@ -34,7 +34,7 @@ from tenants.pupils.tasks import parent_invitations_start
 from tenants.users.mail import invitation_send
 from tenants.users.models import User
 from tenants.users.selectors import user_list
-from tenants.users.services import user_invitation_resend, user_invite
+from tenants.users.services import password_reset_done, user_invitation_resend, user_invite
 from tenants.xporter.history import import_summary
 from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.parse import ImportRejected
@@ -47,10 +47,16 @@ class SchoolLogoutView(auth_views.LogoutView):
 
 
 class SetPasswordView(auth_views.PasswordResetConfirmView):
-    """Follows the set-password link printed at provisioning (or made on invitation)."""
+    """Follows the set-password link of an invitation (mailed; printed by ``provision_school``)."""
 
     template_name = "portal/set_password.html"
     success_url = reverse_lazy("set_password_done")
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            password_reset_done(user=form.user)  # logged; any session of the account ends
+        return response
 
 
 class SetPasswordDoneView(auth_views.PasswordResetCompleteView):
