@@ -74,3 +74,23 @@ def signin_failure_count(request, *, username: str) -> None:
     """Count one failed sign-in (wrong password or wrong code) against the account and the address."""
     if _usage(request, username, increment=True) is not None:
         log.info("signin.limit_reached")
+
+
+def password_reset_refusal(request, *, email: str) -> Refusal | None:
+    """Count one "Forgot password?" request for ``email`` on this site and from this request's
+    address, and say whether it is refused (past PASSWORD_RESETS_ALLOWED in the window). Every
+    request counts, whether or not the address has an account, so the limit tells nobody which do."""
+    schema = connection.schema_name
+    allowed = settings.PASSWORD_RESETS_ALLOWED
+    refusal = None
+    for group, value, limit in (("reset-account", f"{schema}:{normalise_username(email)}", allowed),
+                                ("reset-address", f"{schema}:{client_ip(request) or ''}", allowed * ADDRESS_FACTOR)):
+        usage = get_usage(request, group=group, key=lambda _group, _request, value=value: value,
+                          rate=f"{limit}/{settings.LOGIN_FAILURE_WINDOW}", method="POST", increment=True)
+        if usage is not None and usage["count"] > limit:
+            minutes = max(1, math.ceil(usage["time_left"] / 60))
+            if refusal is None or minutes > refusal.retry_minutes:
+                refusal = Refusal(retry_minutes=minutes, limit=group.removeprefix("reset-"))
+    if refusal is not None:
+        log.warning("password_reset.throttled", limit=refusal.limit, retry_minutes=refusal.retry_minutes)
+    return refusal

@@ -24,6 +24,8 @@ SECRET_ROUTES: dict[str, str] = {
     "rights_export": "rights/exports/<str:token>/",
     "mail_preferences": "mail/preferences/<str:token>/",
     "mail_unsubscribe": "mail/unsubscribe/<str:token>/",
+    "password_reset_confirm": "accounts/password-reset/<uidb64>/<token>/",
+    "console_password_reset_confirm": "console/password-reset/<uidb64>/<token>/",
 }
 
 _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")

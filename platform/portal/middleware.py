@@ -15,7 +15,8 @@ from tenants.users.models import User
 from tenants.users.selectors import second_factor_device
 
 # Pages that work before the second factor: signing in and out, what any visitor sees.
-_OPEN = frozenset({"login", "login_code", "logout", "set_password", "set_password_done",
+_OPEN = frozenset({"login", "login_code", "logout", "set_password", "set_password_done", "password_reset",
+                   "password_reset_sent", "password_reset_confirm", "password_reset_complete",
                    "privacy_notice", "privacy_notice_version", "privacy_notice_seen", "branding_logo"})
 
 

@@ -32,6 +32,7 @@ from shared.forms import service_errors_to_form
 from shared.signin import signin_failure_count, signin_refusal
 from tenants.configuration import selectors as signin_policy
 from tenants.configuration import services as signin_policy_services
+from tenants.users import reset_views
 from tenants.users import selectors as users
 from tenants.users import services as user_services
 
@@ -174,3 +175,22 @@ def second_factor(request):
         "enrolling": False, "required": required, "form": form,
         "recovery_left": users.recovery_codes_left(user=user),
     })
+
+
+# --- "Forgot password?" (tenants.users.reset_views, on the school's own host and branding) ---------
+
+class SchoolResetPages(reset_views.ResetPages):
+    base_template = "portal/base.html"
+
+    def site_name_for(self, request) -> str:
+        return request.tenant.name
+
+
+_reset_pages = SchoolResetPages()
+password_reset = reset_views.ask_view(_reset_pages)
+password_reset_sent = reset_views.sent_view(_reset_pages)
+password_reset_complete = reset_views.complete_view(_reset_pages)
+
+
+class SchoolResetConfirmView(reset_views.ResetConfirmView):
+    pages = _reset_pages

@@ -3,14 +3,16 @@ access in the selectors), call one selector or service, render."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 
 from portal.access import STAFF, role_required
 from portal.forms import BrandingForm, DocumentForm, GraceForm, InviteForm, PupilFilterForm, SignInPolicyForm
@@ -25,11 +27,14 @@ from tenants.assessment.services import marksheet_save
 from tenants.configuration import services as configuration
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.pupils import selectors as pupils
+from tenants.pupils.invitations import parent_invitation_preview, parent_invitations_run, run_under_way
 from tenants.pupils.models import Group, Pupil
 from tenants.pupils.services import retention_grace_set
+from tenants.pupils.tasks import parent_invitations_start
+from tenants.users.mail import invitation_send
 from tenants.users.models import User
 from tenants.users.selectors import user_list
-from tenants.users.services import user_invite, user_set_password_token
+from tenants.users.services import password_reset_done, user_invitation_resend, user_invite
 from tenants.xporter.history import import_summary
 from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.parse import ImportRejected
@@ -42,10 +47,16 @@ class SchoolLogoutView(auth_views.LogoutView):
 
 
 class SetPasswordView(auth_views.PasswordResetConfirmView):
-    """Follows the set-password link printed at provisioning (or made on invitation)."""
+    """Follows the set-password link of an invitation (mailed; printed by ``provision_school``)."""
 
     template_name = "portal/set_password.html"
     success_url = reverse_lazy("set_password_done")
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            password_reset_done(user=form.user)  # logged; any session of the account ends
+        return response
 
 
 class SetPasswordDoneView(auth_views.PasswordResetCompleteView):
@@ -153,19 +164,50 @@ def cohort_analysis(request):
 
 @role_required(User.Role.SCHOOL_ADMIN)
 def users(request):
-    form = InviteForm(request.POST or None)
+    """The school's accounts; an invitation by mail (a set-password link, never shown on screen) and
+    its resending to someone who has not set a password yet."""
+    form = InviteForm(request.POST if request.method == "POST" and request.POST.get("action") != "resend" else None)
+    if request.method == "POST" and request.POST.get("action") == "resend":
+        try:
+            invited = user_invitation_resend(admin=request.user, user_id=parse_id(request.POST.get("user", ""), "user"))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            invitation_send(user=invited)
+            messages.success(request, f"Invitation sent again to {invited.email}.")
+        return redirect("users")
     if request.method == "POST" and form.is_valid():
         try:
-            invited = user_invite(inviter=request.user, **form.cleaned_data)
+            with transaction.atomic():
+                invited = user_invite(inviter=request.user, **form.cleaned_data)
+                invitation_send(user=invited)
         except ValidationError as error:
             service_errors_to_form(form, error)
         else:
-            uidb64, token = user_set_password_token(user=invited)
-            link = request.build_absolute_uri(reverse("set_password", kwargs={"uidb64": uidb64, "token": token}))
-            messages.success(request, f"{invited.email} is invited. Send them this link to set their password "
-                                      f"(shown once, valid 7 days): {link}")
+            messages.success(request, f"Invitation sent to {invited.email}. The link in it works once, for "
+                                      f"{settings.PASSWORD_RESET_TIMEOUT // (24 * 3600)} days.")
             return redirect("users")
     return render(request, "portal/users.html", {"users": user_list(), "form": form})
+
+
+@role_required(User.Role.SCHOOL_ADMIN)
+def parent_invitations(request):
+    """Invite every parent and carer with parental responsibility: the preview, then "Send", which
+    queues one background job and returns at once; the page then shows the run's progress."""
+    if request.method == "POST":
+        try:
+            run = parent_invitations_start(admin=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Sending {run['total']} invitation{'s' if run['total'] != 1 else ''} "
+                                      "in the background: this page shows how far it has got.")
+        return redirect("parent_invitations")
+    run = parent_invitations_run()
+    return render(request, "portal/parent_invitations.html", {
+        "preview": parent_invitation_preview(), "run": run,
+        "under_way": run_under_way(run),
+    })
 
 
 @role_required(User.Role.SCHOOL_ADMIN)

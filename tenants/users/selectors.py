@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import Q, QuerySet
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -10,8 +11,9 @@ from tenants.users.models import User
 
 
 def user_list() -> QuerySet[User]:
-    """The users of the current schema, for listing."""
-    return User.objects.only("id", "email", "full_name", "role", "is_active", "last_login").order_by("email")
+    """The users of the current schema, for listing; ``invitation_pending``: no password set yet."""
+    return (User.objects.only("id", "email", "full_name", "role", "is_active", "last_login")
+            .annotate(invitation_pending=Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)).order_by("email"))
 
 
 def second_factor_device(*, user: User) -> TOTPDevice | None:

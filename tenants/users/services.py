@@ -6,16 +6,19 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
+from django_tenants.utils import get_public_schema_name
 
 from shared.audit.services import change_log_record
 from shared.changes import Action, Actor
 from tenants.users.models import User
+from tenants.users.tokens import reset_token_generator, uid_encode
 
 
 def user_create(*, email: str, full_name: str = "", role: str = "", password: str | None = None) -> User:
@@ -59,6 +62,20 @@ def user_invite(*, inviter: User, email: str, full_name: str, role: str, parent_
             record.user = user
             record.save(update_fields=["user"])
             change_log_record(actor=actor, instance=record, action=Action.UPDATE, fields=["user"])
+    return user
+
+
+def user_invitation_resend(*, admin: User, user_id: int) -> User:
+    """The account whose invitation ``admin`` may send again: one of this school's, switched on, that
+    has not set a password yet (a new link is made when it is sent; the old one still works until the
+    password is set). Refused otherwise, changing nothing."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise ValidationError("There is no such account at this school.")
+    if not user.is_active:
+        raise ValidationError(f"{user.email} is switched off: switch the account on first.")
+    if user.has_usable_password():
+        raise ValidationError(f"{user.email} has already set a password: they can use \"Forgot password?\".")
     return user
 
 
@@ -141,6 +158,53 @@ def recovery_codes_renew(*, user: User) -> list[str]:
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         raise ValidationError("Turn two-step sign-in on first.")
     return _recovery_codes_make(user)
+
+
+# --- Passwords: "Forgot password?" and invitations by mail ----------------------------------------
+
+
+def password_reset_account(*, email: str) -> User | None:
+    """The account a "Forgot password?" link for ``email`` goes to on this site: an active user with
+    that address (an operator on the console's ``public`` schema), or None."""
+    user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
+    if user is None:
+        return None
+    if connection.schema_name == get_public_schema_name():
+        from shared.operators.selectors import operator_for_user
+
+        if operator_for_user(user=user) is None:
+            return None
+    return user
+
+
+def password_link_path(*, user: User, reset: bool) -> str:
+    """The path of the user's set-password page on their own site: a "Forgot password?" link
+    (``reset``, an hour) or an invitation's link (a week). Both work once."""
+    public = connection.schema_name == get_public_schema_name()
+    token = (reset_token_generator if reset else default_token_generator).make_token(user)
+    name = ("console_password_reset_confirm" if public else "password_reset_confirm") if reset else "set_password"
+    urlconf = "config.urls_public" if public else "config.urls_tenants"
+    return reverse(name, urlconf=urlconf, kwargs={"uidb64": uid_encode(user), "token": token})
+
+
+def user_sessions_end(*, user: User) -> int:
+    """End every session of ``user`` in the current schema (their own site's sessions). Returns how many."""
+    from django.contrib.sessions.models import Session
+
+    ended = [session.pk for session in Session.objects.all()
+             if session.get_decoded().get("_auth_user_id") == str(user.pk)]
+    return Session.objects.filter(pk__in=ended).delete()[0]
+
+
+@transaction.atomic
+def password_reset_done(*, user: User) -> int:
+    """After a new password was set from a "Forgot password?" link (or an invitation's): the change
+    is logged and every session of the account ends (a thief signed in is signed out). Returns how
+    many sessions ended."""
+    public = connection.schema_name == get_public_schema_name()
+    actor = Actor.operator(user) if public else Actor.school_user(user, connection.schema_name)
+    change_log_record(actor=actor, instance=user, action=Action.UPDATE, fields=["password"])
+    return user_sessions_end(user=user)
 
 
 def sessions_expired_purge() -> int:

@@ -81,3 +81,54 @@ def test_a_parent_signs_in_and_sees_only_their_child(site_server, browser, oakfi
     page.wait_for_url(f"{base}/pupils/{child.pk}/")
     assert page.locator("h1").inner_text() == f"{child.forename} {child.surname}"
     assert page.goto(f"{base}/pupils/{other.pk}/").status == 404
+
+
+def test_forgot_password_end_to_end_by_mail(site_server, browser, oakfield, password, smtp, queued):
+    """"Forgot password?" on the school site: the mail read from the SMTP server, its link followed,
+    the new password signs in and the old does not, and the link works once."""
+    from urllib.parse import urlsplit
+
+    from tenants.users.models import User
+
+    port = site_server.rsplit(":", 1)[1]
+    base = f"http://{oakfield.hostname}:{port}"
+    email, new = oakfield.demo.parent_email, "a-new-browser-pass-4"
+    with schema_context(oakfield.school.schema_name):
+        user = User.objects.get(email=email)
+        saved = (user.password, user.last_login)
+    page = browser.new_page()
+    try:
+        page.goto(f"{base}/accounts/login/")
+        page.click("text=Forgot password?")
+        page.fill("#id_email", email)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "Check your email"
+
+        assert queued.actors() == ["password_reset_mail"]
+        queued.run()  # the worker: looks the address up and mails the link
+        (message,) = smtp.messages
+        assert message["To"] == email and oakfield.school.name in message["Subject"]
+        (link,) = [url for url in smtp.links(message) if "/accounts/password-reset/" in url]
+        assert urlsplit(link).hostname == oakfield.hostname
+
+        page.goto(f"{base}{urlsplit(link).path}")
+        page.fill("#id_new_password1", new)
+        page.fill("#id_new_password2", new)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "Your new password is set"
+
+        sign_in(page, base, email, password)  # the old password
+        assert "/accounts/login/" in page.url and page.locator(".errors").count() == 1
+        sign_in(page, base, email, new)
+        assert "/accounts/login/" not in page.url
+        again = browser.new_page()  # someone else with the link, later
+        again.goto(f"{base}{urlsplit(link).path}")
+        assert again.locator("h1").inner_text() == "This link no longer works"
+        again.close()
+    finally:
+        page.close()
+        with committed(oakfield.school.schema_name) as cursor:
+            cursor.execute(f"UPDATE {User._meta.db_table} SET password = %s, last_login = %s WHERE id = %s",
+                           [*saved, user.pk])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -211,8 +212,10 @@ def test_progress_status_against_the_flight_path():
     assert progress_status(baseline=baseline, target=None, latest=Point(halfway, Decimal(5))) == "unknown"
 
 
-def test_the_school_admin_invites_a_parent_who_then_sees_only_their_child(oakfield, password):
+def test_the_school_admin_invites_a_parent_who_then_sees_only_their_child(oakfield, password, smtp,
+                                                                          django_capture_on_commit_callbacks):
     from tenants.pupils.models import ParentCarer
+    from tests.mail_fixtures import mail_deliver_all
 
     admin = signed_in(oakfield, oakfield.demo.head_email, password)
     with schema_context(oakfield.school.schema_name):
@@ -221,9 +224,15 @@ def test_the_school_admin_invites_a_parent_who_then_sees_only_their_child(oakfie
 
     response = admin.post("/users/", {"email": "New.Parent@Example.org", "full_name": "New Parent", "role": "parent",
                                       "parent_carer": carer.pk}, follow=True)
-    link = next(str(m) for m in response.context["messages"]).split("valid 7 days): ")[1]
+    assert next(str(m) for m in response.context["messages"]).startswith("Invitation sent to new.parent@example.org.")
+    assert b"/accounts/set-password/" not in response.content  # the link is mailed, never shown
+    mail_deliver_all()
+    (message,) = smtp.messages
+    assert message["To"] == "new.parent@example.org" and oakfield.school.name in message["Subject"]
+    (link,) = [url for url in smtp.links(message) if "/accounts/set-password/" in url]
     parent = host_client(oakfield.hostname)
-    form = parent.get(link.split(oakfield.hostname, 1)[1], follow=True)
+    assert urlsplit(link).hostname == oakfield.hostname
+    form = parent.get(urlsplit(link).path, follow=True)
     parent.post(form.redirect_chain[-1][0], {"new_password1": "a-long-new-pass-9", "new_password2": "a-long-new-pass-9"})
     parent.post("/accounts/login/", {"username": "new.parent@example.org", "password": "a-long-new-pass-9"})
 

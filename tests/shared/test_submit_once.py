@@ -220,7 +220,7 @@ def test_a_console_post_without_a_token_is_refused_and_saves_nothing(oakfield):
     assert Contact.objects.count() == before
 
 
-SIGN_IN_VIEWS = {"login", "logout", "set_password"}  # a second submission does no harm (shared.submit_once)
+SIGN_IN_VIEWS = {"login", "logout", "set_password", "password_reset_confirm", "console_password_reset_confirm"}  # a second submission does no harm (shared.submit_once)
 
 
 def _every_path(urlconf: str) -> dict[str, str]:

@@ -322,6 +322,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # A set-password link printed at provisioning is good for this long.
 PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600
+# A "Forgot password?" link (tenants.users.tokens) is good for this long, and for one use.
+PASSWORD_RESET_LINK_TIMEOUT = int(os.environ.get("PASSWORD_RESET_LINK_TIMEOUT", str(3600)))
+# "Forgot password?" requests allowed per address asked about (and ten times as many per client
+# address) in each LOGIN_FAILURE_WINDOW, counted whether or not the address has an account.
+PASSWORD_RESETS_ALLOWED = int(os.environ.get("PASSWORD_RESETS_ALLOWED", "5"))
 
 # Host-only cookies (no Domain attribute): a session made on one school's host is never sent to
 # another's. Each school's sessions are also stored in that school's own schema.

@@ -14,6 +14,7 @@ from django_otp import match_token
 
 from shared.operators.selectors import operator_for_user
 from shared.signin import signin_failure_count, signin_refusal
+from tenants.users import reset_views
 
 SIGN_IN_FAILED = "Email, password or code is wrong."
 
@@ -65,3 +66,22 @@ class OperatorLoginView(auth_views.LoginView):
 
 class OperatorLogoutView(auth_views.LogoutView):
     pass
+
+
+# --- "Forgot password?" (tenants.users.reset_views): the link goes to operators only, on this host.
+# A new password still needs the authenticator app's code at sign-in (OperatorAuthenticationForm).
+
+class ConsoleResetPages(reset_views.ResetPages):
+    base_template = "console/base.html"
+    site_name = "Pupil Tracking"
+    console = True
+
+
+_reset_pages = ConsoleResetPages()
+password_reset = reset_views.ask_view(_reset_pages)
+password_reset_sent = reset_views.sent_view(_reset_pages)
+password_reset_complete = reset_views.complete_view(_reset_pages)
+
+
+class ConsoleResetConfirmView(reset_views.ResetConfirmView):
+    pages = _reset_pages

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django_tenants.utils import schema_context
 
 from console import forms as console_forms
 from console.access import can, console_view
@@ -20,6 +21,8 @@ from shared.clients import selectors, services
 from shared.clients.models import Complaint, OptionalMail
 from shared.compliance.terms_of_use import terms_status
 from shared.schools.selectors import schools_migration_failed
+from tenants.users.mail import invitation_send
+from tenants.users.models import User
 
 
 def landing(request):
@@ -56,12 +59,19 @@ def client_list(request):
     })
 
 
+def _first_admin_invited(done) -> str:
+    """Mail the new school's first admin their invitation (from the school's host, with its name):
+    the set-password link is never shown on screen."""
+    with schema_context(done.school.schema_name):
+        invitation_send(user=User.objects.get(email=done.admin_email))
+    return f"{done.school.name} is set up. Invitation sent to {done.admin_email}."
+
+
 @console_view("client_onboard")
 def client_onboard(request):
     form = console_forms.OnboardForm(request.POST or None)
     provisioned = saved(request, form, lambda data: provisioning.client_onboard(actor=request.actor, **data),
-                        lambda done: f"{done.school.name} is set up. Send the school admin this set-password link "
-                                     f"(shown once): {done.set_password_url}")
+                        _first_admin_invited)
     if provisioned:
         return redirect("client_detail", school_id=provisioned.school.pk)
     return render(request, "console/form_page.html", {"form": form, "title": "Onboard a school", "submit_label": "Onboard"})
