@@ -76,6 +76,8 @@ class SubjectRequest(SubjectRequestBase):
 
     school = models.ForeignKey(School, null=True, blank=True, on_delete=models.SET_NULL, related_name="subject_requests")
     forwarded_on = models.DateField(null=True, blank=True)
+    submission_ref = models.CharField(max_length=32, null=True, blank=True, unique=True,
+                                      help_text="The public request page's submission it came from (confirmed once)")
     # Whom a request about the vendor's own records is about (one of these, named on the request's
     # page); the label stays after an erasure removes the record.
     subject_contact = models.ForeignKey("clients.Contact", null=True, blank=True, on_delete=models.SET_NULL,
