@@ -18,7 +18,7 @@ from shared.audit.services import visit_buffer_key
 from shared.redis_client import redis_client
 
 SPARES_FOR_TESTS = 3
-pytest_plugins = ["tests.browser_fixtures"]
+pytest_plugins = ["tests.browser_fixtures", "tests.mail_fixtures"]
 
 
 def pytest_configure(config):

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -166,9 +167,39 @@ CACHES = {
     }
 }
 
-# Mail (none is sent yet) follows the outgoing TLS policy; in production it needs EMAIL_USE_TLS or
-# EMAIL_USE_SSL (shared/outgoing.py).
+# Mail (shared.mail) follows the outgoing TLS policy; in production it needs EMAIL_USE_TLS or
+# EMAIL_USE_SSL (shared/outgoing.py). The server: EMAIL_URL (smtp://user:password@host:port,
+# submission://... for STARTTLS, smtps://... for implicit TLS), or EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL.
 EMAIL_BACKEND = "shared.outgoing.OutgoingEmailBackend"
+MAIL_CONFIGURED = bool(os.environ.get("EMAIL_URL") or os.environ.get("EMAIL_HOST"))
+if os.environ.get("EMAIL_URL"):
+    _email = dj_email_url.parse(os.environ["EMAIL_URL"])
+    EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+    EMAIL_PORT = int(_email["EMAIL_PORT"] or 25)
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+    EMAIL_USE_TLS = bool(_email["EMAIL_USE_TLS"])
+    EMAIL_USE_SSL = bool(_email["EMAIL_USE_SSL"])
+else:
+    EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "1025"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+# The From address of each sender purpose (shared.mail.services.SENDERS); unset ones use
+# DEFAULT_FROM_EMAIL.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"Pupil Tracking <no-reply@{BASE_DOMAIN}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+MAIL_FROM = {
+    "service": os.environ.get("MAIL_FROM_SERVICE", ""),
+    "privacy": os.environ.get("MAIL_FROM_PRIVACY", ""),
+    "news": os.environ.get("MAIL_FROM_NEWS", ""),
+}
+# The domain of each message's Message-ID (BASE_DOMAIN when unset).
+MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "")
 
 # --- Tenancy ----------------------------------------------------------------------------------
 
@@ -184,6 +215,7 @@ SHARED_APPS = [
     "shared.compliance",
     "shared.support",
     "shared.backups",
+    "shared.mail",
     "tenants.users",  # in public: vendor operators' accounts
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -24,6 +24,7 @@ from shared.backups.models import SchoolDataKey
 from shared.billing.models import Invoice
 from shared.clients.models import Contact, Contract
 from shared.compliance.models import Breach, Disclosure, NoticeVersion, Recipient, RecipientHolding, TermsVersion
+from shared.mail.models import MailPreference, OutgoingMessage
 from shared.marketing.models import Prospect
 from shared.privacy.models import LegalHold, RetentionShortening, SubjectRequest
 from shared.privacy.retention.registry import Category
@@ -164,6 +165,10 @@ def public_units_collect(*, school_id: int | None = None) -> list[Record]:
                     for day in _utc_days(ChangeLogEntry.objects.all(), "occurred_at")]
         records += [Record("support_log", f"support_log:{day.isoformat()}", day)
                     for day in _utc_days(SupportAccessLog.objects.all(), "occurred_at")]
+        records += [Record("mail_log", f"mail_log:{day.isoformat()}", day)
+                    for day in _utc_days(OutgoingMessage.objects.all(), "created_at")]
+        records += [record_of("mail_preference", f"mail_preference:{pk}", lambda at=at: timezone.localdate(at))
+                    for pk, at in MailPreference.objects.values_list("pk", "changed_at")]
         records += _default_units_collect()
     return records
 

@@ -30,6 +30,7 @@ from shared.compliance.models import (
     TermsAcceptance,
     TermsVersion,
 )
+from shared.mail.models import MailPreference, OutgoingMessage
 from shared.marketing.models import Prospect
 from shared.pg_tools import execute
 from shared.privacy.models import ErasureLedgerEntry, LegalHold, RecipientTask, SubjectRequest
@@ -113,6 +114,12 @@ def _delete_support_log_day(unit: str, as_of: dt.date) -> int:
     """One UTC day of the support-access log, as the change log."""
     start, end = _utc_day_bounds(unit)
     return SupportAccessLog.objects.filter(occurred_at__gte=start, occurred_at__lt=end).delete()[0]
+
+
+def _delete_mail_log_day(unit: str, as_of: dt.date) -> int:
+    """One UTC day of outgoing mail (``mail_log:2026-01-01``), by when each message was made."""
+    start, end = _utc_day_bounds(unit)
+    return OutgoingMessage.objects.filter(created_at__gte=start, created_at__lt=end).delete()[0]
 
 
 def _delete_by_id(model) -> Callable[[str, dt.date], int]:
@@ -245,6 +252,8 @@ DELETERS: dict[str, Callable[[str, dt.date], int | tuple[int, dict]]] = {
     "visit_partition": _drop_visit_partition,
     "change_log": _delete_change_log_day,
     "support_log": _delete_support_log_day,
+    "mail_log": _delete_mail_log_day,
+    "mail_preference": _delete_by_id(MailPreference),
     "contact": _delete_contact,
     "school_configuration": _delete_school_configuration,
     "school_database": _drop_school_schema,
@@ -275,6 +284,8 @@ DELETION_PATHS: dict[str, tuple[str, ...]] = {
     "visit_partition": ("technical.Visit",),
     "change_log": ("technical.ChangeLogEntry",),
     "support_log": ("support.SupportAccessLog",),
+    "mail_log": ("mail.OutgoingMessage",),
+    "mail_preference": ("mail.MailPreference",),
     "school_configuration": ("configuration.SchoolDocument",),
     # the whole schema: every model of the school's own apps, and its users
     "school_database": ("users.User", "pupils.Pupil", "pupils.ParentCarer", "pupils.PupilParent", "pupils.Group",

@@ -206,6 +206,13 @@ REGISTRY: dict[str, ModelPolicy] = {
                                                   "requested_at decided_at starts_at expires_at revoked_at"),
     "support.SupportAccessLog": _policy(Category.TECHNICAL, personal="operator path",
                                         other="grant school occurred_at outcome refusal_reason"),
+    # outgoing mail: each message as sent is technical information (365 days from when it was made);
+    # an address's mail preferences are marketing information (3 years from their last change)
+    "mail.OutgoingMessage": _policy(Category.TECHNICAL, personal="to subject body_text body_html headers last_error",
+                                    other="topic template sender from_email school message_id state attempts "
+                                          "created_at sent_at failed_at", about="to"),
+    "mail.MailPreference": _policy(Category.MARKETING, personal="address unsubscribed", other="changed_at",
+                                   about="address"),
 }
 
 # The apps whose models must all be registered: ours, and Django's sessions (which hold user ids).

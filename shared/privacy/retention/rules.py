@@ -54,6 +54,9 @@ PERIODS: dict[str, tuple[Category, Period, str]] = {
     "visit_partition": (Category.TECHNICAL, Period(days=365), "365 days (IP addresses and user ids)"),
     "change_log": (Category.TECHNICAL, Period(days=365), "365 days (user ids)"),
     "support_log": (Category.TECHNICAL, Period(days=365), "365 days (operators' user ids, pages opened)"),
+    "mail_log": (Category.TECHNICAL, Period(days=365), "365 days (outgoing mail: addresses, subjects, texts)"),
+    "mail_preference": (Category.MARKETING, Period(months=36),
+                        "3 years from the last change of an address's mail preferences"),
     "contact": (Category.CONTRACT, Period(months=84),
                 "7 years from when they stopped being the client's contact or our last dealing with them, "
                 "whichever is later"),

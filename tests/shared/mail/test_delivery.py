@@ -1,0 +1,136 @@
+"""Outgoing mail reaches a real SMTP server (aiosmtpd on this machine): rendered in plain text and
+HTML, sent once, enqueued only when the transaction commits, with one-click unsubscribe headers on
+non-critical topics only; a link to another host is refused before anything is recorded."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.mail import services
+from shared.mail.models import MailPreference, OutgoingMessage
+from shared.mail.services import mail_send
+from shared.mail.topics import Topic
+from tests.mail_fixtures import mail_deliver_all
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_message_reaches_the_smtp_server_in_text_and_html(smtp):
+    message = mail_send(to="Head@Example.org", template="test_message", context={"note": "Hello & welcome"},
+                        topic=Topic.SECURITY)
+
+    assert message.state == OutgoingMessage.State.QUEUED and smtp.messages == []
+    [sent] = mail_deliver_all()
+    [received] = smtp.messages
+    text, html = smtp.text(received), smtp.html(received)
+    assert sent.pk == message.pk and sent.state == OutgoingMessage.State.SENT and sent.attempts == 1
+    assert received["To"] == "head@example.org"
+    assert received["Subject"] == "A test message from Pupil Tracking"
+    assert received["From"] == "Pupil Tracking <no-reply@localhost>"
+    assert received["Message-ID"] == message.message_id
+    assert smtp.envelopes == [("no-reply@localhost", ["head@example.org"])]
+    assert "Hello & welcome" in text and "Hello &amp; welcome" in html
+    assert "<img" not in html
+    # critical: no unsubscribe header, and the footer says why it is always sent
+    assert received["List-Unsubscribe"] is None and received["List-Unsubscribe-Post"] is None
+    assert "You receive this message whatever your mail preferences, because it keeps your account safe" in text
+    assert smtp.links(received) == ["http://localhost:8000/",
+                                    f"http://localhost:8000/mail/preferences/{_token(smtp.links(received)[1])}/"]
+
+
+def _token(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_a_non_critical_message_carries_one_click_unsubscribe(smtp):
+    mail_send(to="someone@example.org", template="test_message", context={}, topic=Topic.PRODUCT_NEWS, sender="news")
+    mail_deliver_all()
+
+    [received] = smtp.messages
+    unsubscribe = str(received["List-Unsubscribe"]).strip()  # folded: it is longer than a line
+    assert unsubscribe.startswith("<http://localhost:8000/mail/unsubscribe/") and unsubscribe.endswith("/>")
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert unsubscribe[1:-1] in smtp.links(received)
+    assert "whatever your mail preferences" not in smtp.text(received)
+
+
+def test_school_mail_shows_the_school_and_links_to_its_host(smtp, oakfield):
+    mail_send(to="parent@example.org", template="test_message", context={}, topic=Topic.REQUESTS,
+              school=oakfield.school)
+    mail_deliver_all()
+
+    [received] = smtp.messages
+    assert received["Subject"] == f"A test message from {oakfield.school.name}"
+    assert f"Sent for {oakfield.school.name} by Pupil Tracking." in smtp.text(received)
+    assert smtp.links(received)[0] == f"http://{oakfield.hostname}:8000/"
+    assert oakfield.school.name in smtp.html(received)
+
+
+def test_delivery_is_asked_for_only_when_the_transaction_commits(django_capture_on_commit_callbacks, monkeypatch):
+    sent: list[int] = []
+    monkeypatch.setattr("shared.mail.tasks.mail_deliver.send", lambda pk: sent.append(pk))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        message = mail_send(to="a@example.org", template="test_message", context={}, topic=Topic.SECURITY)
+        assert sent == []
+
+    assert len(callbacks) == 1 and sent == [message.pk]
+
+
+def test_a_message_already_sent_is_not_sent_again(smtp):
+    message = mail_send(to="a@example.org", template="test_message", context={}, topic=Topic.SECURITY)
+
+    assert services.message_deliver(message.pk) is True
+    assert services.message_deliver(message.pk) is False  # a redelivered worker message
+    assert mail_deliver_all() == []
+    assert len(smtp.messages) == 1
+    message.refresh_from_db()
+    assert message.attempts == 1
+
+
+@pytest.mark.parametrize("note", [
+    "https://evil.example/phish",
+    "see http://localhost.evil.example/",
+    "//cdn.example.com/x.js",
+])
+def test_a_link_to_another_host_is_refused_and_nothing_is_recorded(smtp, note):
+    before = OutgoingMessage.objects.count()
+
+    with pytest.raises(ValueError, match="product's own hosts"):
+        mail_send(to="a@example.org", template="test_message", context={"note": note}, topic=Topic.SECURITY)
+
+    assert OutgoingMessage.objects.count() == before
+    assert mail_deliver_all() == [] and smtp.messages == []
+
+
+@pytest.mark.parametrize("to", ["", "not an address", "a@b@c", "x" * 250 + "@example.org", "a@example.org\nBcc: b@x"])
+def test_a_bad_address_is_refused(to):
+    before = OutgoingMessage.objects.count()
+
+    with pytest.raises(ValueError):
+        mail_send(to=to, template="test_message", context={}, topic=Topic.SECURITY)
+
+    assert OutgoingMessage.objects.count() == before
+
+
+def test_a_bad_template_or_sender_is_refused():
+    with pytest.raises(ValueError):
+        mail_send(to="a@example.org", template="../secret", context={}, topic=Topic.SECURITY)
+    with pytest.raises(ValueError):
+        mail_send(to="a@example.org", template="test_message", context={}, topic=Topic.SECURITY, sender="ceo")
+    assert OutgoingMessage.objects.count() == 0
+
+
+def test_an_address_that_opted_out_of_a_topic_gets_none_of_it_but_still_gets_critical_mail(smtp):
+    MailPreference.objects.create(address="a@example.org", unsubscribed=[Topic.WEBINARS.value])
+
+    assert mail_send(to="A@example.org", template="test_message", context={}, topic=Topic.WEBINARS) is None
+    assert mail_send(to="a@example.org", template="test_message", context={}, topic=Topic.PRODUCT_NEWS) is not None
+    assert mail_send(to="a@example.org", template="test_message", context={}, topic=Topic.SECURITY) is not None
+    assert len(mail_deliver_all()) == 2
+
+
+def test_topics_say_which_are_critical():
+    assert {t for t in Topic if t.critical} == {Topic.SECURITY, Topic.REQUESTS, Topic.LEGAL, Topic.SUPPORT,
+                                               Topic.ALERTS}
+    assert not Topic.MARKETING.critical and all(t.why for t in Topic if t.critical)
