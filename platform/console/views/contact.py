@@ -17,11 +17,12 @@ import math
 import structlog
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
+from orchestration import request_mail as tell
 from orchestration.public_requests import public_request_land
 from shared import clock
 from shared.changes import Actor
@@ -93,17 +94,10 @@ def contact(request):
                 kind=data["kind"], school_id=None if data["about"] == public.VENDOR else int(data["about"]),
                 name=data["name"].strip(), email=data["email"].strip(), details=data["details"].strip(),
                 submitted_on=clock.today())
-            confirmation_send(email=data["email"].strip(), name=data["name"].strip(), token=token)
+            tell.submission_confirm_tell(email=data["email"].strip(), name=data["name"].strip(),
+                                         kind_label=SubjectRequest.Kind(data["kind"]).label, token=token)
             return render(request, "console/contact_sent.html", {"email": data["email"]})
     return render(request, "console/contact.html", {"form": form}, status=400 if form.errors else 200)
-
-
-def confirmation_send(*, email: str, name: str, token: str) -> None:
-    """Mail the link that confirms the address and sends the request."""
-    from django.urls import reverse
-
-    path = reverse("contact_confirm", kwargs={"token": token})
-    log.info("contact.confirmation_queued", path_length=len(path))
 
 
 def contact_confirm(request, token: str):
@@ -116,18 +110,15 @@ def contact_confirm(request, token: str):
     school = open_schools().filter(pk=submission.school_id).first() if submission.school_id else None
     if request.method == "POST":
         try:
-            landed = public_request_land(submission=submission)
+            with transaction.atomic():
+                landed = public_request_land(submission=submission)
+                tell.request_acknowledged_tell(landed, forwarded_to=school.name if school else None)
         except ValidationError as error:
             return render(request, "console/contact_gone.html", {"reason": " ".join(error.messages)}, status=409)
-        request_acknowledge(landed, school=school)
         return render(request, "console/contact_done.html", {
             "r": landed, "school": school, "deadline": states.request_deadline(landed)})
     return render(request, "console/contact_confirm.html", {
         "s": submission, "school": school, "kind": SubjectRequest.Kind(submission.kind).label})
-
-
-def request_acknowledge(subject_request, *, school=None) -> None:
-    """Mail the acknowledgement with the deadline (wired to ``shared.mail`` below)."""
 
 
 def identity_confirm(request, token: str):
@@ -147,7 +138,7 @@ def identity_confirm(request, token: str):
         return render(request, "console/contact_gone.html", {
             "reason": "This link has been used already, or the request no longer waits for it."}, status=410)
     if request.method == "POST":
-        states.request_identity_confirm(actor=Actor.system(), request=subject_request)
+        states.request_identity_confirm(actor=Actor.system(), request=subject_request)  # its own transaction
         return render(request, "console/identity_done.html", {
             "r": subject_request, "deadline": states.request_deadline(subject_request)})
     return render(request, "console/identity_confirm.html", {"r": subject_request})
