@@ -22,6 +22,9 @@ import re
 SECRET_ROUTES: dict[str, str] = {
     "set_password": "accounts/set-password/<uidb64>/<token>/",
     "rights_export": "rights/exports/<str:token>/",
+    "rights_identity": "rights/identity/<str:token>/",
+    "contact_confirm": "contact/confirm/<str:token>/",
+    "request_identity": "requests/identity/<str:token>/",
 }
 
 _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")

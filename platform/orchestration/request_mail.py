@@ -21,6 +21,7 @@ from django.urls import reverse
 from shared.mail.links import absolute_url
 from shared.mail.services import mail_send
 from shared.mail.topics import Topic
+from shared.privacy.request_base import SubjectRequestBase
 from shared.privacy.requests import public
 from shared.privacy.requests.services import request_deadline
 
@@ -28,12 +29,19 @@ NOT_VERIFIED = ("The requester's email address is not verified, so the export's 
                 "proof of identity (its mailed link verifies the address), or hand the link over another way.")
 
 
+def request_phrase(kind: str) -> str:
+    """How a message names the request: "access request", "complaint", "question"."""
+    if kind in ("complaint", "question"):
+        return kind
+    return f"{SubjectRequestBase.Kind(kind).label.lower()} request"
+
+
 def _send(request, template: str, *, school=None, **context):
     if not request.requester_email:
         return None
     # Only the requester's own name and their request: never whom it is about (a pupil's record).
     return mail_send(to=request.requester_email, template=f"requests/{template}", topic=Topic.REQUESTS, school=school,
-                     context={"name": request.requester_name, "kind": request.get_kind_display(),
+                     context={"name": request.requester_name, "what": request_phrase(request.kind),
                               "received_on": request.received_on, "reference": request.pk, **context})
 
 
@@ -77,9 +85,9 @@ def request_refused_tell(request, *, school=None):
     return _send(request, "refused", school=school, reason=request.refusal_reason)
 
 
-def submission_confirm_tell(*, email: str, name: str, kind_label: str, token: str):
+def submission_confirm_tell(*, email: str, name: str, kind: str, token: str):
     """The link that confirms a public request page's submission (nothing is stored before)."""
     path = reverse("contact_confirm", kwargs={"token": token}, urlconf="config.urls_public")
     return mail_send(to=email, template="requests/confirm", topic=Topic.REQUESTS,
-                     context={"name": name, "kind": kind_label, "days": public.SUBMISSION_DAYS,
+                     context={"name": name, "what": request_phrase(kind), "days": public.SUBMISSION_DAYS,
                               "confirm_url": absolute_url(path)})

@@ -133,6 +133,9 @@ def test_a_complaint_or_a_question_lands_as_a_request_of_its_kind(oakfield, smtp
     assert confirm(person, mailed_link(smtp, "robin@home.example", "Confirm")).status_code == 200
     assert SubjectRequest.objects.get(requester_email="robin@home.example").get_kind_display() == \
         "Complaint about personal data"
+    smtp.clear()
+    mail_deliver_all()
+    assert [m["Subject"] for m in smtp.messages] == ["We have received your complaint"]
 
 
 def test_a_filled_honeypot_gets_the_same_answer_and_nothing_is_kept_or_sent(oakfield, smtp):

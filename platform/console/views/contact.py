@@ -95,7 +95,7 @@ def contact(request):
                 name=data["name"].strip(), email=data["email"].strip(), details=data["details"].strip(),
                 submitted_on=clock.today())
             tell.submission_confirm_tell(email=data["email"].strip(), name=data["name"].strip(),
-                                         kind_label=SubjectRequest.Kind(data["kind"]).label, token=token)
+                                         kind=data["kind"], token=token)
             return render(request, "console/contact_sent.html", {"email": data["email"]})
     return render(request, "console/contact.html", {"form": form}, status=400 if form.errors else 200)
 

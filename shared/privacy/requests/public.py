@@ -2,7 +2,9 @@
 email address by the link mailed to it, nothing is stored. The submission travels inside that link,
 signed (Django's signing, the project's secret key) and dated, and expires after
 ``SUBMISSION_DAYS``; confirming it once lands the request (``orchestration.public_requests``), and
-its random reference, kept on the request, refuses a second landing.
+its random reference, kept on the request, refuses a second landing. Signed is not encrypted: the
+link carries the person's own words readably, so it goes only to their own address, and its route
+is in ``config.redaction.SECRET_ROUTES`` (never logged or kept in the visit log).
 
 What reaches us, and when: the request is received on the day it was submitted, not the day the
 link was followed. The ICO's time limit runs "from the day the organisation receives the request";
