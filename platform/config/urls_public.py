@@ -26,6 +26,7 @@ urlpatterns = [
     path("privacy/versions/<str:version>/", privacy.privacy_notice, name="privacy_notice_version"),
     path("privacy/seen/", privacy.privacy_notice_seen, name="privacy_notice_seen"),
     path("contact/", contact.contact, name="contact"),
+    path("contact/sent/", contact.contact_sent, name="contact_sent"),
     path("contact/confirm/<str:token>/", contact.contact_confirm, name="contact_confirm"),
     path("requests/identity/<str:token>/", contact.identity_confirm, name="request_identity"),
     path("terms/", privacy.terms_of_use_public, name="terms_of_use_public"),

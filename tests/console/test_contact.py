@@ -54,7 +54,7 @@ def submit(client, **data):
     assert page.status_code == 200
     fields = {"kind": "access", "about": "vendor", "name": "Robin Parent", "email": "robin@home.example",
               "details": "A copy of what you hold about me.", "website": "", **data}
-    return client.post("/contact/", {"form_token": form_token(page), **fields})
+    return client.post("/contact/", {"form_token": form_token(page), **fields}, follow=True)
 
 
 def mailed_link(smtp, to: str, subject_part: str) -> str:
@@ -191,3 +191,15 @@ def test_the_page_links_from_the_footer_and_the_privacy_notice(oakfield):
     person = host_client(settings.BASE_DOMAIN)
     assert 'href="/contact/"' in person.get("/").content.decode()
     assert 'href="/contact/"' in person.get("/privacy/").content.decode()
+
+
+def test_a_double_submit_mails_one_link(oakfield, smtp):
+    person = host_client(settings.BASE_DOMAIN)
+    page = person.get("/contact/")
+    fields = {"form_token": form_token(page), "kind": "access", "about": "vendor", "name": "Robin Parent",
+              "email": "robin@home.example", "details": "All of it.", "website": ""}
+    assert person.post("/contact/", fields).status_code == 302
+    again = person.post("/contact/", fields, follow=True)
+    assert "already submitted" in again.content.decode()
+    mail_deliver_all()
+    assert len(smtp.messages) == 1 and SubjectRequest.objects.filter(requester_email="robin@home.example").count() == 0

@@ -19,7 +19,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django_ratelimit.core import get_usage
 
 from orchestration import request_mail as tell
@@ -37,6 +37,7 @@ log = structlog.get_logger(__name__)
 # Per client address (a school's whole network may share one) and per email address, per hour.
 ADDRESS_LIMIT, EMAIL_LIMIT = 10, 3
 HONEYPOT = "website"
+SENT_TO = "contact_sent_to"
 
 
 def _about_choices() -> list[tuple[str, str]]:
@@ -87,7 +88,7 @@ def contact(request):
             return render(request, "console/contact.html", {"form": form}, status=429)
         if request.POST.get(HONEYPOT):
             log.info("contact.honeypot")  # a bot: the same answer, nothing kept or sent
-            return render(request, "console/contact_sent.html", {"email": request.POST.get("email", "")[:254]})
+            return _sent(request, request.POST.get("email", "")[:254])
         if form.is_valid():
             data = form.cleaned_data
             token = public.submission_token(
@@ -96,8 +97,19 @@ def contact(request):
                 submitted_on=clock.today())
             tell.submission_confirm_tell(email=data["email"].strip(), name=data["name"].strip(),
                                          kind=data["kind"], token=token)
-            return render(request, "console/contact_sent.html", {"email": data["email"]})
+            return _sent(request, data["email"])
     return render(request, "console/contact.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _sent(request, email: str):
+    """Post/redirect/get: the answer is a page of its own, so a reload or a second click sends
+    nothing more (the submit-once token is spent only by a redirect)."""
+    request.session[SENT_TO] = email
+    return redirect("contact_sent")
+
+
+def contact_sent(request):
+    return render(request, "console/contact_sent.html", {"email": request.session.get(SENT_TO, "")})
 
 
 def contact_confirm(request, token: str):
