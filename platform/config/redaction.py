@@ -25,6 +25,7 @@ SECRET_ROUTES: dict[str, str] = {
     "rights_identity": "rights/identity/<str:token>/",
     "contact_confirm": "contact/confirm/<str:token>/",
     "request_identity": "requests/identity/<str:token>/",
+    "request_export_download": "requests/exports/<str:token>/",
 }
 
 _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")

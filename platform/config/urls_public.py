@@ -29,6 +29,7 @@ urlpatterns = [
     path("contact/sent/", contact.contact_sent, name="contact_sent"),
     path("contact/confirm/<str:token>/", contact.contact_confirm, name="contact_confirm"),
     path("requests/identity/<str:token>/", contact.identity_confirm, name="request_identity"),
+    path("requests/exports/<str:token>/", contact.export_download, name="request_export_download"),
     path("terms/", privacy.terms_of_use_public, name="terms_of_use_public"),
     path("terms/versions/<str:version>/", privacy.terms_of_use_public, name="terms_of_use_public_version"),
     path("console/login/", auth.OperatorLoginView.as_view(), name="login"),

@@ -76,7 +76,10 @@ def request_completed_tell(request, *, school=None, export_token: str | None = N
     if export_token is not None:
         if request.email_verified_on is None or not request.requester_email:
             raise ValidationError(NOT_VERIFIED)
-        path = reverse("rights_export", kwargs={"token": export_token}, urlconf="config.urls_tenants")
+        if school is None:  # the vendor's export, on the vendor's host
+            path = reverse("request_export_download", kwargs={"token": export_token}, urlconf="config.urls_public")
+        else:
+            path = reverse("rights_export", kwargs={"token": export_token}, urlconf="config.urls_tenants")
         context = {"export_url": absolute_url(path, school=school), "expires_at": expires_at}
     return _send(request, "completed", school=school, **context)
 

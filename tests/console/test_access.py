@@ -177,7 +177,8 @@ def test_every_console_url_is_guarded_by_a_role():
     unguarded = [p.name for p in views
                  if p.name not in {"landing", "login", "logout", "privacy_notice", "privacy_notice_version",
                                   "privacy_notice_seen", "terms_of_use_public", "terms_of_use_public_version",
-                                  "health", "contact", "contact_sent", "contact_confirm", "request_identity"}  # the public request page
+                                  "health", "contact", "contact_sent", "contact_confirm", "request_identity",
+                                  "request_export_download"}  # the public request page
                  and not hasattr(p.callback, "console_screen")]
 
     assert unguarded == []

@@ -216,3 +216,36 @@ def test_the_export_link_goes_only_to_a_verified_address_and_works_once(oakfield
     first = person.get(download)
     assert first.status_code == 200 and first.content[:2] == b"PK"
     assert person.get(download).status_code == 410
+
+
+def test_a_vendor_export_link_goes_only_to_a_verified_address_and_works_once(smtp, monkeypatch):
+    from shared.privacy.models import VendorExportLink
+
+    client = console_client(Operator.Role.DPO)
+    request = record(client, requester_email="robin@home.example")
+    act(client, request, action="start")
+    delivered(smtp)
+    assert "not verified, so the export's link is not mailed" in client.get(f"/console/requests/{request.pk}/").content.decode()
+    before = (VendorExportLink.objects.count(), ChangeLogEntry.objects.count())
+    act(client, request, action="export_send")
+    request.refresh_from_db()
+    assert request.state == "in_progress" and (VendorExportLink.objects.count(), ChangeLogEntry.objects.count()) == before
+    assert delivered(smtp) == []
+
+    SubjectRequest.objects.filter(pk=request.pk).update(state="received")
+    act(client, request, action="await_identity")
+    [asked] = delivered(smtp)
+    [path] = product_links(smtp, asked, settings.BASE_DOMAIN)
+    follow(host_client(settings.BASE_DOMAIN), path)
+    act(client, request, action="export_send")
+    [answer] = delivered(smtp)
+    assert answer["To"] == "robin@home.example" and answer["Subject"] == "Your access request is answered"
+    [download] = product_links(smtp, answer, settings.BASE_DOMAIN)
+    request.refresh_from_db()
+    assert request.state == "completed"
+    person = host_client(settings.BASE_DOMAIN)
+    assert person.head(download).status_code == 200  # a mail scanner's HEAD spends nothing
+    first = person.get(download)
+    assert first.status_code == 200 and first.content[:2] == b"PK"
+    assert person.get(download).status_code == 410
+    assert bytes(VendorExportLink.objects.get(request=request).content) == b""  # emptied as it was handed out

@@ -18,8 +18,9 @@ import structlog
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
 from orchestration import request_mail as tell
@@ -27,6 +28,7 @@ from orchestration.public_requests import public_request_land
 from shared import clock
 from shared.changes import Actor
 from shared.client_address import client_ip
+from shared.privacy.exports import links as export_links
 from shared.privacy.models import SubjectRequest
 from shared.privacy.requests import public
 from shared.privacy.requests import services as states
@@ -131,6 +133,25 @@ def contact_confirm(request, token: str):
             "r": landed, "school": school, "deadline": states.request_deadline(landed)})
     return render(request, "console/contact_confirm.html", {
         "s": submission, "school": school, "kind": SubjectRequest.Kind(submission.kind).label})
+
+
+@require_safe
+def export_download(request, token: str):
+    """The vendor's export, for the requester the link was mailed to (their verified address): no
+    sign-in, the 256-bit token is the key, once, until it expires. HEAD (mail scanners, link
+    previews) is answered without looking the link up."""
+    if request.method == "HEAD":
+        response = HttpResponse(content_type="text/html; charset=utf-8")
+    else:
+        try:
+            link, content = export_links.vendor_export_download(token=token)
+        except export_links.VendorExportUnavailable as error:
+            return render(request, "console/contact_gone.html", {"reason": str(error)}, status=410)
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="request-{link.request_id}-{clock.today():%Y%m%d}.zip"'
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def identity_confirm(request, token: str):

@@ -24,6 +24,7 @@ from shared.changes import Action
 from shared.compliance import vendor_answers
 from shared.dates import PastDateField
 from shared.operators.models import Operator
+from shared.privacy.exports import links as export_links
 from shared.privacy.exports.vendor import vendor_subject_export, vendor_subject_records
 from shared.privacy.models import SubjectRequest
 from shared.privacy.requests import services as states
@@ -140,6 +141,15 @@ def request_detail(request, request_id: int):
             if action in task_forms.ACTIONS:
                 messages.success(request, task_forms.recipient_task_post(actor=actor, request=subject_request,
                                                                          data=request.POST))
+                return redirect("subject_request", request_id=subject_request.pk)
+            if action == "export_send":
+                if subject_request.email_verified_on is None or not subject_request.requester_email:
+                    raise ValidationError(tell.NOT_VERIFIED)
+                link, token = export_links.vendor_export_link_build(actor=actor, request=subject_request)
+                states.request_complete(actor=actor, request=subject_request)
+                tell.request_completed_tell(subject_request, export_token=token, expires_at=link.expires_at)
+                messages.success(request, f"Export built and its one-time link mailed to {subject_request.requester_email} "
+                                          "(verified); the request is answered.")
                 return redirect("subject_request", request_id=subject_request.pk)
             if action in simple:
                 simple[action](actor=actor, request=subject_request)

@@ -159,6 +159,8 @@ REGISTRY: dict[str, ModelPolicy] = {
                                             "extension_told_on school forwarded_on closed_on email_verified_on "
                                             "submission_ref",
                                       about="subject_contact subject_account subject_prospect subject_operator"),
+    "privacy.VendorExportLink": _policy(Category.DEFAULT, personal="content",
+                                        other="request token_digest size created_at expires_at downloaded_at"),
     "privacy.LegalHold": _policy(Category.DEFAULT, personal="person reason owner",
                                  other="starts_on ends_on school category created_at"),
     "privacy.ErasureLedgerEntry": _policy(Category.DEFAULT, other="school schema_name model object_id xporter_digest "
