@@ -1,6 +1,6 @@
 """URLs of the vendor's public host (the bare ``BASE_DOMAIN``): landing page, operator console, health."""
 
-from django.urls import path
+from django.urls import include, path
 
 from config.health import HealthView
 from console.admin_site import raw_data_site
@@ -31,6 +31,7 @@ urlpatterns = [
     path("requests/identity/<str:token>/", contact.identity_confirm, name="request_identity"),
     path("requests/exports/<str:token>/", contact.export_download, name="request_export_download"),
     path("terms/", privacy.terms_of_use_public, name="terms_of_use_public"),
+    path("", include("shared.mail.urls")),
     path("terms/versions/<str:version>/", privacy.terms_of_use_public, name="terms_of_use_public_version"),
     path("console/login/", auth.OperatorLoginView.as_view(), name="login"),
     path("console/logout/", auth.OperatorLogoutView.as_view(), name="logout"),

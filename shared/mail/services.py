@@ -12,14 +12,16 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from shared import clock
+from shared.audit.services import change_log_record
+from shared.changes import Action, Actor
 from shared.mail import tasks
 from shared.mail.branding import brand_for
 from shared.mail.delivery import message_deliver, message_failed  # noqa: F401 (named here for callers)
 from shared.mail.links import absolute_url, links_check
-from shared.mail.models import OutgoingMessage
+from shared.mail.models import MailPreference, OutgoingMessage
 from shared.mail.selectors import wants
 from shared.mail.tokens import address_normal, preferences_token, unsubscribe_token
-from shared.mail.topics import Topic, critical_topics
+from shared.mail.topics import Topic, critical_topics, optional_topics
 
 log = structlog.get_logger(__name__)
 
@@ -87,3 +89,35 @@ def mail_send(*, to: str, template: str, context: dict, topic: Topic, school=Non
 
 def _deliver_later(pk: int) -> None:
     tasks.mail_deliver.send(pk)
+
+
+# --- Preferences ---------------------------------------------------------------------------------
+
+
+def preferences_set(*, address: str, receives: set[Topic]) -> MailPreference:
+    """Record which non-critical topics ``address`` receives (the rest it has turned off); critical
+    topics are always sent and cannot be turned off. Change-logged (field names only)."""
+    address = address_normal(address)
+    unsubscribed = sorted(str(t) for t in optional_topics() if t not in set(receives))
+    with transaction.atomic():
+        preference, created = MailPreference.objects.select_for_update().get_or_create(
+            address=address, defaults={"unsubscribed": unsubscribed, "changed_at": clock.now()})
+        if not created:
+            if preference.unsubscribed == unsubscribed:
+                return preference
+            preference.unsubscribed = unsubscribed
+            preference.changed_at = clock.now()
+            preference.save(update_fields=["unsubscribed", "changed_at"])
+        change_log_record(actor=Actor.system(), instance=preference, action=Action.CREATE if created else Action.UPDATE,
+                          fields=["address", "unsubscribed", "changed_at"] if created else ["unsubscribed", "changed_at"])
+    log.info("mail.preferences_set", preference=preference.pk, turned_off=len(unsubscribed))
+    return preference
+
+
+def topic_unsubscribe(*, address: str, topic: Topic) -> MailPreference:
+    """Turn one non-critical topic off for ``address`` (RFC 8058 one-click unsubscribe)."""
+    topic = Topic(topic)
+    if topic.critical:
+        raise ValueError(f"{topic.label} messages are always sent: they cannot be turned off")
+    receives = {t for t in optional_topics() if t != topic and wants(address, t)}
+    return preferences_set(address=address, receives=receives)

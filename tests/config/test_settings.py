@@ -11,6 +11,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "k" * 20 + "Q9x-" * 10 + "z" * 10
 XPORTER_KEY = "aq0Vd3L8VXQ9oPfGkAhhMDXhH1ZtDDwBUTTI1sgeQCI="
+# A real mail server's settings, as production needs them (set unless a test overrides them).
+MAIL_ENV = {"EMAIL_URL": "submission://mailer:secret@smtp.pupiltracking.example:587",
+            "DEFAULT_FROM_EMAIL": "Pupil Tracking <no-reply@pupiltracking.example>"}
 
 PRINT_SETTINGS = """
 import json, django
@@ -27,7 +30,7 @@ DEVELOPMENT = "config.settings.development"
 
 
 def django_process(settings_module: str = DEVELOPMENT, **env_overrides: str | None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, **MAIL_ENV}
     for name, value in env_overrides.items():
         if value is None:
             env.pop(name, None)
@@ -129,7 +132,7 @@ def test_a_bad_boolean_is_a_clear_error():
 def _deploy_check(**env_overrides: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": PRODUCTION, "SECRET_KEY": GOOD_KEY,
            "BACKUP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-           "XPORTER_SECRET_KEYS": XPORTER_KEY, "BASE_DOMAIN": "pupiltracking.example",
+           "XPORTER_SECRET_KEYS": XPORTER_KEY, "BASE_DOMAIN": "pupiltracking.example", **MAIL_ENV,
            **env_overrides}
     env.pop("DEBUG", None)
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"], cwd=REPO_ROOT,
@@ -180,3 +183,52 @@ def test_development_derives_an_xporter_secret_key():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "1"
+
+
+PRODUCTION_KEYS = {"SECRET_KEY": GOOD_KEY, "DEBUG": None, "BACKUP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                   "XPORTER_SECRET_KEYS": XPORTER_KEY}
+
+
+def test_production_refuses_to_start_without_a_mail_server():
+    result = django_process(PRODUCTION, **PRODUCTION_KEYS, EMAIL_URL=None, EMAIL_HOST=None)
+
+    assert result.returncode != 0
+    assert "Production needs a mail server: EMAIL_URL" in result.stderr
+
+
+def test_production_refuses_mail_without_tls():
+    for mail in ({"EMAIL_URL": "smtp://mailer:secret@smtp.pupiltracking.example:25"},
+                 {"EMAIL_URL": None, "EMAIL_HOST": "smtp.pupiltracking.example", "EMAIL_USE_TLS": None,
+                  "EMAIL_USE_SSL": None}):
+        result = django_process(PRODUCTION, **PRODUCTION_KEYS, **mail)
+
+        assert result.returncode != 0
+        assert "Production sends mail only over TLS" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_from_address():
+    result = django_process(PRODUCTION, **PRODUCTION_KEYS, DEFAULT_FROM_EMAIL=None)
+
+    assert result.returncode != 0
+    assert "Production needs DEFAULT_FROM_EMAIL" in result.stderr
+
+
+def test_mail_settings_come_from_email_url_or_the_usual_variables():
+    script = ("import django, json; django.setup(); from django.conf import settings as s; "
+              "print(json.dumps([s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, "
+              "s.EMAIL_USE_TLS, s.EMAIL_USE_SSL, s.DEFAULT_FROM_EMAIL, s.MAIL_FROM]))")
+
+    def values(**env):
+        environment = {**os.environ, "DJANGO_SETTINGS_MODULE": PRODUCTION, **{k: v for k, v in PRODUCTION_KEYS.items()
+                                                                            if v}, **MAIL_ENV, **env}
+        environment.pop("DEBUG", None)
+        result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=environment, capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert values(EMAIL_URL="smtp://mailer:s%40cret@smtp.example.org:465?ssl=True", MAIL_FROM_PRIVACY="dpo@example.org") == [
+        "smtp.example.org", 465, "mailer", "s@cret", False, True, "Pupil Tracking <no-reply@pupiltracking.example>",
+        {"service": "", "privacy": "dpo@example.org", "news": ""}]
+    assert values(EMAIL_URL="", EMAIL_HOST="mx.example.org", EMAIL_PORT="587", EMAIL_HOST_USER="u",
+                  EMAIL_HOST_PASSWORD="p", EMAIL_USE_TLS="true")[:6] == ["mx.example.org", 587, "u", "p", True, False]

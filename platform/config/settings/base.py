@@ -168,8 +168,8 @@ CACHES = {
 }
 
 # Mail (shared.mail) follows the outgoing TLS policy; in production it needs EMAIL_USE_TLS or
-# EMAIL_USE_SSL (shared/outgoing.py). The server: EMAIL_URL (smtp://user:password@host:port,
-# submission://... for STARTTLS, smtps://... for implicit TLS), or EMAIL_HOST, EMAIL_PORT,
+# EMAIL_USE_SSL (shared/outgoing.py). The server: EMAIL_URL (dj-email-url: smtp://user:password@host:port,
+# submission://...:587 for STARTTLS, smtp://...:465?ssl=True for implicit TLS), or EMAIL_HOST, EMAIL_PORT,
 # EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL.
 EMAIL_BACKEND = "shared.outgoing.OutgoingEmailBackend"
 MAIL_CONFIGURED = bool(os.environ.get("EMAIL_URL") or os.environ.get("EMAIL_HOST"))
@@ -183,7 +183,8 @@ if os.environ.get("EMAIL_URL"):
     EMAIL_USE_SSL = bool(_email["EMAIL_USE_SSL"])
 else:
     EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "1025"))
+    # (no EMAIL_HOST: the embedded mail server of a development run, ops/mailcatcher.py, on 1025)
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT") or (25 if os.environ.get("EMAIL_HOST") else 1025))
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -200,6 +201,8 @@ MAIL_FROM = {
 }
 # The domain of each message's Message-ID (BASE_DOMAIN when unset).
 MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "")
+# The development mailbox's folder (the embedded mail server's, ops/mailcatcher.py): development only.
+MAIL_MAILBOX_DIR: Path | None = None
 
 # --- Tenancy ----------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ Nothing needs setting but ``DATABASE_URL`` and ``REDIS_URL``, which ``ops/run``,
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from config.logging import configure_logging
 from config.settings.base import *  # noqa: F403 (a settings module is its names)
@@ -25,6 +26,10 @@ XPORTER_SECRET_KEYS = xporter_secret_keys(SECRET_KEY, required=False)
 # How links to the sites are written (set-password links, the URLs `ops/run` prints).
 SITE_SCHEME = os.environ.get("SITE_SCHEME", "http")
 SITE_PORT = os.environ.get("SITE_PORT", "8000")
+
+# With no mail settings, `ops/run` starts an embedded mail server (ops/mailcatcher.py) that keeps
+# every message here; the development mailbox (/dev/mailbox/ on the vendor's host) shows them.
+MAIL_MAILBOX_DIR = Path(os.environ.get("PUPILTRACK_DATA_DIR") or BASE_DIR / ".local") / "mail"  # noqa: F405
 
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "console")
 configure_logging(json_output=LOG_FORMAT == "json", level=LOG_LEVEL)  # noqa: F405

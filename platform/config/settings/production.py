@@ -1,4 +1,4 @@
-"""Production: refuses to start without its secrets; secure cookies, HSTS, SSL redirect, JSON logs.
+"""Production: refuses to start without its secrets and a mail server; secure cookies, HSTS, SSL redirect, JSON logs.
 
 Chosen with ``DJANGO_SETTINGS_MODULE=config.settings.production`` (the default of config/wsgi.py and
 config/asgi.py). Every refusal happens here, at import, so a misconfigured server never serves.
@@ -30,6 +30,22 @@ if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) 
 ERASURE_LEDGER_KEY = os.environ.get("ERASURE_LEDGER_KEY") or SECRET_KEY
 BACKUP_MASTER_KEY = backup_master_key(SECRET_KEY, required=True)
 XPORTER_SECRET_KEYS = xporter_secret_keys(SECRET_KEY, required=True)
+
+# Mail: a real server, over TLS, from a real address (shared.mail; the embedded catcher of
+# development is never a production default).
+if not MAIL_CONFIGURED:  # noqa: F405
+    raise ImproperlyConfigured(
+        "Production needs a mail server: EMAIL_URL (submission://user:password@smtp.example.com:587 for "
+        "STARTTLS, smtp://...:465?ssl=True for implicit TLS) or EMAIL_HOST with EMAIL_PORT, EMAIL_HOST_USER, "
+        "EMAIL_HOST_PASSWORD and EMAIL_USE_TLS or EMAIL_USE_SSL"
+    )
+if not (EMAIL_USE_TLS or EMAIL_USE_SSL):  # noqa: F405
+    raise ImproperlyConfigured("Production sends mail only over TLS: set EMAIL_USE_TLS or EMAIL_USE_SSL "
+                               "(or an EMAIL_URL of submission://, or with ?tls=True or ?ssl=True)")
+if not os.environ.get("DEFAULT_FROM_EMAIL") or "@" not in DEFAULT_FROM_EMAIL:  # noqa: F405
+    raise ImproperlyConfigured("Production needs DEFAULT_FROM_EMAIL, the address mail is sent from "
+                               "(\"Pupil Tracking <no-reply@pupiltracking.example>\"); MAIL_FROM_SERVICE, "
+                               "MAIL_FROM_PRIVACY and MAIL_FROM_NEWS may each name another")
 
 SITE_SCHEME = os.environ.get("SITE_SCHEME", "https")
 SITE_PORT = os.environ.get("SITE_PORT", "")

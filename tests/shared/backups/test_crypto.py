@@ -176,7 +176,9 @@ def test_a_master_key_of_the_wrong_size_is_a_clear_error(settings):
 
 def _settings_process(**env_overrides: str | None) -> subprocess.CompletedProcess:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "DEBUG": "false",
-           "SECRET_KEY": "k" * 20 + "Q9x-" * 10 + "z" * 10}
+           "SECRET_KEY": "k" * 20 + "Q9x-" * 10 + "z" * 10,
+           "EMAIL_URL": "submission://mailer:secret@smtp.pupiltracking.example:587",
+           "DEFAULT_FROM_EMAIL": "no-reply@pupiltracking.example"}
     for name, value in env_overrides.items():
         if value is None:
             env.pop(name, None)

@@ -134,3 +134,24 @@ def test_topics_say_which_are_critical():
     assert {t for t in Topic if t.critical} == {Topic.SECURITY, Topic.REQUESTS, Topic.LEGAL, Topic.SUPPORT,
                                                Topic.ALERTS}
     assert not Topic.MARKETING.critical and all(t.why for t in Topic if t.critical)
+
+
+def test_school_mail_wears_the_school_accent_colour_and_never_a_bad_one(smtp, oakfield, riverside, monkeypatch):
+    from django_tenants.utils import schema_context
+
+    from tenants.configuration.models import Branding
+
+    with schema_context(oakfield.school.schema_name):
+        Branding.objects.update_or_create(pk=Branding.objects.values_list("pk", flat=True).first(),
+                                          defaults={"accent_colour": "#AA3300"})
+    mail_send(to="a@example.org", template="test_message", context={}, topic=Topic.REQUESTS, school=oakfield.school)
+    mail_send(to="b@example.org", template="test_message", context={}, topic=Topic.REQUESTS, school=riverside.school)
+    mail_deliver_all()
+    oak, river = sorted(smtp.messages, key=lambda m: str(m["To"]))
+    assert "#aa3300" in smtp.html(oak) and "#aa3300" not in smtp.html(river)
+
+    monkeypatch.setattr("shared.mail.branding.accent_reader", lambda school: "red;background:url(//x.example/p.png)")
+    smtp.clear()
+    mail_send(to="c@example.org", template="test_message", context={}, topic=Topic.REQUESTS, school=oakfield.school)
+    [sent] = mail_deliver_all()
+    assert "x.example" not in sent.body_html and "#1d4f91" in sent.body_html
