@@ -26,6 +26,10 @@ SECRET_ROUTES: dict[str, str] = {
     "mail_unsubscribe": "mail/unsubscribe/<str:token>/",
     "password_reset_confirm": "accounts/password-reset/<uidb64>/<token>/",
     "console_password_reset_confirm": "console/password-reset/<uidb64>/<token>/",
+    "rights_identity": "rights/identity/<str:token>/",
+    "contact_confirm": "contact/confirm/<str:token>/",
+    "request_identity": "requests/identity/<str:token>/",
+    "request_export_download": "requests/exports/<str:token>/",
 }
 
 _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")

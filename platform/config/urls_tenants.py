@@ -23,6 +23,7 @@ urlpatterns = [
     path("rights/", rights_views.request_list, name="rights"),
     path("rights/<int:request_id>/", rights_views.request_detail, name="rights_request"),
     path("rights/exports/<str:token>/", rights_views.export_download, name="rights_export"),
+    path("rights/identity/<str:token>/", rights_views.identity_confirm, name="rights_identity"),
     path("rights/consents/", rights_views.consents, name="consents"),
     path("rights/recipients/", rights_views.recipients, name="rights_recipients"),
     path("privacy/", privacy.privacy_notice, name="privacy_notice"),

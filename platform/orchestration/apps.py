@@ -19,3 +19,4 @@ class OrchestrationConfig(AppConfig):
         daily = "purged daily when expired (orchestration.tasks.expired_sign_ins_and_exports_daily)"
         deletion_path("sessions.Session", daily)
         deletion_path("rights.ExportLink", f"its file {daily}")
+        deletion_path("privacy.VendorExportLink", f"its content {daily}")

@@ -34,6 +34,7 @@ def request_forward_to_school(*, actor: Actor, request: SubjectRequest, school: 
         SchoolRequest.objects.create(kind=request.kind, requester_name=request.requester_name,
                                      requester_email=request.requester_email, details=request.details,
                                      received_on=request.received_on, vendor_request_id=request.pk,
+                                     email_verified_on=request.email_verified_on,
                                      subject_label="(to be identified by the school)")
     return request
 

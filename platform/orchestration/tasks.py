@@ -186,10 +186,12 @@ def expired_sign_ins_and_exports_daily() -> None:
     """Delete expired sessions (the console's and each school's) and the files of one-time access
     exports past their expiry (02:45 UK time). One school that fails is set aside; the others go on."""
     from shared.deadletter import each_surviving
+    from shared.privacy.exports.links import vendor_exports_expire
     from tenants.rights.services import exports_expire
     from tenants.users.services import sessions_expired_purge
 
     sessions_expired_purge()  # public: the operators' console
+    vendor_exports_expire()  # public: the vendor's own subject exports
 
     def purge(schema_name: str) -> None:
         with schema_context(schema_name):

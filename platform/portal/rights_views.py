@@ -8,12 +8,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.http import HttpResponse
+from django.db import connection, transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from orchestration import request_mail as tell
 from portal.access import ADMIN, role_required
 from portal.forms import (
     ConsentForm,
@@ -28,8 +29,8 @@ from shared import clock
 from shared.changes import Actor
 from shared.compliance import recipients as register
 from shared.forms import service_errors_to_form
+from shared.privacy.requests import public, task_forms
 from shared.privacy.requests import services as states
-from shared.privacy.requests import task_forms
 from shared.privacy.requests.recipient_tasks import recipient_tasks_of
 from shared.query import id_param
 from shared.schools.selectors import school_current
@@ -48,10 +49,12 @@ def request_list(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            created = services.school_request_receive(
-                user=request.user, kind=data["kind"], requester_name=data["requester_name"],
-                requester_email=data["requester_email"], details=data["details"], received_on=data["received_on"],
-                subject=subject_chosen(data["subject"]))
+            with transaction.atomic():
+                created = services.school_request_receive(
+                    user=request.user, kind=data["kind"], requester_name=data["requester_name"],
+                    requester_email=data["requester_email"], details=data["details"], received_on=data["received_on"],
+                    subject=subject_chosen(data["subject"]))
+                tell.request_acknowledged_tell(created, school=school_current())
         except ValidationError as error:
             service_errors_to_form(form, error)
         else:
@@ -75,7 +78,8 @@ def request_detail(request, request_id: int):
     token = None
     if action:
         try:
-            token = _act(request, subject_request, action, extend_form, correction_form)
+            with transaction.atomic():
+                token = _act(request, subject_request, action, extend_form, correction_form)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))  # nothing was changed
             return redirect("rights_request", request_id=subject_request.pk)
@@ -107,12 +111,15 @@ class _FormInvalid(Exception):
 
 
 def _act(request, subject_request: SchoolRequest, action: str, extend_form, correction_form) -> str | None:
-    """Apply one action; returns an export's token when one was built (shown once)."""
+    """Apply one action; returns an export's token when one was built (shown once). The requester is
+    told by mail of what concerns them (``orchestration.request_mail``), in the same transaction."""
     actor, user, post = _actor(request), request.user, request.POST
+    school = school_current()
     if action == "start":
         states.request_start(actor=actor, request=subject_request)
     elif action == "await_identity":
         states.request_await_identity(actor=actor, request=subject_request)
+        tell.request_identity_tell(subject_request, school=school)
     elif action == "await_clarification":
         states.request_await(actor=actor, request=subject_request, reason=SchoolRequest.PauseReason.CLARIFICATION)
     elif action == "ask_fee":
@@ -124,10 +131,21 @@ def _act(request, subject_request: SchoolRequest, action: str, extend_form, corr
         data = extend_form.cleaned_data
         states.request_extend(actor=actor, request=subject_request, months=data["months"], reason=data["reason"],
                               told_on=data["told_on"])
+        tell.request_extended_tell(subject_request, school=school)
     elif action == "refuse":
         states.request_refuse(actor=actor, request=subject_request, reason=post.get("reason", ""))
+        tell.request_refused_tell(subject_request, school=school)
     elif action == "complete":
         states.request_complete(actor=actor, request=subject_request)
+        tell.request_completed_tell(subject_request, school=school)
+    elif action == "export_send":
+        if subject_request.email_verified_on is None or not subject_request.requester_email:
+            raise ValidationError(tell.NOT_VERIFIED)
+        link, token = services.export_build(user=user, request=subject_request)
+        states.request_complete(actor=actor, request=subject_request)
+        tell.request_completed_tell(subject_request, school=school, export_token=token, expires_at=link.expires_at)
+        messages.success(request, f"Export built and its one-time link mailed to {subject_request.requester_email} "
+                                  "(verified); the request is answered.")
     elif action == "identify":
         services.subject_identify(user=user, request=subject_request, subject=subject_chosen(post.get("subject", "")))
     elif action == "export":
@@ -185,6 +203,28 @@ def export_download(request, token: str):
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def identity_confirm(request, token: str):
+    """The identity link mailed to the requester while their request waits for proof of identity: no
+    sign-in (the signed link is the key, and it names this school's schema and the day the wait
+    began, so it works once and here only). GET shows a button (a mail scanner confirms nothing)."""
+    try:
+        schema, request_id, since = public.identity_token_read(token)
+    except ValidationError as error:
+        return render(request, "portal/rights_export_gone.html", {"reason": " ".join(error.messages)}, status=410)
+    subject_request = SchoolRequest.objects.filter(pk=request_id).first() if schema == connection.schema_name else None
+    if subject_request is None:
+        raise Http404
+    if not (subject_request.state == SchoolRequest.State.AWAITING_IDENTITY and subject_request.paused_since == since
+            and subject_request.pause_reason == SchoolRequest.PauseReason.IDENTITY):
+        return render(request, "portal/rights_export_gone.html", {
+            "reason": "This link has been used already, or the request no longer waits for it."}, status=410)
+    if request.method == "POST":
+        states.request_identity_confirm(actor=Actor.system(), request=subject_request)
+        return render(request, "portal/rights_identity.html", {
+            "r": subject_request, "done": True, "deadline": states.request_deadline(subject_request)})
+    return render(request, "portal/rights_identity.html", {"r": subject_request})
 
 
 @role_required(ADMIN)

@@ -76,6 +76,8 @@ class SubjectRequest(SubjectRequestBase):
 
     school = models.ForeignKey(School, null=True, blank=True, on_delete=models.SET_NULL, related_name="subject_requests")
     forwarded_on = models.DateField(null=True, blank=True)
+    submission_ref = models.CharField(max_length=32, null=True, blank=True, unique=True,
+                                      help_text="The public request page's submission it came from (confirmed once)")
     # Whom a request about the vendor's own records is about (one of these, named on the request's
     # page); the label stays after an erasure removes the record.
     subject_contact = models.ForeignKey("clients.Contact", null=True, blank=True, on_delete=models.SET_NULL,
@@ -180,3 +182,18 @@ class RecipientTask(models.Model):
 
     def __str__(self) -> str:
         return f"Task #{self.pk} ({self.recipient_name})"
+
+
+class VendorExportLink(models.Model):
+    """An export of what the vendor holds about a requester (``exports.vendor``), downloadable once
+    from the link mailed to their verified address, until it expires. The zip is kept in the row
+    (a vendor export is small) and emptied as it is handed out or expires; only a digest of the
+    link's token is stored."""
+
+    request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="export_links")
+    token_digest = models.CharField(max_length=64, unique=True)
+    content = models.BinaryField(blank=True)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+    downloaded_at = models.DateTimeField(null=True, blank=True)

@@ -23,6 +23,10 @@ class SubjectRequestBase(models.Model):
         PORTABILITY = "portability", "Portability"
         OBJECTION = "objection", "Objection"
         CONSENT_WITHDRAWAL = "consent_withdrawal", "Withdrawal of consent"
+        # Not rights, but made the same way (the public request page): answered through the same
+        # states and within the same month, so nothing sent "via our contact page" is lost.
+        COMPLAINT = "complaint", "Complaint about personal data"
+        QUESTION = "question", "Question about personal data"
 
     class State(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -69,6 +73,9 @@ class SubjectRequestBase(models.Model):
     extension_told_on = models.DateField(null=True, blank=True)
     refusal_reason = models.TextField(blank=True, help_text="Shown to the person")
     closed_on = models.DateField(null=True, blank=True)
+    email_verified_on = models.DateField(null=True, blank=True,
+                                         help_text="When the requester followed a link mailed to their address: "
+                                                   "an export's link goes only to a verified address")
 
     class Meta:
         abstract = True

@@ -10,11 +10,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from console.access import console_view
 from console.views import page_of, saved
+from orchestration import request_mail as tell
 from orchestration import requests as handover
 from shared import clock
 from shared.audit.services import change_log_record
@@ -22,6 +24,7 @@ from shared.changes import Action
 from shared.compliance import vendor_answers
 from shared.dates import PastDateField
 from shared.operators.models import Operator
+from shared.privacy.exports import links as export_links
 from shared.privacy.exports.vendor import vendor_subject_export, vendor_subject_records
 from shared.privacy.models import SubjectRequest
 from shared.privacy.requests import services as states
@@ -78,10 +81,17 @@ class ForwardForm(forms.Form):
     school = forms.ModelChoiceField(queryset=School.objects.filter(schema_dropped_at=None).order_by("name"))
 
 
+@transaction.atomic
+def _receive_and_tell(actor, data) -> SubjectRequest:
+    received = states.request_receive(actor=actor, **data)
+    tell.request_acknowledged_tell(received)
+    return received
+
+
 @console_view("subject_requests")
 def request_list(request):
     form = RequestForm(request.POST or None)
-    if saved(request, form, lambda data: states.request_receive(actor=request.actor, **data), "Request recorded."):
+    if saved(request, form, lambda data: _receive_and_tell(request.actor, data), "Request recorded."):
         return redirect("subject_requests")
     today = clock.today()
     overdue, near = states.requests_due(today=today)
@@ -106,54 +116,71 @@ def request_detail(request, request_id: int):
     simple = {"start": states.request_start, "await_identity": states.request_await_identity,
               "complete": states.request_complete}
     try:
-        if action == "await_clarification":
-            states.request_await(actor=actor, request=subject_request, reason=SubjectRequest.PauseReason.CLARIFICATION)
-            return redirect("subject_request", request_id=subject_request.pk)
-        if action in ("restrict", "unrestrict"):
-            changed = tools.vendor_subject_restrict(actor=actor, request=subject_request, on=action == "restrict")
-            messages.success(request, ("Processing restricted: the record stays, and nothing automated uses it."
-                                       if action == "restrict" else "Restriction lifted.") if changed else "Nothing to change.")
-            return redirect("subject_request", request_id=subject_request.pk)
-        if action == "erase":
-            if request.POST.get("confirm", "").strip() != subject_request.subject_label:
-                raise ValidationError("Type the person's record exactly as shown to confirm the erasure.")
-            counts = vendor_answers.vendor_erase_and_tell(actor=actor, request=subject_request)
-            detail = ", ".join(f"{label} {n}" for label, n in sorted(counts.items()))
-            messages.success(request, f"Erased ({detail}), and written in the erasure ledger. Mark the request answered "
-                                      "once the person is told.")
-            return redirect("subject_request", request_id=subject_request.pk)
-        if action == "object_marketing":
-            objected = marketing_objection_record(actor=actor, request=subject_request)
-            messages.success(request, f"Objection to direct marketing recorded on {objected} prospect record(s); "
-                                      "no marketing can be sent to them again.")
-            return redirect("subject_request", request_id=subject_request.pk)
-        if action in task_forms.ACTIONS:
-            messages.success(request, task_forms.recipient_task_post(actor=actor, request=subject_request,
-                                                                     data=request.POST))
-            return redirect("subject_request", request_id=subject_request.pk)
-        if action in simple:
-            simple[action](actor=actor, request=subject_request)
-            return redirect("subject_request", request_id=subject_request.pk)
-        if action in forms_ and forms_[action].is_valid():
-            data = forms_[action].cleaned_data
-            if action == "extend":
-                states.request_extend(actor=actor, request=subject_request, **data)
-            elif action == "ask_fee":
-                states.request_await(actor=actor, request=subject_request, reason=SubjectRequest.PauseReason.FEE,
-                                     fee_reason=data["fee_reason"], fee_amount=data["fee_amount"])
-            elif action == "identify":
-                reference = data["reference"] or request.POST.get("subject", "")
-                tools.vendor_subject_identify(actor=actor, request=subject_request,
-                                              subject=tools.subject_from_reference(reference))
-            elif action == "correct":
-                changed = vendor_answers.vendor_correct_and_tell(actor=actor, request=subject_request, changes=data)
-                messages.success(request, f"Corrected: {', '.join(changed)}." if changed else "Nothing differed: nothing changed.")
-            elif action == "refuse":
-                states.request_refuse(actor=actor, request=subject_request, reason=data["reason"])
-            else:
-                handover.request_forward_to_school(actor=actor, request=subject_request, school=data["school"])
-                messages.success(request, f"Handed over to {data['school'].name}: it appears in their list of requests.")
-            return redirect("subject_request", request_id=subject_request.pk)
+        with transaction.atomic():
+            if action == "await_clarification":
+                states.request_await(actor=actor, request=subject_request, reason=SubjectRequest.PauseReason.CLARIFICATION)
+                return redirect("subject_request", request_id=subject_request.pk)
+            if action in ("restrict", "unrestrict"):
+                changed = tools.vendor_subject_restrict(actor=actor, request=subject_request, on=action == "restrict")
+                messages.success(request, ("Processing restricted: the record stays, and nothing automated uses it."
+                                           if action == "restrict" else "Restriction lifted.") if changed else "Nothing to change.")
+                return redirect("subject_request", request_id=subject_request.pk)
+            if action == "erase":
+                if request.POST.get("confirm", "").strip() != subject_request.subject_label:
+                    raise ValidationError("Type the person's record exactly as shown to confirm the erasure.")
+                counts = vendor_answers.vendor_erase_and_tell(actor=actor, request=subject_request)
+                detail = ", ".join(f"{label} {n}" for label, n in sorted(counts.items()))
+                messages.success(request, f"Erased ({detail}), and written in the erasure ledger. Mark the request answered "
+                                          "once the person is told.")
+                return redirect("subject_request", request_id=subject_request.pk)
+            if action == "object_marketing":
+                objected = marketing_objection_record(actor=actor, request=subject_request)
+                messages.success(request, f"Objection to direct marketing recorded on {objected} prospect record(s); "
+                                          "no marketing can be sent to them again.")
+                return redirect("subject_request", request_id=subject_request.pk)
+            if action in task_forms.ACTIONS:
+                messages.success(request, task_forms.recipient_task_post(actor=actor, request=subject_request,
+                                                                         data=request.POST))
+                return redirect("subject_request", request_id=subject_request.pk)
+            if action == "export_send":
+                if subject_request.email_verified_on is None or not subject_request.requester_email:
+                    raise ValidationError(tell.NOT_VERIFIED)
+                link, token = export_links.vendor_export_link_build(actor=actor, request=subject_request)
+                states.request_complete(actor=actor, request=subject_request)
+                tell.request_completed_tell(subject_request, export_token=token, expires_at=link.expires_at)
+                messages.success(request, f"Export built and its one-time link mailed to {subject_request.requester_email} "
+                                          "(verified); the request is answered.")
+                return redirect("subject_request", request_id=subject_request.pk)
+            if action in simple:
+                simple[action](actor=actor, request=subject_request)
+                if action == "await_identity":
+                    tell.request_identity_tell(subject_request)
+                elif action == "complete":
+                    tell.request_completed_tell(subject_request)
+                return redirect("subject_request", request_id=subject_request.pk)
+            if action in forms_ and forms_[action].is_valid():
+                data = forms_[action].cleaned_data
+                if action == "extend":
+                    states.request_extend(actor=actor, request=subject_request, **data)
+                    tell.request_extended_tell(subject_request)
+                elif action == "ask_fee":
+                    states.request_await(actor=actor, request=subject_request, reason=SubjectRequest.PauseReason.FEE,
+                                         fee_reason=data["fee_reason"], fee_amount=data["fee_amount"])
+                elif action == "identify":
+                    reference = data["reference"] or request.POST.get("subject", "")
+                    tools.vendor_subject_identify(actor=actor, request=subject_request,
+                                                  subject=tools.subject_from_reference(reference))
+                elif action == "correct":
+                    changed = vendor_answers.vendor_correct_and_tell(actor=actor, request=subject_request, changes=data)
+                    messages.success(request, f"Corrected: {', '.join(changed)}." if changed else "Nothing differed: nothing changed.")
+                elif action == "refuse":
+                    states.request_refuse(actor=actor, request=subject_request, reason=data["reason"])
+                    tell.request_refused_tell(subject_request)
+                else:
+                    handover.request_forward_to_school(actor=actor, request=subject_request, school=data["school"])
+                    tell.request_acknowledged_tell(subject_request, forwarded_to=data["school"].name)
+                    messages.success(request, f"Handed over to {data['school'].name}: it appears in their list of requests.")
+                return redirect("subject_request", request_id=subject_request.pk)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("subject_request", request_id=subject_request.pk)

@@ -294,7 +294,7 @@ DELETION_PATHS: dict[str, tuple[str, ...]] = {
                         "privacy.RecipientTask", "compliance.RecipientHolding", "compliance.Recipient"),
     "pupil": ("pupils.Pupil", "pupils.ParentCarer", "pupils.PupilParent", "assessment.Result", "assessment.Target",
               "rights.Consent"),
-    "subject_request": ("privacy.SubjectRequest", "privacy.RecipientTask"),
+    "subject_request": ("privacy.SubjectRequest", "privacy.RecipientTask", "privacy.VendorExportLink"),
     "school_request": ("rights.SchoolRequest", "rights.ExportLink", "privacy.RecipientTask"),
     "breach": ("compliance.Breach", "compliance.BreachNotification"),
     "disclosure": ("compliance.Disclosure",),

@@ -81,16 +81,24 @@ def _move(actor: Actor, request: SubjectRequest, state: str, fields: list[str], 
 
 @transaction.atomic
 def request_receive(*, actor: Actor, kind: str, requester_name: str, requester_email: str = "", details: str = "",
-                    received_on: dt.date | None = None) -> SubjectRequest:
+                    received_on: dt.date | None = None, email_verified_on: dt.date | None = None,
+                    submission_ref: str | None = None) -> SubjectRequest:
+    """Record a request that reached the vendor. From the public request page it carries the day its
+    address was confirmed and the submission's reference (one request per submission)."""
     if kind not in SubjectRequest.Kind.values:
         raise ValidationError({"kind": "Choose which right the request is about."})
     PAST.check(received_on, field="received_on")
     request = SubjectRequest(kind=kind, requester_name=requester_name.strip(), requester_email=requester_email.strip(),
-                             details=details.strip(), received_on=received_on or clock.today())
+                             details=details.strip(), received_on=received_on or clock.today(),
+                             email_verified_on=email_verified_on, submission_ref=submission_ref)
+    if submission_ref is not None and SubjectRequest.objects.filter(submission_ref=submission_ref).exists():
+        raise ValidationError("This request has been confirmed already: it was received once, and nothing more was "
+                              "recorded.")
     request.full_clean()
     request.save()
     change_log_record(actor=actor, instance=request, action=Action.CREATE,
-                      fields=["kind", "requester_name", "received_on"] + (["requester_email"] if requester_email else []))
+                      fields=["kind", "requester_name", "received_on"] + (["requester_email"] if requester_email else [])
+                      + (["email_verified_on", "submission_ref"] if submission_ref else []))
     return request
 
 
@@ -144,15 +152,45 @@ def request_start(*, actor: Actor, request: SubjectRequest, today: dt.date | Non
 @transaction.atomic
 def request_extend(*, actor: Actor, request: SubjectRequest, months: int, reason: str, told_on: dt.date,
                    today: dt.date | None = None) -> SubjectRequest:
-    """Extend by up to two further months, recording why and when the person was told."""
+    """Extend by up to two further months, recording why and when the person was told. The person
+    must be told within the first month (the ICO: "within one month of receiving their request"),
+    counted as the deadline is without the extension (from the day a requested identity proof or fee
+    arrived, plus any days stopped for clarification): a later extension is refused."""
+    today = today or clock.today()
     if not 1 <= months <= MAX_EXTENSION_MONTHS:
         raise ValidationError({"months": f"An extension is 1 to {MAX_EXTENSION_MONTHS} further months."})
     if not reason.strip():
         raise ValidationError({"reason": "Record why the request needs longer."})
     PAST.check(told_on, field="told_on")
+    first_month = first_month_end(request, today=today)
+    if told_on > first_month:
+        raise ValidationError({"told_on": f"The first month ended on {first_month:%-d %B %Y}: an extension must be "
+                                          "told to the person within the first month of the request, so it is too "
+                                          "late to extend now."})
     request.extension_months, request.extension_reason, request.extension_told_on = months, reason.strip(), told_on
-    return _move(actor, request, State.EXTENDED, ["extension_months", "extension_reason", "extension_told_on"],
-                 today or clock.today())
+    return _move(actor, request, State.EXTENDED, ["extension_months", "extension_reason", "extension_told_on"], today)
+
+
+def first_month_end(request, *, today: dt.date | None = None) -> dt.date:
+    """The last day of the request's first month (its deadline without any extension): an extension
+    must be told to the person by then."""
+    today = today or clock.today()
+    paused = request.paused_days + ((today - request.paused_since).days if request.paused_since else 0)
+    return response_deadline(received_on=request.received_on, started_on=request.clock_started_on,
+                             paused_days=paused)
+
+
+@transaction.atomic
+def request_identity_confirm(*, actor: Actor, request, today: dt.date | None = None):
+    """The person followed the identity link mailed to their address: their identity is confirmed
+    and the address verified, and the month restarts from today (``deadlines``: the clock runs from
+    the day the requested proof arrives). Only a request waiting for proof of identity takes it."""
+    today = today or clock.today()
+    if request.state != State.AWAITING_IDENTITY or request.pause_reason != PauseReason.IDENTITY:
+        raise ValidationError("This request is not waiting for proof of identity: the link has been used already "
+                              "or is no longer needed.")
+    request.email_verified_on = today
+    return _move(actor, request, State.IN_PROGRESS, ["email_verified_on"], today)
 
 
 @transaction.atomic

@@ -14,9 +14,10 @@ The odd ones, decided:
 - ``support.SupportAccessLog`` is technical information (an operator's user id, the page opened):
   kept 365 days like the change log, day by day (unit ``support_log``); the grants themselves
   (``support.SupportAccessRequest``, the school's permission) stay with the client's records.
-- ``sessions.Session`` and ``rights.ExportLink``: expired sessions and the files of expired exports
-  are purged daily (``orchestration.tasks.expired_sign_ins_and_exports_daily``); what is left goes
-  with its request or the school's schema.
+- ``sessions.Session``, ``rights.ExportLink`` and ``privacy.VendorExportLink``: expired sessions and
+  the files (the vendor's: the content) of expired exports are purged daily
+  (``orchestration.tasks.expired_sign_ins_and_exports_daily``); what is left goes with its request
+  or the school's schema.
 - ``privacy.DeletionRecord`` and ``privacy.RetentionRun`` hold no personal data (ids, kinds, dates,
   counts): they are the proof that deletion happened, and are kept.
 """

@@ -143,7 +143,7 @@ REGISTRY: dict[str, ModelPolicy] = {
                                                          "extension_reason pupil parent user subject_label",
                                     other="kind state received_on paused_days paused_since pause_reason "
                                           "clock_started_on fee_reason fee_amount extension_months "
-                                          "extension_told_on closed_on vendor_request_id",
+                                          "extension_told_on closed_on vendor_request_id email_verified_on",
                                     about="pupil parent user"),
     "rights.ExportLink": _policy(Category.PUPIL, personal="file", other="request token_digest size created_at expires_at "
                                                                  "downloaded_at"),
@@ -156,8 +156,11 @@ REGISTRY: dict[str, ModelPolicy] = {
                                                            "subject_prospect subject_operator subject_label",
                                       other="kind state received_on paused_days paused_since pause_reason "
                                             "clock_started_on fee_reason fee_amount extension_months "
-                                            "extension_told_on school forwarded_on closed_on",
+                                            "extension_told_on school forwarded_on closed_on email_verified_on "
+                                            "submission_ref",
                                       about="subject_contact subject_account subject_prospect subject_operator"),
+    "privacy.VendorExportLink": _policy(Category.DEFAULT, personal="content",
+                                        other="request token_digest size created_at expires_at downloaded_at"),
     "privacy.LegalHold": _policy(Category.DEFAULT, personal="person reason owner",
                                  other="starts_on ends_on school category created_at"),
     "privacy.ErasureLedgerEntry": _policy(Category.DEFAULT, other="school schema_name model object_id xporter_digest "

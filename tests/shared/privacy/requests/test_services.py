@@ -39,8 +39,9 @@ def access_request(actor) -> SubjectRequest:
 
 
 def test_each_right_is_its_own_request_type():
+    # and a complaint or a question sent from the public request page is answered the same way
     assert set(SubjectRequest.Kind.values) == {"access", "correction", "erasure", "restriction", "portability",
-                                               "objection", "consent_withdrawal"}
+                                               "objection", "consent_withdrawal", "complaint", "question"}
 
 
 def test_the_deadline_follows_the_ico_rule(access_request):
