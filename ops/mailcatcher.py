@@ -10,11 +10,11 @@ Run alone: ``python -m ops.mailcatcher`` (``--port``)."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import signal
 import threading
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ops.embedded import data_dir
@@ -33,9 +33,12 @@ class Keeper:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        # files are named in order of arrival (the mailbox lists them newest first), not by the
+        # wall clock: each message carries its own Date header
+        self.sequence = itertools.count(len(list(folder.glob("*.eml"))) + 1)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+        name = f"{next(self.sequence):015d}-{uuid.uuid4().hex[:8]}"
         partial = self.folder / f".{name}.part"
         partial.write_bytes(envelope.original_content or envelope.content)
         partial.rename(self.folder / f"{name}.eml")

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from shared import clock
+from shared.automation import recording
 from shared.audit.services import change_log_record
 from shared.changes import Action, Actor
 from shared.clients.selectors import contacts_for_service_notices
@@ -227,7 +228,8 @@ def terms_change_tell(*, version_id: int | None = None) -> int:
     count = 0
     for school in open_schools():
         url = absolute_url(reverse("terms_of_use", urlconf=TENANT_URLS), school=school)
-        addresses = school_admins(school)
+        with recording("terms_change_mail", school_id=school.pk):  # this school's run, as its page lists
+            addresses = school_admins(school)
         with transaction.atomic():
             for address in addresses:
                 _mail(to=address, template="legal/terms_changed", topic=Topic.LEGAL, school=school,

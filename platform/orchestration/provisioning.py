@@ -20,6 +20,7 @@ from shared.changes import Actor
 from shared.clients.services import client_contract_dates_check, client_records_create
 from shared.schools.models import Domain, School
 from shared.schools.selectors import school_hostname, site_url
+from tenants.users.mail import invitation_send
 from tenants.users.models import User
 from tenants.users.services import user_create, user_set_password_token
 
@@ -148,3 +149,10 @@ def client_onboard(*, actor: Actor, name: str, subdomain: str, admin_email: str,
                           contact_name=contact_name, contact_role=contact_role, contact_email=contact_email,
                           contact_phone=contact_phone)
     return provisioned
+
+
+def first_admin_invite(done: ProvisionedSchool) -> None:
+    """Mail a newly provisioned school's first admin their invitation, from the school's host and
+    with its name (the set-password link is never shown on screen)."""
+    with schema_context(done.school.schema_name):
+        invitation_send(user=User.objects.get(email=done.admin_email))

@@ -117,7 +117,7 @@ def notice_change_mail(version_id: int | None = None) -> None:
            reads_school_data=True, purpose=Purpose.MANAGEMENT,
            why="Your school's admins are told of new Terms of Use, which they are asked to accept.",
            reads=(D.USER_IDENTITY,), reads_detail="Your admins' email addresses.",
-           for_all_schools=True, also="when a new version of the Terms of Use is published")
+           per_school=True, also="when a new version of the Terms of Use is published")
 def terms_change_mail(version_id: int | None = None) -> None:
     """Tell each open school's admins of a new Terms of Use version (one job per version; the current
     version when none is named)."""

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from ops.demo import DEMO_OPERATOR_EMAIL, DEMO_PASSWORD
 from shared.clients.models import ClientAccount, Complaint, Contact, Contract, Correspondence
+from shared.mail.models import OutgoingMessage
 from shared.schools.models import Domain, School
 from tests.browser_fixtures import needs_chromium
 from tests.helpers import committed, current_code
@@ -29,7 +30,7 @@ def remove_onboarded():
     with committed() as cursor:
         cursor.execute("SELECT id, schema_name FROM schools_school WHERE name = ANY(%s)", [names])
         for school_id, schema_name in cursor.fetchall():
-            for model in (Correspondence, Complaint, Contact, Contract, ClientAccount):
+            for model in (Correspondence, Complaint, Contact, Contract, ClientAccount, OutgoingMessage):
                 cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE school_id = %s", [school_id])
             cursor.execute(f"DELETE FROM {Domain._meta.db_table} WHERE tenant_id = %s", [school_id])
             cursor.execute(f"DELETE FROM {School._meta.db_table} WHERE id = %s", [school_id])
@@ -58,6 +59,6 @@ def test_operator_signs_in_with_a_code_onboards_a_school_and_opens_its_page(site
     page.wait_for_url(re.compile(r"/console/clients/\d+/$"))
 
     assert page.locator("h1").inner_text() == "Browser Test Primary"
-    assert "set-password link" in page.locator(".messages").inner_text()
+    assert "Invitation sent to head@browsertest.example" in page.locator(".messages").inner_text()
     assert "Bo Rowser" in page.content()
     assert f"browsertest.{settings.BASE_DOMAIN}" in page.content()

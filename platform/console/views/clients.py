@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django_tenants.utils import schema_context
 
 from console import forms as console_forms
 from console.access import can, console_view
@@ -21,8 +20,6 @@ from shared.clients import selectors, services
 from shared.clients.models import Complaint, OptionalMail
 from shared.compliance.terms_of_use import terms_status
 from shared.schools.selectors import schools_migration_failed
-from tenants.users.mail import invitation_send
-from tenants.users.models import User
 
 
 def landing(request):
@@ -62,8 +59,7 @@ def client_list(request):
 def _first_admin_invited(done) -> str:
     """Mail the new school's first admin their invitation (from the school's host, with its name):
     the set-password link is never shown on screen."""
-    with schema_context(done.school.schema_name):
-        invitation_send(user=User.objects.get(email=done.admin_email))
+    provisioning.first_admin_invite(done)
     return f"{done.school.name} is set up. Invitation sent to {done.admin_email}."
 
 

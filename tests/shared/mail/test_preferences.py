@@ -55,7 +55,7 @@ def test_following_the_unsubscribe_link_only_asks(smtp):
     page = client().get(path).content.decode()
 
     assert "Stop <strong>Offers and marketing</strong> messages to <strong>j•••@example.org</strong>?" in page
-    assert MailPreference.objects.count() == 0
+    assert not MailPreference.objects.filter(address="jane@example.org").exists()
 
 
 def test_the_footer_link_opens_the_preferences_page_and_saving_is_honoured(smtp):
@@ -83,7 +83,7 @@ def test_posting_a_critical_topic_changes_nothing_for_it():
 
     client().post(path, {"topic": ["security", "product_news", "nonsense"]})
 
-    assert sorted(MailPreference.objects.get().unsubscribed) == ["marketing", "webinars"]
+    assert sorted(MailPreference.objects.get(address="jane@example.org").unsubscribed) == ["marketing", "webinars"]
 
 
 @pytest.mark.parametrize("path", [
