@@ -18,8 +18,8 @@ from django.urls import reverse
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from shared import clock
-from shared.automation import recording
 from shared.audit.services import change_log_record
+from shared.automation import recording
 from shared.changes import Action, Actor
 from shared.clients.selectors import contacts_for_service_notices
 from shared.compliance.breaches import breaches_due
