@@ -124,3 +124,13 @@ def topic_unsubscribe(*, address: str, topic: Topic) -> MailPreference:
         raise ValueError(f"{topic.label} messages are always sent: they cannot be turned off")
     receives = {t for t in optional_topics() if t != topic and wants(address, t)}
     return preferences_set(address=address, receives=receives)
+
+
+def messages_to_address_erase(address: str) -> int:
+    """Delete the mail log's record of every message sent to ``address``, or given up on: an erasure
+    takes the person's mail log with it. A message still waiting to be sent stays, to be delivered
+    (it may be the answer to the erasure request itself), and goes by the log's own 365 days."""
+    if not address or not address.strip():
+        return 0
+    return (OutgoingMessage.objects.filter(to__iexact=address_normal(address))
+            .exclude(state=OutgoingMessage.State.QUEUED).delete()[0])

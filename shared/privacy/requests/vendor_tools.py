@@ -30,6 +30,7 @@ from shared.clients.models import (
     CorrespondenceAttachment,
     vendor_files,
 )
+from shared.mail.services import messages_to_address_erase
 from shared.marketing.models import Prospect
 from shared.operators.models import Operator
 from shared.privacy.models import LegalHold, SubjectRequest
@@ -267,10 +268,13 @@ def vendor_subject_erase(*, actor: Actor, request: SubjectRequest) -> dict[str, 
         counts["technical"] = account_activity_anonymise(schema_name="public", user_id=user_id)
         counts["recorded_by"] = operator_traces_clear(actor=actor, user_id=user_id)
         counts["sessions"] = account_sessions_end(user_id)
+    address = subject.user.email if isinstance(subject, Operator) else getattr(subject, "email", "")
     for record in records:
         for label, n in public_delete(record).items():
             if n:
                 counts[label] = counts.get(label, 0) + n
+    if mailed := messages_to_address_erase(address):
+        counts["mail.OutgoingMessage"] = mailed
     return counts
 
 

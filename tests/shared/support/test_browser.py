@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from ops.demo import DEMO_OPERATORS, DEMO_PASSWORD
 from shared import clock
 from shared.audit.models import ChangeLogEntry
+from shared.mail.models import OutgoingMessage
 from shared.operators.models import Operator
 from shared.support.models import SupportAccessLog, SupportAccessRequest
 from tests.browser_fixtures import needs_chromium
@@ -33,6 +34,9 @@ def _remove_committed():
         cursor.execute(f"DELETE FROM {ChangeLogEntry._meta.db_table} WHERE object_type = %s AND object_id = ANY(%s)",
                        ["support.supportaccessrequest", [str(i) for i in ids]])
         cursor.execute(f"DELETE FROM {SupportAccessRequest._meta.db_table} WHERE id = ANY(%s)", [ids])
+        # the mail telling the school's admins (it names the ticket)
+        cursor.execute(f"DELETE FROM {OutgoingMessage._meta.db_table} WHERE template LIKE 'support/%%' AND body_text LIKE %s",
+                       [f"%{TICKET}%"])
 
 
 @pytest.fixture
