@@ -114,11 +114,12 @@ def test_a_bad_address_is_refused(to):
 
 
 def test_a_bad_template_or_sender_is_refused():
+    before = OutgoingMessage.objects.count()
     with pytest.raises(ValueError):
         mail_send(to="a@example.org", template="../secret", context={}, topic=Topic.SECURITY)
     with pytest.raises(ValueError):
         mail_send(to="a@example.org", template="test_message", context={}, topic=Topic.SECURITY, sender="ceo")
-    assert OutgoingMessage.objects.count() == 0
+    assert OutgoingMessage.objects.count() == before
 
 
 def test_an_address_that_opted_out_of_a_topic_gets_none_of_it_but_still_gets_critical_mail(smtp):
