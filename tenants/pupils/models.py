@@ -71,6 +71,16 @@ class Pupil(models.Model):
     def has_sen(self) -> bool:
         return self.sen_provision != SenProvision.NONE
 
+    @property
+    def characteristics(self) -> list[str]:
+        """The pupil's characteristics in words, for a page to join (nothing when there are none)."""
+        found = [label for present, label in (
+            (self.disadvantaged, "Disadvantaged"), (self.fsm, "Free school meals"),
+            (self.eal, f"EAL ({self.first_language})" if self.first_language else "EAL"),
+            (self.looked_after, "Looked after"), (self.ever_in_care and not self.looked_after, "Previously looked after"),
+            (self.service_child, "Service child")) if present]
+        return found
+
 
 class ParentCarer(models.Model):
     xporter_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
