@@ -33,7 +33,7 @@ class PupilFilterForm(forms.Form):
 class InviteForm(forms.Form):
     email = forms.EmailField()
     full_name = forms.CharField(max_length=200, label="Name")
-    role = forms.ChoiceField(choices=User.Role.choices)
+    role = forms.ChoiceField(choices=User.Role.choices, initial=User.Role.TEACHER)  # not admin unless chosen
     parent_carer = forms.ModelChoiceField(queryset=ParentCarer.objects.none(), required=False,
                                           label="Parent or carer record (for a parent)")
     pupil = forms.ModelChoiceField(queryset=Pupil.objects.none(), required=False, label="Pupil record (for a pupil)")
