@@ -8,16 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from shared import clock
-from shared.audit.services import change_log_record
 from shared.changes import Action, Actor
 from shared.compliance.models import NoticeVersion
-from shared.dates import PLANNED
+from shared.compliance.versions import version_latest, version_publish
 
 CREATE = Action.CREATE
 
@@ -27,33 +24,9 @@ def notice_version_publish(*, actor: Actor, version: str, text: str, summary: st
                            published_on: dt.date | None = None) -> NoticeVersion:
     """Publish a new version of the privacy notice: from now on every site shows it, and a browser
     that saw an earlier version is shown this version's summary of changes."""
-    version, text, summary = version.strip(), text.strip(), summary.strip()
-    published_on = published_on or clock.today()
-    PLANNED.check(published_on, field="published_on")
-    errors = {}
-    if not version:
-        errors["version"] = "Name the version."
-    elif NoticeVersion.objects.filter(version__iexact=version).exists():
-        errors["version"] = f"Version {version} exists already."
-    if not text:
-        errors["text"] = "Give the notice's full text."
-    if not summary:
-        errors["summary"] = "Summarise what changed: this is what people are shown."
-    if errors:
-        raise ValidationError(errors)
-    current = NoticeVersion.objects.select_for_update().order_by("-published_on", "-id").first()
-    if published_on > clock.today():
-        raise ValidationError({"published_on": "Publish on today's date or earlier; it shows from when it is posted."})
-    if current is not None and published_on < current.published_on:
-        raise ValidationError({"published_on": f"Version {current.version} was published on "
-                                               f"{current.published_on:%d %B %Y}: a new version cannot predate it."})
-    if current is not None and current.text.strip() == text:
-        raise ValidationError({"text": f"The text is the same as version {current.version}'s."})
-    notice = NoticeVersion.objects.create(version=version, text=text, summary=summary, published_on=published_on,
-                                          published_by_id=actor.user_id)
-    change_log_record(actor=actor, instance=notice, action=CREATE,
-                      fields=["version", "text", "summary", "published_on"])
-    return notice
+    return version_publish(NoticeVersion, actor=actor, version=version, text=text, summary=summary,
+                           published_on=published_on, text_name="the notice's", shown_to="people",
+                           from_posting="it shows from when it is posted")
 
 
 def notice_versions() -> QuerySet[NoticeVersion]:
@@ -63,7 +36,7 @@ def notice_versions() -> QuerySet[NoticeVersion]:
 
 def notice_current() -> NoticeVersion | None:
     """The version every site shows: the latest published."""
-    return NoticeVersion.objects.order_by("-published_on", "-id").first()
+    return version_latest(NoticeVersion)
 
 
 def access_notice_version(version: str) -> NoticeVersion:

@@ -30,7 +30,7 @@ from shared import clock
 from shared.audit.services import change_log_record
 from shared.changes import Action, Actor
 from shared.compliance.models import TermsAcceptance, TermsVersion
-from shared.dates import PLANNED
+from shared.compliance.versions import version_latest, version_publish
 from shared.schools.models import School
 
 # UK GDPR Article 28(3): what the contract must set out, each as a heading of the terms' text.
@@ -65,37 +65,18 @@ def terms_version_publish(*, actor: Actor, version: str, text: str, summary: str
                           published_on: dt.date | None = None) -> TermsVersion:
     """Publish a new version of the Terms of Use: from now on each school's admin is asked to
     accept it at their next page on the school's site."""
-    version, text, summary = version.strip(), text.strip(), summary.strip()
-    published_on = published_on or clock.today()
-    PLANNED.check(published_on, field="published_on")
-    errors = {}
-    if not version:
-        errors["version"] = "Name the version."
-    elif TermsVersion.objects.filter(version__iexact=version).exists():
-        errors["version"] = f"Version {version} exists already."
-    if not text:
-        errors["text"] = "Give the terms' full text."
-    elif missing := terms_missing_sections(text):
-        errors["text"] = ("UK GDPR Article 28(3) requires these sections, each under its own heading line: "
-                          + "; ".join(missing) + ".")
-    if not summary:
-        errors["summary"] = "Summarise what changed: this is what school admins are shown."
-    if errors:
-        raise ValidationError(errors)
-    current = TermsVersion.objects.select_for_update().order_by("-published_on", "-id").first()
-    if published_on > clock.today():
-        raise ValidationError({"published_on": "Publish on today's date or earlier; schools are asked to accept it "
-                                               "from when it is posted."})
-    if current is not None and published_on < current.published_on:
-        raise ValidationError({"published_on": f"Version {current.version} was published on "
-                                               f"{current.published_on:%d %B %Y}: a new version cannot predate it."})
-    if current is not None and current.text.strip() == text:
-        raise ValidationError({"text": f"The text is the same as version {current.version}'s."})
-    terms = TermsVersion.objects.create(version=version, text=text, summary=summary, published_on=published_on,
-                                        published_by_id=actor.user_id)
-    change_log_record(actor=actor, instance=terms, action=Action.CREATE,
-                      fields=["version", "text", "summary", "published_on"])
-    return terms
+    return version_publish(TermsVersion, actor=actor, version=version, text=text, summary=summary,
+                           published_on=published_on, text_name="the terms'", shown_to="school admins",
+                           from_posting="schools are asked to accept it from when it is posted",
+                           text_problem=_sections_problem)
+
+
+def _sections_problem(text: str) -> str | None:
+    missing = terms_missing_sections(text)
+    if missing:
+        return ("UK GDPR Article 28(3) requires these sections, each under its own heading line: "
+                + "; ".join(missing) + ".")
+    return None
 
 
 def terms_versions() -> QuerySet[TermsVersion]:
@@ -105,7 +86,7 @@ def terms_versions() -> QuerySet[TermsVersion]:
 
 def terms_current() -> TermsVersion | None:
     """The version every school must have accepted: the latest published."""
-    return TermsVersion.objects.order_by("-published_on", "-id").first()
+    return version_latest(TermsVersion)
 
 
 def access_terms_version(version: str) -> TermsVersion:
