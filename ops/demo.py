@@ -29,6 +29,7 @@ from shared.operators.models import Operator
 from shared.operators.services import operator_create
 from shared.schools.models import Domain, School
 from shared.schools.selectors import school_hostname
+from tenants.assessment import calendar
 from tenants.pupils.models import ParentCarer, Pupil
 from tenants.users.models import User
 from tenants.users.services import user_create
@@ -128,9 +129,22 @@ def _school_seed(demo: DemoSchool, *, actor: Actor, password: str) -> SeededScho
 
 
 def demo_xporter(demo: DemoSchool) -> FakeSchool:
-    """The demo school's data as the fake Xporter serves it (deterministic)."""
-    return FakeSchool(estab=demo.estab, pupils=demo.pupils, contacts_per_pupil=2, results_per_pupil=12,
-                      seed=int(demo.estab), teacher_emails=(demo.teacher_email, "", ""))  # a third of the groups
+    """The demo school's data as the fake Xporter serves it (deterministic for a given day): results
+    at each assessment point of its calendar up to today (the point being collected now: a week
+    ago), targets due at the current school year's last point. Run inside the school's schema."""
+    today = clock.today()
+    calendar.calendar_ensure(today)
+    windows = calendar.windows()
+    dates = [w.point.date for w in windows if w.point.date <= today]
+    current = next((w for w in windows if w.point.date > today), None)
+    if current is not None and current.holds(today - dt.timedelta(days=7)):
+        dates.append(today - dt.timedelta(days=7))
+    # targets are due at the end of the school year being assessed now
+    year = calendar.school_year(current.point.date if current else today)
+    this_year = [w.point.date for w in windows if calendar.school_year(w.point.date) == year]
+    return FakeSchool(estab=demo.estab, pupils=demo.pupils, contacts_per_pupil=2, seed=int(demo.estab),
+                      result_dates=tuple(dates[-5:]), target_on=max(this_year, default=today),
+                      teacher_emails=(demo.teacher_email, "", ""))  # a third of the groups
 
 
 def _pupils_import(demo: DemoSchool) -> None:

@@ -68,6 +68,10 @@ class FakeSchool:
     teacher_emails: tuple[str, ...] = ()  # given the teaching groups round-robin
     scopes: frozenset[str] | None = None  # the consent scopes the school authorised; None: every one
     today: dt.date | None = None  # the day its results lead up to; the machine's today if not given
+    # The days results are recorded on, one per subject each (for example a school's assessment
+    # points); by default one term's results every 91 days, the latest a week before today.
+    result_dates: tuple[dt.date, ...] | None = None
+    target_on: dt.date = dt.date(2027, 7, 15)  # when the targets are due
     version: int = 1
     tables: dict[str, dict[str, tuple[int, dict]]] = field(default_factory=dict)
     deleted: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -121,23 +125,32 @@ class FakeSchool:
         result_id = 0
         # One term's results every 91 days, the latest a week before today: a school's MIS holds no
         # result dated in the future (the import refuses one).
-        terms = -(-self.results_per_pupil // len(SUBJECTS))
-        first_term = (self.today or dt.date.today()) - dt.timedelta(days=91 * (terms - 1) + 7)
+        if self.result_dates is not None:
+            dates = sorted(self.result_dates)
+            results_per_pupil = len(dates) * len(SUBJECTS)
+        else:
+            terms = -(-self.results_per_pupil // len(SUBJECTS))
+            first_term = (self.today or dt.date.today()) - dt.timedelta(days=91 * (terms - 1) + 7)
+            dates = [first_term + dt.timedelta(days=91 * term) for term in range(terms)]
+            results_per_pupil = self.results_per_pupil
         for sid in self.tables["Students"]:
             level = rnd.randint(2, 5)
-            for r in range(self.results_per_pupil):
+            for r in range(results_per_pupil):
                 subject = SUBJECTS[r % len(SUBJECTS)]
                 term = r // len(SUBJECTS)
                 result_id += 1
                 grade = GRADES[min(len(GRADES) - 1, max(0, level + term // 3 + rnd.randint(-1, 1)))][0]
+                # given dates are the last day results count on: the subjects are spread over the days before
+                offset = dt.timedelta(days=-(r % 4) if self.result_dates is not None else r % 4)
                 self._put("AssessmentResults", {
                     "Id": f"R{result_id:07d}", "StudentId": sid, "AspectId": f"A-{subject}", "Result": grade,
-                    "Date": (first_term + dt.timedelta(days=91 * term + (r % 4))).isoformat(), "IsTarget": 0})
+                    "Date": (dates[term] + offset).isoformat(), "IsTarget": 0})
             for subject in SUBJECTS:
                 result_id += 1
                 self._put("AssessmentResults", {
                     "Id": f"T{result_id:07d}", "StudentId": sid, "AspectId": f"A-{subject}",
-                    "Result": GRADES[min(len(GRADES) - 1, level + 3)][0], "Date": "2027-07-15", "IsTarget": 1})
+                    "Result": GRADES[min(len(GRADES) - 1, level + 3)][0], "Date": self.target_on.isoformat(),
+                    "IsTarget": 1})
 
     def document(self, endpoints: tuple[str, ...] = ("assessmentstructure", "Students", "assessmentresults")) -> dict:
         """The documented result sets of ``endpoints`` in one document, as an uploaded Xporter file

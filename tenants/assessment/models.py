@@ -18,8 +18,14 @@ class Subject(models.Model):
 
 
 class GradeSet(models.Model):
+    """A set of grades in order. ``expected_from`` and ``greater_depth_from`` say which grades count
+    as working at the expected standard (that grade and every later one) and at greater depth; unset,
+    the grade set reports no such measure."""
+
     xporter_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     name = models.CharField(max_length=60)
+    expected_from = models.ForeignKey("Grade", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    greater_depth_from = models.ForeignKey("Grade", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     def __str__(self) -> str:
         return self.name
@@ -60,6 +66,29 @@ class Aspect(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} — {self.name}"
+
+
+class AssessmentPoint(models.Model):
+    """A data drop of the school's calendar (for example "Autumn 2026"). A result counts towards the
+    point whose window holds its date: from the day after the previous point of the same school year
+    (from 1 September for a school year's first point) up to and including the point's ``date``.
+    A locked point's results can no longer be changed (``tenants.assessment.calendar``)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    date = models.DateField(unique=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None
 
 
 class Result(models.Model):

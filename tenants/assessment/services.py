@@ -11,19 +11,26 @@ from django.db import connection, transaction
 from shared.audit.services import change_log_record_many
 from shared.changes import Action, Actor
 from shared.dates import PAST
-from tenants.assessment.models import Aspect, Result
+from tenants.assessment.calendar import locked_dates_check
+from tenants.assessment.models import Aspect, AssessmentPoint, Result
 from tenants.pupils.models import Group
 from tenants.users.models import User
 
 
 @transaction.atomic
-def marksheet_save(*, user: User, group: Group, aspect: Aspect, recorded_on: dt.date,
-                   grades: Mapping[int, int | None]) -> int:
-    """Save a group's grades for one aspect and date: ``grades`` maps pupil id to grade id, or to
-    None to clear that pupil's result. Every pupil must be in the group and every grade in the
-    aspect's grade set; otherwise nothing is saved and the error names the pupil. Returns how many
-    results were written or cleared."""
-    PAST.check(recorded_on, field="recorded_on")
+def marksheet_save(*, user: User, group: Group, aspect: Aspect, grades: Mapping[int, int | None],
+                   recorded_on: dt.date | None = None, point: AssessmentPoint | None = None) -> int:
+    """Save a group's grades for one aspect, either on a date (not in the future) or for an
+    assessment ``point`` (dated the point's day, which may be ahead while its results are being
+    collected): ``grades`` maps pupil id to grade id, or to None to clear that pupil's result. Every
+    pupil must be in the group and every grade in the aspect's grade set, and the date must not be in
+    a locked point; otherwise nothing is saved and the error names the pupil or the point. Returns
+    how many results were written or cleared."""
+    if point is not None:
+        recorded_on = point.date
+    else:
+        PAST.check(recorded_on, field="recorded_on")
+    locked_dates_check([recorded_on])
     members = {pupil.pk: pupil for pupil in group.pupils.only("id", "forename", "surname")}
     valid_grades = set(aspect.grade_set.grades.values_list("pk", flat=True))
     for pupil_id, grade_id in grades.items():

@@ -23,7 +23,9 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Model, Q
 
 from shared import clock
+from tenants.assessment import calendar
 from tenants.assessment.models import Aspect, Grade, GradeSet, Result, Subject, Target
+from tenants.assessment.standards import standards_guess
 from tenants.pupils.models import Group, ParentCarer, Pupil, PupilParent
 from tenants.users.models import User
 from tenants.xporter.parse import ImportPlan, ImportRejected, TablePayload, import_plan
@@ -148,6 +150,8 @@ def _plan_write(plan: ImportPlan, counts: ImportCounts) -> None:
             for label, order, points in grades:
                 Grade.objects.update_or_create(grade_set_id=grade_set_ids[xid], label=label,
                                                defaults={"order": order, "points": points})
+        for grade_set in GradeSet.objects.filter(pk__in=grade_set_ids.values(), expected_from=None):
+            standards_guess(grade_set)
     else:
         grade_set_ids = dict(GradeSet.objects.values_list("xporter_id", "pk"))
     if plan.aspects:
@@ -200,7 +204,8 @@ def _plan_write(plan: ImportPlan, counts: ImportCounts) -> None:
     if plan.results:
         _results_apply(plan, pupil_ids, counts)
     if plan.results_deleted:
-        gone = Result.objects.filter(xporter_id__in=plan.results_deleted).filter(_held_not("pupil")).delete()[0]
+        gone = (Result.objects.filter(xporter_id__in=plan.results_deleted).filter(_held_not("pupil"))
+                .exclude(_in_locked_points()).delete()[0])
         gone += Target.objects.filter(xporter_id__in=plan.results_deleted).filter(_held_not("pupil")).delete()[0]
         counts.add("AsmResults", "deleted", gone)
 
@@ -247,6 +252,7 @@ def _results_apply(plan: ImportPlan, pupil_ids: dict, counts: ImportCounts) -> N
         else:
             results[xid] = {"pupil_id": pupil_ids[pupil_xid], "aspect_id": aspect.pk, "grade_id": grade,
                             "recorded_on": day, "row_hash": row_hash}
+    _locked_left_alone(results, counts)
     _no_second(Result, results, ("pupil_id", "aspect_id", "recorded_on"), plan,
                "ResultDate gives a second result for that pupil and aspect on {recorded_on}")
     _no_second(Target, targets, ("pupil_id", "subject_id"), plan, "ResultSetId gives a second target for that pupil and subject")
@@ -254,6 +260,28 @@ def _results_apply(plan: ImportPlan, pupil_ids: dict, counts: ImportCounts) -> N
         _upsert(Result, results, table="AsmResults", counts=counts)
     if targets:
         _upsert(Target, targets, table="Targets", counts=counts)
+
+
+def _in_locked_points() -> Q:
+    """Results dated inside a locked assessment point's window (matches nothing when none is locked)."""
+    condition = Q(pk__in=[])
+    for window in calendar.locked_windows():
+        condition |= Q(recorded_on__range=(window.starts_on, window.ends_on))
+    return condition
+
+
+def _locked_left_alone(results: dict[str, dict], counts: ImportCounts) -> None:
+    """A locked assessment point's results stay as they are: incoming rows dated in its window, or
+    changing a result that is, are left out and counted."""
+    locked = calendar.locked_windows()
+    if not locked or not results:
+        return
+    held = set(Result.objects.filter(xporter_id__in=list(results)).filter(_in_locked_points())
+               .values_list("xporter_id", flat=True))
+    held |= {xid for xid, row in results.items() if any(w.holds(row["recorded_on"]) for w in locked)}
+    for xid in held:
+        del results[xid]
+    counts.add("AsmResults", "in a locked assessment point, left as they are", len(held))
 
 
 def _no_second(model: type[Model], rows: dict[str, dict], key: tuple[str, ...], plan: ImportPlan, problem: str) -> None:

@@ -289,7 +289,7 @@ DELETION_PATHS: dict[str, tuple[str, ...]] = {
     "school_configuration": ("configuration.SchoolDocument",),
     # the whole schema: every model of the school's own apps, and its users
     "school_database": ("users.User", "pupils.Pupil", "pupils.ParentCarer", "pupils.PupilParent", "pupils.Group",
-                        "assessment.Result", "assessment.Target", "configuration.SchoolDocument",
+                        "assessment.Result", "assessment.Target", "assessment.AssessmentPoint", "configuration.SchoolDocument",
                         "rights.SchoolRequest", "rights.ExportLink", "rights.Consent", "sessions.Session",
                         "privacy.RecipientTask", "compliance.RecipientHolding", "compliance.Recipient"),
     "pupil": ("pupils.Pupil", "pupils.ParentCarer", "pupils.PupilParent", "assessment.Result", "assessment.Target",

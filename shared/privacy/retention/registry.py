@@ -123,7 +123,9 @@ REGISTRY: dict[str, ModelPolicy] = {
     "pupils.RetentionSettings": _policy(Category.CONFIGURATION, other="grace_months changed_at"),
     "pupils.Group": _policy(Category.PUPIL, personal="pupils staff", other="xporter_id row_hash kind name"),
     "assessment.Subject": _policy(Category.PUPIL, other="xporter_id name"),
-    "assessment.GradeSet": _policy(Category.PUPIL, other="xporter_id name"),
+    "assessment.GradeSet": _policy(Category.PUPIL, other="xporter_id name expected_from greater_depth_from"),
+    # The school's assessment calendar: who locked a point is the school's user (its own schema)
+    "assessment.AssessmentPoint": _policy(Category.PUPIL, personal="locked_by", other="name date locked_at"),
     "assessment.Grade": _policy(Category.PUPIL, other="grade_set label order points"),
     "assessment.Aspect": _policy(Category.PUPIL, other="xporter_id subject name grade_set is_headline"),
     "assessment.Result": _policy(Category.PUPIL, personal="pupil grade recorded_on recorded_by",
