@@ -279,9 +279,12 @@ def _locked_left_alone(results: dict[str, dict], counts: ImportCounts) -> None:
     held = set(Result.objects.filter(xporter_id__in=list(results)).filter(_in_locked_points())
                .values_list("xporter_id", flat=True))
     held |= {xid for xid, row in results.items() if any(w.holds(row["recorded_on"]) for w in locked)}
-    for xid in held:
+    # (rows that have not changed are left to the upsert, which counts them as unchanged)
+    stored = dict(Result.objects.filter(xporter_id__in=held).values_list("xporter_id", "row_hash"))
+    changing = {xid for xid in held if stored.get(xid) != results[xid]["row_hash"]}
+    for xid in changing:
         del results[xid]
-    counts.add("AsmResults", "in a locked assessment point, left as they are", len(held))
+    counts.add("AsmResults", "in a locked assessment point, left as they are", len(changing))
 
 
 def _no_second(model: type[Model], rows: dict[str, dict], key: tuple[str, ...], plan: ImportPlan, problem: str) -> None:

@@ -24,6 +24,9 @@ LEFT_OUT = {
     ("Aspects", "not graded, not imported"): ("assessment without grades not imported", "assessments without grades not imported"),
     ("AsmResults", "of an aspect that is not graded, not imported"): ("result without a grade not imported",
                                                                       "results without a grade not imported"),
+    ("AsmResults", "in a locked assessment point, left as they are"): (
+        "change to a locked assessment point's results not imported",
+        "changes to a locked assessment point's results not imported"),
 }
 
 
