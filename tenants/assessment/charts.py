@@ -21,7 +21,8 @@ WIDTH, HEIGHT, PAD = 520, 220, 36  # (kept for callers that size things after th
 # solid line with round markers, the flight path is dashed, the target a diamond with its words.
 VIEW_WIDTH = 300
 FONT = 13  # user units; >= 11 CSS px wherever the chart is at least 254 px wide
-CHAR = FONT * 0.62  # a generous average width of a character of the system font
+CHAR = FONT * 0.66  # a generous average width of a character of the system font
+GAP = 5  # the least room between two labels
 BLUE, VERMILLION, GREY, GRID, INK = "#0072B2", "#D55E00", "#4d4d4d", "#d9dee8", "#1d2433"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _YEAR_AT_END = re.compile(r"^(.*\S)\s+(\d{4}(?:/\d{2,4})?)$")
@@ -36,7 +37,9 @@ def _clip(text: str, chars: int) -> str:
 
 
 def _width(text: str) -> float:
-    return len(text) * CHAR
+    """About how wide ``text`` is drawn (at most): Debian's system font, DejaVu Sans, is a wide one."""
+    return sum(FONT * (0.72 if c.isupper() else 0.64 if c.isdigit() else 0.32 if c.isspace() else 0.62)
+               for c in text)
 
 
 def _tick_lines(name: str, day: dt.date) -> tuple[str, str]:
@@ -45,6 +48,25 @@ def _tick_lines(name: str, day: dt.date) -> tuple[str, str]:
     if match:
         return _clip(match.group(1), 9), match.group(2)
     return _clip(name.strip(), 9), f"{_MONTHS[day.month - 1]} {day.year}"
+
+
+def _tick_labels(xs: list[float], lines: list[tuple[str, str]]) -> list[tuple[str, str, str] | None]:
+    """(anchor, head, tail) for each tick that has room for its label, None where the label would
+    overlap the one before it (the first always has one) or run off the chart's edge."""
+    placed, taken_until = [], float("-inf")
+    for index, (tx, (head, tail)) in enumerate(zip(xs, lines)):
+        width = max(_width(head), _width(tail))
+        anchor, start = "middle", tx - width / 2
+        if tx + width / 2 > VIEW_WIDTH:
+            anchor, start = "end", tx - width
+        elif start < 0:
+            anchor, start = "start", tx
+        if index == 0 or start >= taken_until + GAP:
+            taken_until = start + width
+            placed.append((anchor, head, tail))
+        else:
+            placed.append(None)
+    return placed
 
 
 def _legend(entries: list[tuple[str, str]], *, top: float) -> tuple[SafeString, float]:
@@ -113,11 +135,11 @@ def progress_chart(progress: SubjectProgress) -> SafeString:
     if target:
         legend_entries.append((SWATCH_FLIGHT, "Flight path"))
         legend_entries.append((SWATCH_TARGET, f"Target {_clip(target.grade.label, 10)} by {_day(target.due_on)}"))
-    legend, legend_height = _legend(legend_entries, top=0)
+    legend, legend_height = _legend(legend_entries, top=4)
     label_chars = min(6, max(len(g.label) for g in grades) if grades else 3)
-    left = max(30.0, label_chars * CHAR + 8)
+    left = max([30.0, *(_width(_clip(g.label, label_chars)) + 9 for g in grades)])
     right = VIEW_WIDTH - 10
-    top = legend_height + 14
+    top = legend_height + 18
     plot_height = 150.0
     bottom = top + plot_height
     height = bottom + 2 * FONT + 16
@@ -142,27 +164,29 @@ def progress_chart(progress: SubjectProgress) -> SafeString:
             _clip(grade.label, label_chars)))
 
     # --- x-axis: the assessment points as ticks, labels thinned so that they never overlap --------
-    x_parts, taken_until = [], -1.0
     ticks = [(p.name, p.date) for p in shown] or [(_day(r.recorded_on), r.recorded_on) for r in results]
-    for index, (name, day) in enumerate(ticks):
+    lines = [_tick_lines(name, day) if shown else (_MONTHS[day.month - 1], str(day.year)) for name, day in ticks]
+    xs = [x(day) for _, day in ticks]
+    short = [(head if len(head) <= 4 else head[:3], tail) for head, tail in lines]  # "Autumn" -> "Aut"
+    # ... and a year written only where it changes: "Aut 2025, Spr 2026, Sum, Aut, Spr 2027"
+    once = [(head, "" if i and tail == short[i - 1][1] else tail) for i, (head, tail) in enumerate(short)]
+    placed = _tick_labels(xs, lines)
+    for attempt in (short, once):  # crowded: try the shorter forms, keep the one that labels the most
+        if sum(p is not None for p in placed) == len(ticks):
+            break
+        tried = _tick_labels(xs, attempt)
+        if sum(p is not None for p in tried) > sum(p is not None for p in placed):
+            placed = tried
+    x_parts = []
+    for (name, day), label in zip(ticks, placed):
         tx = x(day)
-        head, tail = _tick_lines(name, day) if shown else (f"{_MONTHS[day.month - 1]}", str(day.year))
-        width = max(_width(head), _width(tail))
-        anchor, start = "middle", tx - width / 2
-        if tx + width / 2 > VIEW_WIDTH:
-            anchor, start = "end", tx - width
-        elif start < 0:
-            anchor, start = "start", tx
-        label = ""
-        if start >= taken_until + 6 or index == 0:
-            taken_until = start + width
-            label = format_html('<text class="tick-label" x="{x}" y="{y1}" text-anchor="{a}"><tspan x="{x}">{h}</tspan>'
-                                '<tspan x="{x}" dy="{dy}">{t}</tspan></text>', x=f"{tx:.1f}",
-                                y1=f"{bottom + FONT + 4:.1f}", a=anchor, h=head, t=tail, dy=FONT + 1)
         x_parts.append(format_html(
             '<g class="tick" data-point="{}"><title>{} ({})</title><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"'
             ' stroke-width="1"/>{}</g>', name, name, _day(day), f"{tx:.1f}", f"{top:.1f}", f"{tx:.1f}",
-            f"{bottom + 4:.1f}", GRID, label))
+            f"{bottom + 4:.1f}", GRID,
+            format_html('<text class="tick-label" x="{x}" y="{y1}" text-anchor="{a}"><tspan x="{x}">{h}</tspan>'
+                        '<tspan x="{x}" dy="{dy}">{t}</tspan></text>', x=f"{tx:.1f}", y1=f"{bottom + FONT + 4:.1f}",
+                        a=label[0], h=label[1], t=label[2], dy=FONT + 1) if label else ""))
 
     # --- the data ---------------------------------------------------------------------------------
     flight = target_mark = ""

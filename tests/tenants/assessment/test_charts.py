@@ -36,6 +36,19 @@ def _svg(markup: str) -> ET.Element:
     return ET.fromstring(svg)  # well-formed, or this raises
 
 
+def _label_spans(svg: ET.Element) -> list[tuple[float, float]]:
+    """Where each x-axis label runs (as the chart reckons widths), in order."""
+    spans = []
+    for tick in svg.findall("./g[@class='x-axis']/g"):
+        text = tick.find("text")
+        if text is not None:
+            x, width = float(text.get("x")), max(charts._width(s.text or "") for s in text.iter("tspan"))
+            anchor = text.get("text-anchor")
+            start = x - width / 2 if anchor == "middle" else x - width if anchor == "end" else x
+            spans.append((start, start + width))
+    return spans
+
+
 def _texts(element: ET.Element) -> list[str]:
     return ["".join(t.itertext()) for t in element.iter("text")]
 
@@ -226,17 +239,40 @@ def test_many_grades_and_crowded_points_are_thinned_not_overlapped(school):
         svg = _svg(charts.progress_chart(_progress(school)))
     ys = [float(t.get("y")) for t in svg.findall("./g[@class='y-axis']/g/text")]
     assert 4 < len(ys) < 71 and all(a - b >= 16 for a, b in zip(ys, ys[1:]))
-    spans = []
-    for tick in svg.findall("./g[@class='x-axis']/g"):
-        text = tick.find("text")
-        if text is not None:
-            x, width = float(text.get("x")), max(len(s.text) for s in text.iter("tspan")) * charts.CHAR
-            anchor = text.get("text-anchor")
-            start = x - width / 2 if anchor == "middle" else x - width if anchor == "end" else x
-            spans.append((start, start + width))
+    spans = _label_spans(svg)
     assert len(spans) < 6 and all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
     assert all(0 <= s[0] and s[1] <= 300 for s in spans)
     assert len(svg.findall("./g[@class='x-axis']/g")) == 6  # every point keeps its tick
+
+
+def test_two_school_years_of_points_are_all_named_shortly_when_the_names_do_not_fit(school):
+    with schema_context(school.oakfield.school.schema_name):
+        for name, day in (("Autumn 2032", dt.date(2032, 12, 10)), ("Spring 2033", dt.date(2033, 3, 25)),
+                          ("Summer 2033", dt.date(2033, 7, 10))):
+            AssessmentPoint.objects.create(name=name, date=day)
+        for label, day in (("WTS", dt.date(2031, 12, 10)), ("WTS+", dt.date(2032, 3, 25)),
+                           ("EXS-", dt.date(2032, 7, 10)), ("EXS", dt.date(2032, 11, 30))):
+            _result(school, label, day)
+        Target.objects.create(pupil=school.pupil, subject=school.subject, grade=school.grades["GDS-"],
+                              due_on=dt.date(2033, 7, 10))
+        svg = _svg(charts.progress_chart(_progress(school)))
+    ticks = svg.findall("./g[@class='x-axis']/g")
+    assert [t.get("data-point") for t in ticks] == ["Autumn 2031", "Spring 2032", "Summer 2032", "Autumn 2032",
+                                                    "Spring 2033", "Summer 2033"]
+    assert [[s.text or "" for s in t.iter("tspan")] for t in ticks] == [
+        ["Aut", "2031"], ["Spr", "2032"], ["Sum", "2032"], ["Aut", "2032"], ["Spr", "2033"], ["Sum", "2033"]]
+    spans = _label_spans(svg)
+    assert len(spans) == 6 and all(a[1] + charts.GAP <= b[0] for a, b in zip(spans, spans[1:]))
+    assert [t.find("title").text for t in ticks][0] == "Autumn 2031 (10 Dec 2031)"  # the full name on hover
+
+
+def test_tick_labels_overlapping_are_left_out():
+    lines = [("Aut", "2031"), ("Spr", "2032"), ("Sum", "")]
+    assert charts._tick_labels([40, 75, 110], lines) == [("middle", "Aut", "2031"), None, ("middle", "Sum", "")]
+    assert charts._tick_labels([40, 90, 140], lines) == [("middle", "Aut", "2031"), ("middle", "Spr", "2032"),
+                                                         ("middle", "Sum", "")]
+    assert charts._tick_labels([5, 295], [("Autumn", "2031"), ("Summer", "2032")]) == [
+        ("start", "Autumn", "2031"), ("end", "Summer", "2032")]  # never off the chart's edges
 
 
 def test_the_bar_chart_has_a_title_a_description_and_readable_bars():
