@@ -16,6 +16,7 @@ from tenants.assessment import charts
 from tenants.assessment.selectors import CohortRow
 from tenants.pupils.models import Group, Pupil
 from tests.browser_fixtures import needs_chromium
+from tests.helpers import current_code
 from tests.portal.test_browser import sign_in
 
 pytestmark = [needs_chromium, pytest.mark.django_db]
@@ -57,13 +58,13 @@ def _check_labels(page, *, charts_expected: int) -> list[dict]:
     return labels
 
 
-@pytest.mark.parametrize(("who", "width"), [("teacher", 1366), ("parent", 375), ("teacher", 375), ("parent", 1366)])
+@pytest.mark.parametrize(("who", "width"), [("head", 1366), ("parent", 375), ("teacher", 375), ("parent", 1366)])
 def test_the_pupil_page_and_the_report_read_at_desktop_and_phone_widths(site_server, browser, oakfield, password,
                                                                        who, width):
     port = site_server.rsplit(":", 1)[1]
     base = f"http://{oakfield.hostname}:{port}"
     with schema_context(oakfield.school.schema_name):
-        if who == "parent":
+        if who in ("parent", "head"):
             child = Pupil.objects.get(parent_links__parent__user__email=oakfield.demo.parent_email)
         else:  # one of the teacher's pupils
             group = Group.objects.filter(staff__email=oakfield.demo.teacher_email).order_by("pk").first()
@@ -71,7 +72,14 @@ def test_the_pupil_page_and_the_report_read_at_desktop_and_phone_widths(site_ser
     page = browser.new_page(viewport={"width": width, "height": 900 if width > 400 else 667})
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    sign_in(page, base, oakfield.demo.teacher_email if who == "teacher" else oakfield.demo.parent_email, password)
+    email = {"head": oakfield.demo.head_email, "teacher": oakfield.demo.teacher_email,
+             "parent": oakfield.demo.parent_email}[who]
+    sign_in(page, base, email, password)
+    if who == "head":  # a school admin's second step
+        with schema_context(oakfield.school.schema_name):
+            page.fill("#id_code", current_code(email))
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
 
     page.goto(f"{base}/pupils/{child.pk}/")
     _shot(page, f"pupil-{who}-{width}")

@@ -331,3 +331,30 @@ def test_a_parent_reads_the_plain_words_on_their_childs_page(oakfield):
     words = re.findall(r'<p class="plain-words">(.*?)</p>', page)
     assert len(words) == 4 and all(w.startswith(f"{child.forename}&#x27;s latest result in ") for w in words)
     assert page.count('<svg class="chart"') == 4
+
+
+def test_the_pupil_page_reads_a_fixed_number_of_queries_however_many_subjects(school):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    oakfield = school.oakfield
+    with schema_context(oakfield.school.schema_name):
+        _result(school, "WTS", dt.date(2031, 12, 10))
+    client = school_client(oakfield, oakfield.demo.head_email)
+    client.get(f"/pupils/{school.pupil.pk}/")
+    with CaptureQueriesContext(connection) as before:
+        assert client.get(f"/pupils/{school.pupil.pk}/").status_code == 200
+    with schema_context(oakfield.school.schema_name):
+        for name in ("Geography", "History"):
+            subject = Subject.objects.create(name=name)
+            scale = GradeSet.objects.create(name=f"{name} scale")
+            grade = Grade.objects.create(grade_set=scale, label="EXS", order=0, points=Decimal(1))
+            scale.expected_from = grade
+            scale.save()
+            aspect = Aspect.objects.create(subject=subject, name="TA", grade_set=scale, is_headline=True)
+            Result.objects.create(pupil=school.pupil, aspect=aspect, grade=grade, recorded_on=dt.date(2031, 12, 10))
+            Target.objects.create(pupil=school.pupil, subject=subject, grade=grade, due_on=dt.date(2032, 7, 10))
+    with CaptureQueriesContext(connection) as after:
+        page = client.get(f"/pupils/{school.pupil.pk}/").content.decode()
+    assert page.count('<svg class="chart"') == 3 and "(working at the expected standard)" in page
+    assert len(after) == len(before)
