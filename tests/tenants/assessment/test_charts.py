@@ -5,6 +5,7 @@ words beside them on the pupil page and the report."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
@@ -264,6 +265,26 @@ def test_two_school_years_of_points_are_all_named_shortly_when_the_names_do_not_
     spans = _label_spans(svg)
     assert len(spans) == 6 and all(a[1] + charts.GAP <= b[0] for a, b in zip(spans, spans[1:]))
     assert [t.find("title").text for t in ticks][0] == "Autumn 2031 (10 Dec 2031)"  # the full name on hover
+
+
+def test_without_a_calendar_the_ticks_are_the_results_dates(school):
+    with schema_context(school.oakfield.school.schema_name):
+        _result(school, "WTS", dt.date(2031, 12, 10))
+        _result(school, "EXS", dt.date(2032, 7, 20))  # after the school year's last point: in no window
+        progress = dataclasses.replace(_progress(school), windows=[])
+        markup = str(charts.progress_chart(progress))
+        with_calendar = _svg(charts.progress_chart(_progress(school)))
+    svg = _svg(markup)
+    ticks = svg.findall("./g[@class='x-axis']/g")
+    assert [t.get("data-point") for t in ticks] == ["10 Dec 2031", "20 Jul 2032"]
+    assert [[s.text for s in t.iter("tspan")] for t in ticks] == [["Dec", "2031"], ["Jul", "2032"]]
+    assert "<td>—</td><td>20 Jul 2032</td>" in markup  # in no point's window: no point in the table
+    # with the calendar: its points as ticks, and the holiday result still plotted at its date
+    assert [t.get("data-point") for t in with_calendar.findall("./g[@class='x-axis']/g")] == [
+        "Autumn 2031", "Spring 2032", "Summer 2032"]
+    assert "EXS on 20 Jul 2032" in with_calendar.find("desc").text
+    dots = with_calendar.findall("circle[@class='result']")
+    assert float(dots[1].get("cx")) > float(with_calendar.findall("./g[@class='x-axis']/g/line")[-1].get("x1"))
 
 
 def test_tick_labels_overlapping_are_left_out():
