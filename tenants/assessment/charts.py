@@ -4,10 +4,12 @@ show offline, print, and cannot leak a pupil's data to a chart service."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
+from html import escape as _e  # quotes too; coordinates are numbers formatted here, never text
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from tenants.assessment.calendar import point_for
@@ -36,6 +38,7 @@ def _clip(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[: max(1, chars - 1)] + "\u2026"
 
 
+@functools.lru_cache(maxsize=512)
 def _width(text: str) -> float:
     """About how wide ``text`` is drawn (at most): Debian's system font, DejaVu Sans, is a wide one."""
     return sum(FONT * (0.72 if c.isupper() else 0.64 if c.isdigit() else 0.32 if c.isspace() else 0.62)
@@ -78,8 +81,8 @@ def _legend(entries: list[tuple[str, str]], *, top: float) -> tuple[SafeString, 
         if x and x + width > VIEW_WIDTH:
             x, row = 0.0, row + 1
         y = top + row * (FONT + 7)
-        parts.append(format_html('<g class="legend-entry" transform="translate({},{})">{}<text x="26" y="4">{}</text></g>',
-                                 f"{x:.1f}", f"{y + FONT / 2:.1f}", swatch, words))
+        parts.append(f'<g class="legend-entry" transform="translate({x:.1f},{y + FONT / 2:.1f})">{swatch}'
+                     f'<text x="26" y="4">{_e(words)}</text></g>')
         x += width + 12
     return mark_safe("".join(parts)), (row + 1) * (FONT + 7)
 
@@ -157,11 +160,10 @@ def progress_chart(progress: SubjectProgress) -> SafeString:
         if last_y is not None and last_y - gy < FONT + 3:
             continue
         last_y = gy
-        y_parts.append(format_html(
-            '<g class="grade"><line class="gridline" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>'
-            '<text class="grade-label" x="{}" y="{}" text-anchor="end">{}</text></g>',
-            f"{left:.1f}", f"{gy:.1f}", f"{right:.1f}", f"{gy:.1f}", GRID, f"{left - 5:.1f}", f"{gy + FONT * 0.35:.1f}",
-            _clip(grade.label, label_chars)))
+        y_parts.append(
+            f'<g class="grade"><line class="gridline" x1="{left:.1f}" y1="{gy:.1f}" x2="{right:.1f}" y2="{gy:.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/><text class="grade-label" x="{left - 5:.1f}" y="{gy + FONT * 0.35:.1f}" '
+            f'text-anchor="end">{_e(_clip(grade.label, label_chars))}</text></g>')
 
     # --- x-axis: the assessment points as ticks, labels thinned so that they never overlap --------
     ticks = [(p.name, p.date) for p in shown] or [(_day(r.recorded_on), r.recorded_on) for r in results]
@@ -180,13 +182,12 @@ def progress_chart(progress: SubjectProgress) -> SafeString:
     x_parts = []
     for (name, day), label in zip(ticks, placed):
         tx = x(day)
-        x_parts.append(format_html(
-            '<g class="tick" data-point="{}"><title>{} ({})</title><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"'
-            ' stroke-width="1"/>{}</g>', name, name, _day(day), f"{tx:.1f}", f"{top:.1f}", f"{tx:.1f}",
-            f"{bottom + 4:.1f}", GRID,
-            format_html('<text class="tick-label" x="{x}" y="{y1}" text-anchor="{a}"><tspan x="{x}">{h}</tspan>'
-                        '<tspan x="{x}" dy="{dy}">{t}</tspan></text>', x=f"{tx:.1f}", y1=f"{bottom + FONT + 4:.1f}",
-                        a=label[0], h=label[1], t=label[2], dy=FONT + 1) if label else ""))
+        text = (f'<text class="tick-label" x="{tx:.1f}" y="{bottom + FONT + 4:.1f}" text-anchor="{label[0]}">'
+                f'<tspan x="{tx:.1f}">{_e(label[1])}</tspan><tspan x="{tx:.1f}" dy="{FONT + 1}">{_e(label[2])}</tspan>'
+                '</text>') if label else ""
+        x_parts.append(f'<g class="tick" data-point="{_e(name)}"><title>{_e(name)} ({_day(day)})</title>'
+                       f'<line x1="{tx:.1f}" y1="{top:.1f}" x2="{tx:.1f}" y2="{bottom + 4:.1f}" stroke="{GRID}" '
+                       f'stroke-width="1"/>{text}</g>')
 
     # --- the data ---------------------------------------------------------------------------------
     flight = target_mark = ""
@@ -210,11 +211,10 @@ def progress_chart(progress: SubjectProgress) -> SafeString:
     if len(results) > 1:
         line = format_html('<polyline class="results" points="{}" fill="none" stroke="{}" stroke-width="2.5"/>',
                            " ".join(f"{x(r.recorded_on):.1f},{y(r.grade.points):.1f}" for r in results), BLUE)
-    dots = format_html_join(
-        "", '<circle class="result" cx="{}" cy="{}" r="4.5" fill="{}" stroke="#fff" stroke-width="1.5">'
-            '<title>{} on {}</title></circle>',
-        ((f"{x(r.recorded_on):.1f}", f"{y(r.grade.points):.1f}", BLUE, r.grade.label, r.recorded_on.strftime("%d %b %Y"))
-         for r in results))
+    dots = mark_safe("".join(
+        f'<circle class="result" cx="{x(r.recorded_on):.1f}" cy="{y(r.grade.points):.1f}" r="4.5" fill="{BLUE}" '
+        f'stroke="#fff" stroke-width="1.5"><title>{_e(r.grade.label)} on {r.recorded_on:%d %b %Y}</title></circle>'
+        for r in results))
 
     svg = format_html(
         '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="{uid}-title {uid}-desc" '
@@ -251,8 +251,8 @@ def progress_table(progress: SubjectProgress) -> SafeString:
     rows = []
     for result in progress.results:
         point = progress.point_of(result)
-        rows.append(format_html('<tr><td>{}</td><td>{}</td><td>{}</td></tr>', point.name if point else "—",
-                                _day(result.recorded_on), result.grade.label))
+        rows.append(f'<tr><td>{_e(point.name) if point else "—"}</td><td>{_day(result.recorded_on)}</td>'
+                    f'<td>{_e(result.grade.label)}</td></tr>')
     if progress.target:
         rows.append(format_html('<tr class="target-row"><td>Target</td><td>by {}</td><td>{}</td></tr>',
                                 _day(progress.target.due_on), progress.target.grade.label))
@@ -281,20 +281,19 @@ def bar_chart(rows: list[CohortRow], *, value: str, unit: str = "") -> SafeStrin
     def shown(v) -> str:
         return "no data" if v is None else f"{v}{unit}"
 
-    bars = format_html_join(
-        "",
-        '<g class="bar" transform="translate(0,{})"><text class="bar-label" x="0" y="{}">{}</text>'
-        '<text class="bar-value" x="{}" y="{}" text-anchor="end">{}</text>'
-        '<rect class="bar-track" x="0" y="{}" width="{}" height="12" fill="#eef0f4"/>{}</g>',
-        ((i * row_height, FONT, _clip(row.label, text_chars), VIEW_WIDTH, FONT, "\u2014" if v is None else f"{v}{unit}",
-          FONT + 6, VIEW_WIDTH,
-          format_html('<rect class="bar-fill" x="0" y="{}" width="{}" height="12" fill="{}"><title>{}: {}</title></rect>',
-                      FONT + 6, f"{VIEW_WIDTH * min(float(v), top) / top:.1f}" if float(v) > 0 else "0", BLUE,
-                      row.label, shown(v)) if v is not None else "")
-         for i, (row, v) in enumerate(zip(rows, values))),
-    )
+    bars = []
+    for i, (row, v) in enumerate(zip(rows, values)):
+        fill, number = "", "\u2014" if v is None else _e(f"{v}{unit}")
+        if v is not None:
+            width = VIEW_WIDTH * min(float(v), top) / top if float(v) > 0 else 0
+            fill = (f'<rect class="bar-fill" x="0" y="{FONT + 6}" width="{width:.1f}" height="12" fill="{BLUE}">'
+                    f'<title>{_e(row.label)}: {_e(shown(v))}</title></rect>')
+        bars.append(f'<g class="bar" transform="translate(0,{i * row_height})"><text class="bar-label" x="0" y="{FONT}">'
+                    f'{_e(_clip(row.label, text_chars))}</text><text class="bar-value" x="{VIEW_WIDTH}" y="{FONT}" '
+                    f'text-anchor="end">{number}</text><rect class="bar-track" '
+                    f'x="0" y="{FONT + 6}" width="{VIEW_WIDTH}" height="12" fill="#eef0f4"/>{fill}</g>')
     desc = "; ".join(f"{row.label}: {shown(v)}" for row, v in zip(rows, values)) or "No groups."
     return format_html(
         '<svg class="bars" viewBox="0 0 {} {}" role="img" aria-labelledby="{uid}-title {uid}-desc" font-size="{}" fill="{}">'
         '<title id="{uid}-title">{}</title><desc id="{uid}-desc">{}</desc>{}</svg>',
-        VIEW_WIDTH, max(row_height * len(rows), row_height), FONT, INK, title, desc, bars, uid=uid)
+        VIEW_WIDTH, max(row_height * len(rows), row_height), FONT, INK, title, desc, mark_safe("".join(bars)), uid=uid)
