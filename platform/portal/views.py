@@ -112,6 +112,7 @@ def pupil_detail(request, pupil_id: int):
         "pupil": pupil,
         "progress": [(p, charts.progress_chart(p)) for p in progress],
         "staff_view": request.user.role in STAFF,
+        "plain_language": request.user.role not in STAFF,  # parents and pupils get the words too
         "parents": pupil.parent_links.select_related("parent") if request.user.role in STAFF else (),
     })
 
@@ -120,8 +121,10 @@ def pupil_detail(request, pupil_id: int):
 def pupil_report(request, pupil_id: int):
     """A printable progress report: the same access as the pupil page."""
     pupil = pupils.access_pupil(request.user, pupil_id)
+    progress = assessment.pupil_progress(pupil)
     return render(request, "portal/pupil_report.html", {
-        "pupil": pupil, "progress": assessment.pupil_progress(pupil), "today": clock.today(),
+        "pupil": pupil, "progress": [(p, charts.progress_chart(p)) for p in progress], "today": clock.today(),
+        "plain_language": True,  # a report goes home
     })
 
 

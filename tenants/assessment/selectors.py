@@ -8,9 +8,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
-from tenants.assessment.models import Aspect, Grade, Result, Subject, Target
+from tenants.assessment import wording
+from tenants.assessment.calendar import Window, point_for, windows
+from tenants.assessment.models import Aspect, AssessmentPoint, Grade, Result, Subject, Target
 from tenants.assessment.progress import ABOVE, LABELS, ON, UNKNOWN, Point, progress_status
 from tenants.pupils.models import Group, Pupil
 
@@ -22,6 +24,8 @@ class SubjectProgress:
     results: list[Result] = field(default_factory=list)
     target: Target | None = None
     status: str = UNKNOWN
+    windows: list[Window] = field(default_factory=list)  # the school's calendar, shared by the subjects
+    forename: str = ""  # the pupil's, for the plain-language summary
 
     @property
     def status_label(self) -> str:
@@ -31,10 +35,38 @@ class SubjectProgress:
     def latest(self) -> Result | None:
         return self.results[-1] if self.results else None
 
+    def point_of(self, result: Result) -> AssessmentPoint | None:
+        """The assessment point whose window holds the result's date, if any."""
+        return point_for(result.recorded_on, self.windows)
+
+    @property
+    def latest_point(self) -> str | None:
+        point = self.point_of(self.latest) if self.latest else None
+        return point.name if point else None
+
+    @property
+    def latest_standard(self) -> str:
+        """What the latest grade means ("working at the expected standard"), when the grade set says."""
+        if self.latest is None or self.aspect is None:
+            return ""
+        return wording.standard_words(self.latest.grade, self.aspect.grade_set)
+
+    @property
+    def status_words(self) -> str:
+        return wording.status_words(self.status, self.results, self.target)
+
+    @property
+    def plain_summary(self) -> str:
+        return wording.plain_summary(forename=self.forename, subject=self.subject.name, status=self.status,
+                                     results=self.results, target=self.target,
+                                     grade_set=self.aspect.grade_set if self.aspect else None,
+                                     latest_point=self.latest_point)
+
 
 def headline_aspects() -> dict[int, Aspect]:
     """Each subject's headline aspect, by subject id."""
-    return {a.subject_id: a for a in Aspect.objects.filter(is_headline=True).select_related("subject", "grade_set")}
+    return {a.subject_id: a for a in Aspect.objects.filter(is_headline=True).select_related(
+        "subject", "grade_set", "grade_set__expected_from", "grade_set__greater_depth_from")}
 
 
 def _status(results: list[Result], target: Target | None) -> str:
@@ -47,8 +79,11 @@ def _status(results: list[Result], target: Target | None) -> str:
 
 
 def pupil_progress(pupil: Pupil) -> list[SubjectProgress]:
-    """Per subject: the headline aspect's results over time, the target and the progress status."""
+    """Per subject: the headline aspect's results over time, the target and the progress status,
+    with the school's calendar and each grade set's grades (for the chart)."""
     aspects = headline_aspects()
+    prefetch_related_objects(list(aspects.values()), "grade_set__grades")
+    calendar = windows()
     results_by_aspect: dict[int, list[Result]] = defaultdict(list)
     for result in Result.objects.filter(pupil=pupil, aspect_id__in=[a.pk for a in aspects.values()]).select_related("grade"):
         results_by_aspect[result.aspect_id].append(result)
@@ -59,7 +94,8 @@ def pupil_progress(pupil: Pupil) -> list[SubjectProgress]:
         results = results_by_aspect.get(aspect.pk, []) if aspect else []
         target = targets.get(subject.pk)
         progress.append(SubjectProgress(subject=subject, aspect=aspect, results=results, target=target,
-                                        status=_status(results, target)))
+                                        status=_status(results, target), windows=calendar,
+                                        forename=pupil.forename))
     return progress
 
 
