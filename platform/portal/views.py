@@ -432,7 +432,7 @@ def results_upload(request):
                                           initial=uploads.mapping_guess(staged.table.header))
     return render(request, "portal/results_upload.html", {
         "file_form": file_form, "mapping_form": mapping_form, "staged": staged, "errors": errors,
-        "preview": staged.table.rows[:uploads.PREVIEW_ROWS] if staged else [],
+        "preview": uploads.preview_rows(staged.table) if staged else [],
         "limits": {"bytes": uploads.MAX_BYTES // 1024 // 1024, "rows": uploads.MAX_ROWS},
     })
 

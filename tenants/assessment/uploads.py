@@ -46,6 +46,7 @@ PUPIL_BY = {
     "external_id": "The school's pupil id (the MIS admission number)",
     "name_dob": "Name and date of birth",
 }
+_PUPIL_NOUN = {"upn": "UPN", "external_id": "pupil id", "name_dob": "name and date of birth"}
 STANDARDISED_SET = "Standardised score (69–141)"
 STANDARDISED_RANGE = range(69, 142)
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
@@ -134,6 +135,15 @@ def upload_get(*, user: User, token: str) -> Staged | None:
     if staged is None:
         return None
     return Staged(token=token, filename=staged["filename"], table=csv_read(staged["content"]))
+
+
+_UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
+
+
+def preview_rows(table: CsvTable) -> list[list[str]]:
+    """The first rows, for the preview, with every UPN masked: the school site never shows one."""
+    return [["(a UPN, not shown)" if _UPN.match(cell.strip().upper()) else cell for cell in row]
+            for row in table.rows[:PREVIEW_ROWS]]
 
 
 def mapping_guess(header: list[str]) -> dict[str, int | str | None]:
@@ -273,7 +283,7 @@ def results_import(*, user: User, table: CsvTable, mapping: Mapping, aspect: Asp
         elif mapping.pupil_by != "name_dob" or not row_errors:
             if not matches:
                 row_errors.append(f"Row {number}, {pupil_column}: no pupil {'you can see ' if user.role != User.Role.SCHOOL_ADMIN else ''}"
-                                  f"matches this {PUPIL_BY[mapping.pupil_by].split(' (')[0].lower()}.")
+                                  f"matches this {_PUPIL_NOUN[mapping.pupil_by]}.")
             elif len({p.pk for p in matches}) > 1:
                 row_errors.append(f"Row {number}, {pupil_column}: matches more than one pupil; use the UPN instead.")
             else:
@@ -359,5 +369,6 @@ def upload_import(*, user: User, token: str, mapping: Mapping, aspect: Aspect | 
     except BaseException:
         cache.delete(claim)
         raise
-    transaction.on_commit(lambda: cache.delete_many([_key(user, token), claim]))
+    # Spent now, not on commit: a second post that arrives meanwhile finds it gone (or claimed).
+    cache.delete_many([_key(user, token), claim])
     return summary, aspect
