@@ -208,7 +208,7 @@ def marksheet(request, group_id: int):
             messages.error(request, " ".join(error.messages) + " Nothing was saved.")
             entered = grades
         else:
-            messages.success(request, f"Saved {saved} change{'s' if saved != 1 else ''} for {group.name}."
+            messages.success(request, f"Saved {saved} result{'s' if saved != 1 else ''} for {group.name}."
                               if saved else f"Nothing had changed for {group.name}.")
             where = f"point={point.pk}" if point else f"date={recorded_on.isoformat()}"
             return redirect(f"{request.path}?aspect={aspect.pk}&{where}")

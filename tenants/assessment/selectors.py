@@ -89,6 +89,7 @@ class Marksheet:
     window: Window | None = None
     previous_point: AssessmentPoint | None = None
     rows: list[MarksheetRow] = field(default_factory=list)
+    by_point: bool = False  # entered for ``point`` (else on the date ``recorded_on``, inside ``point`` if any)
 
     @property
     def locked(self) -> bool:
@@ -117,7 +118,8 @@ def marksheet(*, group: Group, aspect: Aspect, point: AssessmentPoint | None = N
     it). Beside each pupil: their latest grade in the previous point's window and their target.
     A fixed number of queries (six) whatever the group's size."""
     all_windows = windows()
-    if point is not None:
+    by_point = point is not None
+    if by_point:
         window = window_of(point, all_windows)
         recorded_on = point.date
     else:
@@ -129,8 +131,8 @@ def marksheet(*, group: Group, aspect: Aspect, point: AssessmentPoint | None = N
     ids = [p.pk for p in pupils]
     grades = list(aspect.grade_set.grades.all())
     by_id = {g.pk: g for g in grades}
-    current = marksheet_current(aspect=aspect, pupil_ids=ids, window=window if recorded_on == getattr(point, "date", None)
-                                else None, recorded_on=recorded_on)
+    current = marksheet_current(aspect=aspect, pupil_ids=ids, window=window if by_point else None,
+                                recorded_on=recorded_on)
     previous: dict[int, int] = {}
     if previous_window is not None:
         for pupil_id, grade_id in (Result.objects.filter(aspect=aspect, pupil_id__in=ids,
@@ -145,7 +147,7 @@ def marksheet(*, group: Group, aspect: Aspect, point: AssessmentPoint | None = N
                          previous=by_id.get(previous.get(p.pk)), target=targets.get(p.pk)) for p in pupils]
     return Marksheet(group=group, aspect=aspect, recorded_on=recorded_on, pupils=pupils, grades=grades,
                      existing={pid: value[0] for pid, value in current.items()}, point=point, window=window,
-                     previous_point=previous_point, rows=rows)
+                     previous_point=previous_point, rows=rows, by_point=by_point)
 
 
 @dataclass

@@ -318,3 +318,23 @@ def test_a_locked_point_of_one_school_leaves_the_other_open(oakfield, riverside,
         assert AssessmentPoint.objects.get(pk=ours.pk).locked
     with schema_context(riverside.school.schema_name):
         assert not AssessmentPoint.objects.get(pk=theirs.pk).locked
+
+
+def test_a_sheet_opened_on_a_date_is_saved_on_that_date_not_at_its_point(oakfield, password):
+    """A date inside a point's window keeps the sheet on that date (its form posts the date back)."""
+    group, aspect, pupils, grades, current, previous = sheet_setup(oakfield)
+    client = school_client(oakfield, oakfield.demo.teacher_email, password)
+    day = previous.date - dt.timedelta(days=1)
+    with schema_context(oakfield.school.schema_name):
+        Result.objects.filter(aspect=aspect, pupil=pupils[0], recorded_on=day).delete()
+
+    sheet = client.get(f"/groups/{group.pk}/marksheet/?aspect={aspect.pk}&date={day.isoformat()}").context["sheet"]
+    shown = {r.pupil.pk: r.current for r in sheet.rows}
+    posted = client.post(f"/groups/{group.pk}/marksheet/", {
+        "aspect": aspect.pk, "date": day.isoformat(), "sheet-check": "1",
+        **{f"was-{pk}": gid or "" for pk, gid in shown.items()}, f"pupil-{pupils[0].pk}": grades[5].pk})
+
+    assert not sheet.by_point and sheet.point.pk == previous.pk and sheet.recorded_on == day
+    assert posted.status_code == 302 and f"date={day.isoformat()}" in posted["Location"]
+    with schema_context(oakfield.school.schema_name):
+        assert Result.objects.get(aspect=aspect, pupil=pupils[0], recorded_on=day).grade_id == grades[5].pk
