@@ -397,7 +397,7 @@ def results_upload(request):
             upload = file_form.cleaned_data["file"]
             try:
                 staged = uploads.upload_stage(user=request.user, content=upload.read(uploads.MAX_BYTES + 1),
-                                              filename=upload.name)
+                                              filename=upload.name, size=upload.size)
             except ValidationError as error:
                 file_form.add_error("file", error.messages)
             else:

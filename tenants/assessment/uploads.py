@@ -119,8 +119,12 @@ def _key(user: User, token: str) -> str:
     return f"results-upload:{connection.schema_name}:{user.pk}:{token}"
 
 
-def upload_stage(*, user: User, content: bytes, filename: str) -> Staged:
-    """Check a file and keep it for the preview; refuses (UploadRefused) a file that cannot be read."""
+def upload_stage(*, user: User, content: bytes, filename: str, size: int | None = None) -> Staged:
+    """Check a file and keep it for the preview; refuses (UploadRefused) a file that cannot be read.
+    ``size``: the upload's whole size, when ``content`` was read only up to just past the limit."""
+    if size is not None and size > MAX_BYTES:
+        raise UploadRefused(f"The file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_BYTES // 1024 // 1024} MB. "
+                            "Split it into smaller files.", code="too_large")
     table = csv_read(content)
     token = secrets.token_hex(16)
     cache.set(_key(user, token), {"content": content, "filename": filename[:200]}, STAGE_SECONDS)
@@ -239,6 +243,9 @@ def results_import(*, user: User, table: CsvTable, mapping: Mapping, aspect: Asp
     grade, a date that is not a date, in the future or inside a locked point. A blank grade is
     skipped (an absent pupil). A fixed number of queries, plus one write of each kind."""
     _check_mapping(table, mapping, point)
+    if point is not None and point.locked:
+        raise ValidationError({"point": f"{point.name} is locked, so its results cannot be changed. "
+                                        "A school admin can unlock it."})
     cells = lambda row, i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
     visible = list(pupils_visible_to(user).only("id", "upn", "external_id", "forename", "surname", "date_of_birth",
                                                 "processing_restricted", "processing_objected"))

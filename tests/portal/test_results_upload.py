@@ -231,3 +231,19 @@ def test_an_upload_of_one_school_cannot_be_imported_in_another(oakfield, riversi
     assert refused.status_code == 302
     assert "expired or was already imported" in theirs.get(refused["Location"]).content.decode()
     assert ours.get(f"{URL}?upload={token}").status_code == 200
+
+
+def test_a_locked_point_chosen_for_the_whole_file_is_refused_once(oakfield, password):
+    aspect, grades, pupils = setup(oakfield)
+    with schema_context(oakfield.school.schema_name):
+        point = calendar.point_previous(calendar.point_current())
+        calendar.point_lock(user=User.objects.get(email=oakfield.demo.head_email), point=point)
+    client = school_client(oakfield, oakfield.demo.head_email, password)
+    token = stage(client, csv_of(["UPN", "Grade"], *([p.upn, grades[0].label] for p in pupils)))
+    written = rows_written()
+
+    response = import_(client, token, aspect, date="", point=point.pk)
+
+    assert response.context["mapping_form"].errors["point"] == [
+        f"{point.name} is locked, so its results cannot be changed. A school admin can unlock it."]
+    assert rows_written(besides=("technical_visit",)) == written
