@@ -13,6 +13,8 @@ from tenants.rights import services as rights
 from tenants.rights.models import SchoolRequest
 from tenants.users.models import User
 
+SORTS = ("name", "-name", "year", "-year", "progress", "-progress")
+
 
 class PupilFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Name")
@@ -24,10 +26,21 @@ class PupilFilterForm(forms.Form):
         ("looked_after", "Looked after"), ("service_child", "Service child"),
     ])
 
+    subject = forms.ModelChoiceField(queryset=None, required=False, label="Progress in", empty_label="Overall")
+    progress = forms.ChoiceField(required=False, label="Progress", choices=[
+        ("", "Any progress"), ("below", "Below the flight path"), ("on", "On track"), ("above", "Above"),
+        ("unknown", "Not enough data")])
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
+
     def __init__(self, *args, user, **kwargs):
+        from tenants.assessment.models import Subject
+
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [("", "Any year"), *((y, y) for y in pupils.year_groups())]
         self.fields["group"].queryset = pupils.groups_visible_to(user)
+        self.fields["subject"].queryset = Subject.objects.filter(aspects__is_headline=True)
+        for name, label in (("q", "Name"), ("year", "Year"), ("group", "Group"), ("characteristic", "Characteristic")):
+            self.fields[name].label = label
 
 
 class InviteForm(forms.Form):
@@ -184,3 +197,81 @@ class EnrolForm(forms.Form):
     code = forms.CharField(label="Code", max_length=8,
                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
                            help_text="The 6-digit code the app shows for this account.")
+
+
+class AssessmentPointForm(forms.Form):
+    """An assessment point's name and date (the calendar services check clashes and locks)."""
+
+    name = forms.CharField(max_length=60, label="Name", help_text="For example “Autumn 2026”.")
+    date = dates.PlannedDateField(label="Date", help_text="Results dated up to this day count towards it.")
+
+
+class StandardsForm(forms.Form):
+    """Which grade of a grade set starts the expected standard, and which greater depth."""
+
+    expected_from = forms.ModelChoiceField(queryset=None, required=False, label="Expected standard from",
+                                           empty_label="Not set")
+    greater_depth_from = forms.ModelChoiceField(queryset=None, required=False, label="Greater depth from",
+                                                empty_label="Not set")
+
+    def __init__(self, *args, grade_set, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grade_set = grade_set
+        for name in ("expected_from", "greater_depth_from"):
+            self.fields[name].queryset = grade_set.grades.all()
+
+
+class ResultsFileForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="Saved from a spreadsheet as CSV UTF-8, with a header row; "
+                                                       "at most 2 MB and 5,000 rows.")
+
+
+class ResultsMappingForm(forms.Form):
+    """Which column of a staged CSV file holds what, which aspect the results are of, and how they
+    are dated (a date column, or an assessment point)."""
+
+    pupil_by = forms.ChoiceField(label="The file names each pupil by", choices=())
+    pupil = forms.TypedChoiceField(label="Column naming the pupil (UPN, pupil id or full name)", coerce=int)
+    birth = forms.TypedChoiceField(label="Date-of-birth column (with a name)", coerce=int, required=False,
+                                   empty_value=None)
+    grade = forms.TypedChoiceField(label="Grade or score column", coerce=int)
+    date = forms.TypedChoiceField(label="Date column", coerce=int, required=False, empty_value=None,
+                                  help_text="Or leave it and choose an assessment point below.")
+    point = forms.ModelChoiceField(queryset=None, required=False, label="Date every result at the assessment point",
+                                   empty_label="No: the file has a date column")
+    aspect = forms.ModelChoiceField(queryset=None, required=False, label="The results are of", empty_label="Choose…")
+    aspect_subject = forms.ModelChoiceField(queryset=None, required=False, label="Or a new aspect of the subject",
+                                            empty_label="No new aspect")
+    aspect_name = forms.CharField(max_length=80, required=False, label="New aspect's name",
+                                  help_text="For example “Spring reading test”.")
+    aspect_grade_set = forms.ModelChoiceField(queryset=None, required=False, label="New aspect's grades",
+                                              empty_label="Standardised scores (69–141)")
+
+    def __init__(self, *args, header: list[str], user, **kwargs):
+        from tenants.assessment.models import Aspect, AssessmentPoint, GradeSet, Subject
+        from tenants.assessment.uploads import PUPIL_BY
+
+        super().__init__(*args, **kwargs)
+        columns = [(str(i), f"{i + 1}: {name[:40] or '(no name)'}") for i, name in enumerate(header)]
+        self.fields["pupil_by"].choices = list(PUPIL_BY.items())
+        for name in ("pupil", "grade"):
+            self.fields[name].choices = [("", "Choose…"), *columns]
+        for name in ("birth", "date"):
+            self.fields[name].choices = [("", "None"), *columns]
+        self.fields["point"].queryset = AssessmentPoint.objects.all()
+        self.fields["aspect"].queryset = Aspect.objects.select_related("subject")
+        self.fields["aspect_subject"].queryset = Subject.objects.all()
+        self.fields["aspect_grade_set"].queryset = GradeSet.objects.all()
+        if user.role != User.Role.SCHOOL_ADMIN:  # only a school admin adds aspects
+            for name in ("aspect_subject", "aspect_name", "aspect_grade_set"):
+                del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("aspect_subject") and data.get("aspect"):
+            raise forms.ValidationError("Choose an aspect or a new one, not both.")
+        if data.get("aspect_subject") and not data.get("aspect_name"):
+            self.add_error("aspect_name", "Give the new aspect a name.")
+        if not data.get("aspect_subject") and not data.get("aspect"):
+            self.add_error("aspect", "Choose the aspect the results are of.")
+        return data

@@ -7,23 +7,35 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 
 from portal.access import STAFF, role_required
-from portal.forms import BrandingForm, DocumentForm, GraceForm, InviteForm, PupilFilterForm, SignInPolicyForm
+from portal.forms import (
+    AssessmentPointForm,
+    BrandingForm,
+    DocumentForm,
+    GraceForm,
+    InviteForm,
+    PupilFilterForm,
+    ResultsFileForm,
+    ResultsMappingForm,
+    SignInPolicyForm,
+    StandardsForm,
+)
 from shared import automation, clock
 from shared.audit.selectors import automated_processes_for_school
 from shared.forms import service_errors_to_form
 from shared.query import date_param, id_param, parse_id
-from tenants.assessment import charts
+from tenants.assessment import calendar, charts, uploads
 from tenants.assessment import selectors as assessment
-from tenants.assessment.models import Aspect, Subject
-from tenants.assessment.services import marksheet_save
+from tenants.assessment.models import Aspect, AssessmentPoint, GradeSet, Subject
+from tenants.assessment.services import StaleMarksheet, marksheet_save
+from tenants.assessment.standards import standards_set
 from tenants.configuration import services as configuration
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.pupils import selectors as pupils
@@ -92,16 +104,41 @@ def home(request):
     })
 
 
+PROGRESS_FILTER = {"below": 1, "on": 2, "above": 3, "unknown": None}
+
+
 @role_required(*STAFF)
 def pupil_list(request):
+    """The pupils this user may see, filtered, with their progress against the flight path in a
+    subject or overall, sortable by name, year or progress; 50 a page, the filters kept when sorting
+    and paging. A fixed number of queries a page (progress is computed in the database)."""
     form = PupilFilterForm(request.GET or None, user=request.user)
-    filters = {}
+    filters, subject, sort, progress = {}, None, "name", ""
     if form.is_valid():
         data = form.cleaned_data
         filters = {"search": data["q"], "year": data["year"], "characteristic": data["characteristic"],
                    "group_id": data["group"].pk if data["group"] else None}
-    page = Paginator(pupils.pupil_list(request.user, **filters), 50).get_page(request.GET.get("page"))
-    return render(request, "portal/pupil_list.html", {"form": form, "page": page})
+        subject, sort, progress = data["subject"], data["sort"] or "name", data["progress"]
+    listed, subjects = assessment.pupils_with_progress(pupils.pupil_list(request.user, **filters), subject=subject,
+                                                       sort=sort)
+    if progress:
+        rank = PROGRESS_FILTER[progress]
+        listed = listed.filter(progress_rank__isnull=True) if rank is None else listed.filter(progress_rank=rank)
+    page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    names = {s.pk: s.name for s in subjects}
+    rows = []
+    for p in page:
+        below = [] if subject else [names[sid] for sid in names if getattr(p, f"progress_{sid}", None) == 1]
+        rows.append((p, assessment.PROGRESS_RANK.get(p.progress_rank, "unknown"),
+                     assessment.progress_label(p.progress_rank), below))
+    kept = request.GET.copy()
+    for name in ("page", "sort"):
+        kept.pop(name, None)
+    return render(request, "portal/pupil_list.html", {
+        "form": form, "page": page, "rows": rows, "sort": sort, "subject": subject,
+        "sort_columns": [("name", "Name"), ("year", "Year"), ("progress", f"Progress{': ' + subject.name if subject else ''}")],
+        "filters": kept.urlencode(), "paging": (kept.urlencode() + "&" if kept else "") + f"sort={sort}",
+    })
 
 
 @login_required
@@ -128,28 +165,64 @@ def pupil_report(request, pupil_id: int):
     })
 
 
+def _marksheet_grades(post) -> tuple[dict[int, int | None], dict[int, int | None]]:
+    """The posted entries (``pupil-<id>``) and what the form showed when it was opened (``was-<id>``)."""
+    grades, shown = {}, {}
+    for key, value in post.items():
+        if key.startswith("pupil-"):
+            grades[parse_id(key.removeprefix("pupil-"), "pupil")] = parse_id(value, key) if value else None
+        elif key.startswith("was-"):
+            shown[parse_id(key.removeprefix("was-"), "pupil")] = parse_id(value, key) if value else None
+    return grades, shown
+
+
 @role_required(*STAFF)
 def marksheet(request, group_id: int):
+    """A group's grades for one aspect at an assessment point (the current one unless another is
+    chosen; ``date`` instead enters results of one day). Saved whole or not at all; a form opened
+    before someone else saved comes back with its entries and names the pupils who changed."""
     group = pupils.access_group(request.user, group_id)
     aspects = Aspect.objects.select_related("subject", "grade_set")
-    # A malformed aspect, date, pupil or grade is a 400 before anything is read or saved.
+    # A malformed aspect, point, date, pupil or grade is a 400 before anything is read or saved.
+    data = request.POST if request.method == "POST" else request.GET
     aspect_id = id_param(request.GET, "aspect") or id_param(request.POST, "aspect")
+    point_id = id_param(request.GET, "point") or id_param(request.POST, "point")
+    recorded_on = date_param(request.GET, "date") or date_param(request.POST, "date")
+    grades, shown = _marksheet_grades(request.POST) if request.method == "POST" else ({}, {})
     aspect = get_object_or_404(aspects, pk=aspect_id or (aspects.first().pk if aspects.exists() else 0))
-    recorded_on = (date_param(request.GET, "date") or date_param(request.POST, "date") or clock.today())
+    calendar.calendar_ensure()
+    point = None
+    if point_id:
+        point = get_object_or_404(AssessmentPoint, pk=point_id)
+    elif recorded_on is None:
+        point = calendar.point_current()
+        if point is None:
+            recorded_on = clock.today()
+    entered, conflicts = None, {}
     if request.method == "POST":
-        grades = {}
-        for key, value in request.POST.items():
-            if key.startswith("pupil-"):
-                grades[parse_id(key.removeprefix("pupil-"), "pupil")] = parse_id(value, key) if value else None
         try:
-            saved = marksheet_save(user=request.user, group=group, aspect=aspect, recorded_on=recorded_on, grades=grades)
+            saved = marksheet_save(user=request.user, group=group, aspect=aspect, point=point,
+                                   recorded_on=None if point else recorded_on, grades=grades,
+                                   expected=shown if "sheet-check" in data else None)
+        except StaleMarksheet as error:
+            messages.error(request, " ".join(error.messages))
+            entered, conflicts = grades, error.changed
         except ValidationError as error:
             messages.error(request, " ".join(error.messages) + " Nothing was saved.")
+            entered = grades
         else:
-            messages.success(request, f"Saved {saved} result{'s' if saved != 1 else ''} for {group.name}.")
-            return redirect(f"{request.path}?aspect={aspect.pk}&date={recorded_on.isoformat()}")
-    sheet = assessment.marksheet(group=group, aspect=aspect, recorded_on=recorded_on)
-    return render(request, "portal/marksheet.html", {"sheet": sheet, "aspects": aspects})
+            messages.success(request, f"Saved {saved} result{'s' if saved != 1 else ''} for {group.name}."
+                              if saved else f"Nothing had changed for {group.name}.")
+            where = f"point={point.pk}" if point else f"date={recorded_on.isoformat()}"
+            return redirect(f"{request.path}?aspect={aspect.pk}&{where}")
+    sheet = assessment.marksheet(group=group, aspect=aspect, point=point, recorded_on=None if point else recorded_on)
+    rows = [(row, entered.get(row.pupil.pk, row.current) if entered is not None else row.current,
+             row.pupil.pk in conflicts) for row in sheet.rows]
+    return render(request, "portal/marksheet.html", {
+        "sheet": sheet, "aspects": aspects, "points": calendar.points_all(), "rows": rows,
+        "locked_by": (sheet.point.locked_by.full_name or sheet.point.locked_by.email)
+        if sheet.locked and sheet.point.locked_by else "",
+    })
 
 
 @role_required(*STAFF)
@@ -163,6 +236,82 @@ def cohort_analysis(request):
                     charts.bar_chart(rows, value="on_track_percent", unit="%")) for name, rows in tables.items()]
     return render(request, "portal/cohort_analysis.html", {"subjects": subjects, "subject": subject,
                                                            "comparisons": comparisons})
+
+
+CALENDAR_ACTIONS = ("add", "change", "delete", "lock", "unlock", "standards")
+
+
+@role_required(*STAFF)
+def assessment_calendar(request):
+    """The school's assessment points by school year (window, lock) and each grade set's standards.
+    A school admin adds, renames, moves, removes, locks and unlocks points (removing and unlocking
+    ask to be confirmed first) and sets the standards; a teacher sees the calendar only."""
+    calendar.calendar_ensure()
+    admin = request.user.role == User.Role.SCHOOL_ADMIN
+    add_form = AssessmentPointForm(prefix="new")
+    edit_forms, standards_forms, confirm = {}, {}, None
+    grade_sets = list(GradeSet.objects.prefetch_related("grades").select_related("expected_from", "greater_depth_from"))
+    if request.method == "POST":
+        if not admin:
+            raise PermissionDenied("Only a school admin can change the assessment calendar.")
+        action = request.POST.get("action", "")
+        if action not in CALENDAR_ACTIONS:
+            raise BadRequest("Unknown action.")
+        try:
+            if action == "add":
+                add_form = AssessmentPointForm(request.POST, prefix="new")
+                if add_form.is_valid():
+                    point = calendar.point_add(user=request.user, **add_form.cleaned_data)
+                    messages.success(request, f"{point.name} added.")
+                    return redirect("assessment_calendar")
+            elif action == "standards":
+                grade_set = get_object_or_404(GradeSet, pk=id_param(request.POST, "grade_set", default=0))
+                form = StandardsForm(request.POST, grade_set=grade_set, prefix=f"gs{grade_set.pk}")
+                standards_forms[grade_set.pk] = form
+                if form.is_valid():
+                    standards_set(user=request.user, grade_set=grade_set, **form.cleaned_data)
+                    messages.success(request, f"Standards of {grade_set.name} saved.")
+                    return redirect("assessment_calendar")
+            else:
+                point = get_object_or_404(AssessmentPoint, pk=id_param(request.POST, "point", default=0))
+                if action == "change":
+                    form = AssessmentPointForm(request.POST, prefix=f"p{point.pk}")
+                    edit_forms[point.pk] = form
+                    if form.is_valid():
+                        calendar.point_change(user=request.user, point=point, **form.cleaned_data)
+                        messages.success(request, f"{form.cleaned_data['name']} saved.")
+                        return redirect("assessment_calendar")
+                elif action in ("delete", "unlock") and request.POST.get("confirm") != "yes":
+                    confirm = (action, point)  # asked first: the page shows what it would do
+                else:
+                    {"delete": calendar.point_delete, "lock": calendar.point_lock,
+                     "unlock": calendar.point_unlock}[action](user=request.user, point=point)
+                    done = {"delete": "removed", "lock": "locked: its results can no longer be changed",
+                            "unlock": "unlocked: its results can be changed again (recorded in the change log)"}
+                    messages.success(request, f"{point.name} {done[action]}.")
+                    return redirect("assessment_calendar")
+        except ValidationError as error:
+            target = (add_form if action == "add" else edit_forms.get(int(request.POST.get("point") or 0))
+                      if action == "change" else standards_forms.get(int(request.POST.get("grade_set") or 0)))
+            if target is not None:
+                service_errors_to_form(target, error)
+            else:
+                messages.error(request, " ".join(error.messages) + " Nothing was changed.")
+    years: dict[int, list] = {}
+    for window in calendar.windows(AssessmentPoint.objects.select_related("locked_by")):
+        point = window.point
+        form = edit_forms.get(point.pk) or AssessmentPointForm(prefix=f"p{point.pk}",
+                                                               initial={"name": point.name, "date": point.date})
+        years.setdefault(calendar.school_year(point.date), []).append((window, form))
+    current = calendar.point_current()
+    return render(request, "portal/assessment_calendar.html", {
+        "admin": admin, "add_form": add_form, "confirm": confirm, "current": current,
+        "years": [(calendar.school_year_label(year), rows) for year, rows in sorted(years.items())],
+        "grade_sets": [(gs, standards_forms.get(gs.pk) or StandardsForm(
+            grade_set=gs, prefix=f"gs{gs.pk}",
+            initial={"expected_from": gs.expected_from_id, "greater_depth_from": gs.greater_depth_from_id}))
+            for gs in grade_sets],
+    })
 
 
 @role_required(User.Role.SCHOOL_ADMIN)
@@ -232,6 +381,63 @@ def data_import(request):
     for run in runs:
         run.summary = import_summary(run.counts)
     return render(request, "portal/data_import.html", {"connection": XporterConnection.objects.first(), "runs": runs})
+
+
+@role_required(*STAFF)
+def results_upload(request):
+    """Results from a CSV file: upload (checked, kept server-side for the preview), the column
+    mapping with a preview of the first rows, then the import, all or nothing. A teacher imports
+    for the pupils of their groups; only a school admin adds an aspect."""
+    token = request.POST.get("upload") or request.GET.get("upload") or ""
+    staged = uploads.upload_get(user=request.user, token=token) if token else None
+    if token and staged is None:
+        messages.error(request, "This upload has expired or was already imported: upload the file again.")
+        return redirect("results_upload")
+    file_form, mapping_form, errors = ResultsFileForm(), None, []
+    if request.method == "POST" and request.POST.get("action") == "upload":
+        file_form = ResultsFileForm(request.POST, request.FILES)
+        if file_form.is_valid():
+            upload = file_form.cleaned_data["file"]
+            try:
+                staged = uploads.upload_stage(user=request.user, content=upload.read(uploads.MAX_BYTES + 1),
+                                              filename=upload.name, size=upload.size)
+            except ValidationError as error:
+                file_form.add_error("file", error.messages)
+            else:
+                return redirect(f"{reverse('results_upload')}?upload={staged.token}")
+    elif request.method == "POST" and request.POST.get("action") == "import" and staged is not None:
+        mapping_form = ResultsMappingForm(request.POST, header=staged.table.header, user=request.user)
+        if mapping_form.is_valid():
+            data = mapping_form.cleaned_data
+            mapping = uploads.Mapping(pupil_by=data["pupil_by"], pupil=data["pupil"], birth=data["birth"],
+                                      grade=data["grade"], date=data["date"])
+            new_aspect = ((data["aspect_subject"], data["aspect_name"], data["aspect_grade_set"])
+                          if data.get("aspect_subject") else None)
+            try:
+                summary, aspect = uploads.upload_import(user=request.user, token=staged.token, mapping=mapping,
+                                                        aspect=data["aspect"], new_aspect=new_aspect,
+                                                        point=data["point"])
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    service_errors_to_form(mapping_form, error)
+                else:
+                    errors = error.messages
+            else:
+                skipped = f"; {summary.blank} row{'s' if summary.blank != 1 else ''} without a grade skipped" \
+                    if summary.blank else ""
+                messages.success(request, f"Imported {summary.written} result{'s' if summary.written != 1 else ''} "
+                                          f"of {aspect} ({summary.unchanged} already there{skipped}).")
+                return redirect("results_upload")
+    elif request.method == "POST":
+        raise BadRequest("Unknown action.")
+    if staged is not None and mapping_form is None:
+        mapping_form = ResultsMappingForm(header=staged.table.header, user=request.user,
+                                          initial=uploads.mapping_guess(staged.table.header))
+    return render(request, "portal/results_upload.html", {
+        "file_form": file_form, "mapping_form": mapping_form, "staged": staged, "errors": errors,
+        "preview": uploads.preview_rows(staged.table) if staged else [],
+        "limits": {"bytes": uploads.MAX_BYTES // 1024 // 1024, "rows": uploads.MAX_ROWS},
+    })
 
 
 @role_required(User.Role.SCHOOL_ADMIN)

@@ -8,12 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import models
 from django.db.models import QuerySet, prefetch_related_objects
 
 from tenants.assessment import wording
-from tenants.assessment.calendar import Window, point_for, windows
+from tenants.assessment.calendar import Window, point_for, point_previous, window_of, windows
 from tenants.assessment.models import Aspect, AssessmentPoint, Grade, Result, Subject, Target
-from tenants.assessment.progress import ABOVE, LABELS, ON, UNKNOWN, Point, progress_status
+from tenants.assessment.progress import ABOVE, BELOW, LABELS, ON, UNKNOWN, Point, progress_status
 from tenants.pupils.models import Group, Pupil
 
 
@@ -100,21 +101,88 @@ def pupil_progress(pupil: Pupil) -> list[SubjectProgress]:
 
 
 @dataclass(frozen=True)
+class MarksheetRow:
+    """One pupil's line: the grade entered for the sheet (``current``, a grade id, and its date),
+    their latest grade at the previous assessment point and their target in the subject."""
+
+    pupil: Pupil
+    current: int | None = None
+    current_on: dt.date | None = None
+    previous: Grade | None = None
+    target: Grade | None = None
+
+
+@dataclass(frozen=True)
 class Marksheet:
     group: Group
     aspect: Aspect
     recorded_on: dt.date
     pupils: list[Pupil]
     grades: list[Grade]
-    existing: dict[int, int]  # pupil id -> grade id on that date
+    existing: dict[int, int]  # pupil id -> grade id of the sheet (on its date, or latest in its point)
+    point: AssessmentPoint | None = None
+    window: Window | None = None
+    previous_point: AssessmentPoint | None = None
+    rows: list[MarksheetRow] = field(default_factory=list)
+    by_point: bool = False  # entered for ``point`` (else on the date ``recorded_on``, inside ``point`` if any)
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.point and self.point.locked and self.window and self.window.holds(self.recorded_on))
 
 
-def marksheet(*, group: Group, aspect: Aspect, recorded_on: dt.date) -> Marksheet:
+def marksheet_current(*, aspect: Aspect, pupil_ids, window: Window | None = None,
+                      recorded_on: dt.date | None = None) -> dict[int, tuple[int, dt.date]]:
+    """Each pupil's grade id on the sheet (and its date): for a point, the latest result in its
+    window; for a date, the result on it. One query."""
+    results = Result.objects.filter(aspect=aspect, pupil_id__in=pupil_ids)
+    if window is not None:
+        results = results.filter(recorded_on__range=(window.starts_on, window.ends_on))
+    else:
+        results = results.filter(recorded_on=recorded_on)
+    current: dict[int, tuple[int, dt.date]] = {}
+    for pupil_id, grade_id, day in results.order_by("recorded_on").values_list("pupil_id", "grade_id", "recorded_on"):
+        current[pupil_id] = (grade_id, day)  # the later one wins
+    return current
+
+
+def marksheet(*, group: Group, aspect: Aspect, point: AssessmentPoint | None = None,
+              recorded_on: dt.date | None = None) -> Marksheet:
+    """A group's sheet for one aspect at an assessment ``point`` (results dated in its window; a
+    new entry is dated the point's day) or on a date (``recorded_on``, within whichever point holds
+    it). Beside each pupil: their latest grade in the previous point's window and their target.
+    A fixed number of queries (six) whatever the group's size."""
+    all_windows = windows()
+    by_point = point is not None
+    if by_point:
+        window = window_of(point, all_windows)
+        recorded_on = point.date
+    else:
+        point = point_for(recorded_on, all_windows)
+        window = window_of(point, all_windows) if point else None
+    previous_point = point_previous(point, all_windows) if point else None
+    previous_window = window_of(previous_point, all_windows) if previous_point else None
     pupils = list(group.pupils.filter(on_roll=True).only("id", "forename", "surname"))
-    existing = dict(Result.objects.filter(aspect=aspect, recorded_on=recorded_on, pupil__in=pupils)
-                    .values_list("pupil_id", "grade_id"))
-    return Marksheet(group=group, aspect=aspect, recorded_on=recorded_on, pupils=pupils,
-                     grades=list(aspect.grade_set.grades.all()), existing=existing)
+    ids = [p.pk for p in pupils]
+    grades = list(aspect.grade_set.grades.all())
+    by_id = {g.pk: g for g in grades}
+    current = marksheet_current(aspect=aspect, pupil_ids=ids, window=window if by_point else None,
+                                recorded_on=recorded_on)
+    previous: dict[int, int] = {}
+    if previous_window is not None:
+        for pupil_id, grade_id in (Result.objects.filter(aspect=aspect, pupil_id__in=ids,
+                                                          recorded_on__range=(previous_window.starts_on,
+                                                                              previous_window.ends_on))
+                                   .order_by("recorded_on").values_list("pupil_id", "grade_id")):
+            previous[pupil_id] = grade_id
+    targets = {t.pupil_id: t.grade for t in Target.objects.filter(subject_id=aspect.subject_id, pupil_id__in=ids)
+               .select_related("grade")}
+    rows = [MarksheetRow(pupil=p, current=current[p.pk][0] if p.pk in current else None,
+                         current_on=current[p.pk][1] if p.pk in current else None,
+                         previous=by_id.get(previous.get(p.pk)), target=targets.get(p.pk)) for p in pupils]
+    return Marksheet(group=group, aspect=aspect, recorded_on=recorded_on, pupils=pupils, grades=grades,
+                     existing={pid: value[0] for pid, value in current.items()}, point=point, window=window,
+                     previous_point=previous_point, rows=rows, by_point=by_point)
 
 
 @dataclass
@@ -184,3 +252,82 @@ def cohort_analysis(*, pupils: QuerySet[Pupil], subject: Subject) -> dict[str, l
                 row.with_status += 1
                 row.on_or_above += status in (ON, ABOVE)
     return {name: sorted(rows.values(), key=lambda r: r.label) for name, rows in table.items()}
+
+
+# --- Progress on the pupil list --------------------------------------------------------------------
+
+PROGRESS_RANK = {1: BELOW, 2: ON, 3: ABOVE}
+
+# One pupil's status in one subject, computed in PostgreSQL as ``progress.progress_status`` does in
+# Python: baseline = first headline result, latest = last one, target; the flight path's points at the
+# latest result's date; below / on / above within TOLERANCE. 1, 2, 3 (NULL: not enough data).
+# Within the school's schema only (the tables are the school's own; no schema is named).
+_STATUS_SQL = """(
+  SELECT CASE WHEN x.latest < x.expected - %s THEN 1 WHEN x.latest > x.expected + %s THEN 3 ELSE 2 END
+  FROM (
+    SELECT l.points AS latest,
+           CASE WHEN t.due_on <= f.recorded_on OR l.recorded_on >= t.due_on THEN t.points
+                ELSE f.points + (t.points - f.points) * (l.recorded_on - f.recorded_on)::numeric
+                                                      / (t.due_on - f.recorded_on) END AS expected
+    FROM (SELECT r.recorded_on, g.points FROM assessment_result r JOIN assessment_grade g ON g.id = r.grade_id
+          WHERE r.pupil_id = "pupils_pupil"."id" AND r.aspect_id = %s ORDER BY r.recorded_on LIMIT 1) f,
+         (SELECT r.recorded_on, g.points FROM assessment_result r JOIN assessment_grade g ON g.id = r.grade_id
+          WHERE r.pupil_id = "pupils_pupil"."id" AND r.aspect_id = %s ORDER BY r.recorded_on DESC LIMIT 1) l,
+         (SELECT t.due_on, g.points FROM assessment_target t JOIN assessment_grade g ON g.id = t.grade_id
+          WHERE t.pupil_id = "pupils_pupil"."id" AND t.subject_id = %s) t
+    WHERE l.recorded_on > f.recorded_on
+  ) x
+)"""
+
+
+def _status_rank(aspect: Aspect):
+    from django.db.models import Case, IntegerField, When
+    from django.db.models.expressions import RawSQL
+
+    from tenants.assessment.progress import TOLERANCE
+
+    raw = RawSQL(_STATUS_SQL, [TOLERANCE, TOLERANCE, aspect.pk, aspect.pk, aspect.subject_id],
+                 output_field=IntegerField())
+    # Pupils whose processing is restricted or objected to are not analysed.
+    return Case(When(processing_restricted=False, processing_objected=False, then=raw), default=None,
+                output_field=IntegerField())
+
+
+def pupils_with_progress(pupils: QuerySet[Pupil], *, subject: Subject | None = None,
+                         sort: str = "name") -> tuple[QuerySet[Pupil], list[Subject]]:
+    """The pupils annotated with their progress against the flight path (``progress_rank``: 1 below,
+    2 on, 3 above, None without enough data) in ``subject``, or overall (their lowest over the
+    subjects; each subject's as ``progress_<subject id>``), in the database, and sorted by ``sort``
+    (name, year or progress; a leading "-" reverses). Returns the subjects that have a headline aspect."""
+    from django.db.models import F
+    from django.db.models.functions import Least
+
+    aspects = headline_aspects()
+    subjects = [a.subject for a in sorted(aspects.values(), key=lambda a: a.subject.name)]
+    if subject is not None:
+        aspect = aspects.get(subject.pk)
+        rank = _status_rank(aspect) if aspect else None
+        pupils = pupils.annotate(progress_rank=rank) if rank is not None else pupils.annotate(
+            progress_rank=models.Value(None, output_field=models.IntegerField()))
+    else:
+        per_subject = {f"progress_{a.subject_id}": _status_rank(a) for a in aspects.values()}
+        pupils = pupils.annotate(**per_subject)
+        names = [F(name) for name in per_subject]
+        rank = (Least(*names) if len(names) > 1 else names[0]) if names else models.Value(
+            None, output_field=models.IntegerField())
+        pupils = pupils.annotate(progress_rank=rank)
+    descending = sort.startswith("-")
+    key = sort.removeprefix("-")
+    if key == "year":
+        order = [F("year_group").desc() if descending else F("year_group").asc(), "surname", "forename", "pk"]
+    elif key == "progress":
+        order = [F("progress_rank").desc(nulls_last=True) if descending else F("progress_rank").asc(nulls_last=True),
+                 "surname", "forename", "pk"]
+    else:
+        order = [F("surname").desc() if descending else F("surname").asc(),
+                 F("forename").desc() if descending else F("forename").asc(), "pk"]
+    return pupils.order_by(*order), subjects
+
+
+def progress_label(rank: int | None) -> str:
+    return LABELS[PROGRESS_RANK.get(rank, UNKNOWN)]

@@ -365,7 +365,7 @@ CONTENT_SECURITY_POLICY = {
 # every other request REQUEST_MAX_BYTES. Django's own limits stand behind them.
 REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_BYTES", str(1024 * 1024)))
 REQUEST_MAX_UPLOAD_BYTES = int(os.environ.get("REQUEST_MAX_UPLOAD_BYTES", str(11 * 1024 * 1024)))
-REQUEST_UPLOAD_VIEWS = frozenset({"school_settings", "data_import", "correspondence_new"})
+REQUEST_UPLOAD_VIEWS = frozenset({"school_settings", "data_import", "correspondence_new", "results_upload"})
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES  # a body's fields, files not counted
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # a larger upload is spooled to a temporary file
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # a marksheet posts one field a pupil

@@ -16,3 +16,21 @@ document.addEventListener("click", function (event) {
   event.preventDefault();
   window.print();
 });
+
+// Marksheet: copy-down. "Copy the first grade into every empty row" fills the blank grades with the
+// first row's; Ctrl+D or "=" on a grade copies the grade of the row above (as a spreadsheet's fill-down).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-copy-down]");
+  if (!button) { return; }
+  var selects = Array.prototype.slice.call(button.form.querySelectorAll("select[data-grade]"));
+  if (!selects.length || !selects[0].value) { return; }
+  selects.slice(1).forEach(function (s) { if (!s.value) { s.value = selects[0].value; } });
+});
+document.addEventListener("keydown", function (event) {
+  var select = event.target;
+  if (!select.matches || !select.matches("select[data-grade]")) { return; }
+  if (!((event.ctrlKey && (event.key === "d" || event.key === "D")) || event.key === "=")) { return; }
+  var selects = Array.prototype.slice.call(select.form.querySelectorAll("select[data-grade]"));
+  var index = selects.indexOf(select);
+  if (index > 0) { event.preventDefault(); select.value = selects[index - 1].value; }
+});
