@@ -251,7 +251,8 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _natural(label: str) -> tuple:
+def natural_key(label: str) -> tuple:
+    """Sorts "Year 2" before "Year 10"."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", label))
 
 
@@ -317,7 +318,7 @@ def cohort_measures(*, pupils: QuerySet[Pupil], subject: Subject, window: Window
         if breakdown in _FLAG_LABELS:
             found.sort(key=lambda r: r.key != "true")  # the characteristic first, then the rest
         else:
-            found.sort(key=lambda r: _natural(r.label))
+            found.sort(key=lambda r: natural_key(r.label))
     measures.breakdowns = [(key, heading, rows[key]) for key, heading in BREAKDOWNS
                            if rows[key] and (key != "group" or groups is not None)]
     return measures
@@ -436,6 +437,8 @@ def pupils_without_result(*, pupils: QuerySet[Pupil], window: Window, limit: int
                           WHERE r.pupil_id = p.id AND r.recorded_on BETWEEN %s AND %s)
         ORDER BY p.surname, p.forename, p.id"""
     params = [*cohort_params, window.starts_on, window.ends_on]
+    if limit == 0:  # the count alone
+        return _fetch(f"SELECT count(*) FROM ({sql}) AS missing", params)[0][0], []
     if limit is not None:
         sql += " LIMIT %s"
         params.append(limit)

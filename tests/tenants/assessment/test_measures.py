@@ -17,6 +17,7 @@ targets are due 8 Jul 2031 (210 days after 10 Dec), so at 25 Mar the flight path
     p9     10    F                  G5       G5             -       unknown
     p11    10    F                  G1       G1             -       unknown
     p10    10    M    restricted    G6       G6             G6      left out
+    p12    9     F    objected      G6       G6             G6      left out
 
 Later point, all pupils: 9 assessed, 6 expected+ (p1 p2 p4 p5 p6 p9) = 67%, 3 greater depth
 (p2 p5 p9) = 33%. Earlier point: 9 assessed, 4 expected+ (p2 p4 p7 p9) = 44%, 1 greater depth (p9)
@@ -60,6 +61,7 @@ COHORT = {
     "p9": ("Year 10", "F", {}, 5, [5], None),
     "p11": ("Year 10", "F", {}, 1, [1], None),
     "p10": ("Year 10", "M", {"processing_restricted": True}, 6, [6], 6),
+    "p12": ("Year 9", "F", {"processing_objected": True}, 6, [6], 6),
 }
 
 
@@ -107,7 +109,7 @@ def test_each_measure_on_a_cohort_computed_by_hand(oakfield):
     rows = rows_of(result)
 
     overall = rows["all"]["All pupils"]
-    assert overall.pupils == 10 and overall.not_assessed == 1  # p10 left out; p7 has no result
+    assert overall.pupils == 10 and overall.not_assessed == 1  # p10 and p12 left out; p7 has no result
     assert (overall.at_point.assessed, overall.at_point.expected, overall.at_point.greater_depth) == (9, 6, 3)
     assert (overall.at_point.expected_percent, overall.at_point.greater_depth_percent) == (67, 33)
     assert (overall.at_comparison.assessed, overall.at_comparison.expected, overall.at_comparison.greater_depth) == (9, 4, 1)
