@@ -76,11 +76,42 @@ def _school(size: int, base_url: str, fake: FakeSchool, teacher: str) -> dict[st
         head.set_password(PASSWORD)
         head.save()
         pupil = Pupil.objects.order_by("pk").first().pk
+    schema = provisioned.school.schema_name
     clients = {}
     for who, email in (("head", head.email), ("teacher", teacher)):
         clients[who] = Client(HTTP_HOST=provisioned.hostname)
         school_sign_in(clients[who], email=email, password=PASSWORD)
-    return {**clients, "pupil": pupil}
+    return {**clients, "pupil": pupil, "schema": schema}
+
+
+def _reads(schema: str, requests: int) -> dict[str, float]:
+    """The cohort read alone, in the school's schema: the old page's Python aggregation
+    (``selectors.cohort_analysis``, all pupils, every result) against the measures' one statement."""
+    from tenants.assessment import measures, selectors
+    from tenants.assessment.models import Subject
+    from tenants.pupils.models import Group
+
+    with schema_context(schema):
+        all_windows = calendar.windows()
+        current = calendar.point_current(clock.today(), all_windows)
+        window = calendar.window_of(current, all_windows)
+        previous = calendar.window_of(calendar.point_previous(current, all_windows), all_windows)
+        subject = Subject.objects.first()
+        cohort = Pupil.objects.filter(on_roll=True)
+        reads = {"Python (before)": lambda: selectors.cohort_analysis(pupils=cohort, subject=subject),
+                 "database (now)": lambda: measures.cohort_measures(
+                     pupils=cohort, subject=subject, window=window, comparison=previous,
+                     groups=Group.objects.filter(kind=Group.Kind.TEACHING))}
+        timings = {}
+        for name, read in reads.items():
+            read()
+            runs = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                read()
+                runs.append((time.perf_counter() - started) * 1000)
+            timings[name] = round(statistics.median(runs), 2)
+    return timings
 
 
 def run(args, *, out: TextIO) -> dict:
@@ -125,6 +156,7 @@ def run(args, *, out: TextIO) -> dict:
             figures[name][size] = {"median_ms": round(statistics.median(timings), 2), "queries": len(queries)}
         out.write(f"  measured {name}\n")
 
+    reads = {size: _reads(schools[size]["schema"], args.requests) for size in sizes}
     out.write("\n")
     columns = [f"ms, {size:,}" for size in sizes] + [f"{b:,}/{a:,}" for a, b in zip(sizes, sizes[1:])] + \
         [f"queries, {size:,}" for size in sizes]
@@ -139,10 +171,14 @@ def run(args, *, out: TextIO) -> dict:
         cells = [f"{by_size[size]['median_ms']:.2f}" for size in sizes] + [f"{r:.2f}x" for r in ratios] + \
             [str(c) for c in counts]
         out.write(f"{name:<20} | " + " | ".join(f"{c:>14}" for c in cells) + f" | {'yes' if same else 'NO'}\n")
+    out.write("\nThe cohort read alone (median ms; the old page aggregated in Python):\n")
+    for name in reads[sizes[0]]:
+        out.write(f"  {name:<16} " + " | ".join(f"{size:,}: {reads[size][name]:.1f}" for size in sizes) + "\n")
     fast = {name: figures[name][1500]["median_ms"] < 100 for name in UNDER_100_MS if 1500 in figures[name]}
     out.write(f"Target: equal query counts at every size: {'met' if equal else 'NOT met'}.\n")
     for name, met in fast.items():
         out.write(f"Target: {name} under 100 ms median at 1,500 pupils: {'met' if met else 'NOT met'} "
                   f"({figures[name][1500]['median_ms']:.1f} ms).\n")
     return {"pages": {name: {str(k): v for k, v in by.items()} for name, by in figures.items()},
+            "cohort_read_ms": {str(size): reads[size] for size in sizes},
             "queries_equal": equal, "under_100_ms_at_1500": fast, "target_met": equal and all(fast.values())}

@@ -165,21 +165,23 @@ def _cohort_sql(pupils: QuerySet[Pupil]) -> tuple[str, list]:
 
 
 def _per_pupil(*, pupils: QuerySet[Pupil], subject_ids: list[int] | None, window: Window | None,
-               comparison: Window | None, since: dt.date | None = None) -> tuple[str, list]:
-    """``WITH pp AS (...)``: one row per pupil of the cohort and headline aspect of the subjects
-    (every subject: None), with the pupil's characteristics, their latest grade at ``window``
-    (``a_*``; with ``since``, from that day rather than the window's start) and at ``comparison``
-    (``b_*``), the grade set's thresholds, and their progress status at ``window``.
+               comparison: Window | None, since: dt.date | None = None,
+               progress: bool = True) -> tuple[str, list]:
+    """``WITH cohort ..., pp AS (...)``: one row per pupil of the cohort and headline aspect of the
+    subjects (every subject: None), with the pupil's characteristics, their latest grade at
+    ``window`` (``a_*``; with ``since``, from that day rather than the window's start) and at
+    ``comparison`` (``b_*``; NULL without one), the grade set's thresholds, and (with
+    ``progress``) their progress status at ``window`` and their target's label.
 
     Each pupil's latest result in a window, and their first result (the flight path's baseline),
     is a ``LATERAL`` subquery with ``LIMIT 1`` that reads one entry of the results' unique index
-    (pupil, aspect, date), and their target one of the targets' (pupil, subject): the plan is the same nested loop over index lookups whatever the
-    tables' statistics say (a freshly imported school has none yet)."""
+    (pupil, aspect, date), and their target one entry of the targets' (pupil, subject): the plan
+    is the same nested loop over index lookups whatever the tables' statistics say (a freshly
+    imported school has none yet), and a read skips the lookups it does not need."""
     cohort, cohort_params = _cohort_sql(pupils)
     pupil, result, grade, aspect, grade_set, target = (_table(m) for m in (Pupil, Result, Grade, Aspect, GradeSet, Target))
     a_start = since if since is not None else (window.starts_on if window else None)
     a_end = window.ends_on if window else None
-    b_start, b_end = (comparison.starts_on, comparison.ends_on) if comparison else (None, None)
 
     def one_result(order: str, dated: bool) -> str:
         return f"""(SELECT r.recorded_on, g.id AS grade_id, g."order" AS grade_order, g.points, g.label
@@ -199,8 +201,17 @@ def _per_pupil(*, pupils: QuerySet[Pupil], subject_ids: list[int] | None, window
              < (t.points - bl.points) * (a.recorded_on - bl.recorded_on) THEN '{BELOW}'
         WHEN (a.points - bl.points - %s) * (t.due_on - bl.recorded_on)
              > (t.points - bl.points) * (a.recorded_on - bl.recorded_on) THEN '{ABOVE}'
-        ELSE '{ON}' END"""
+        ELSE '{ON}' END""" if progress else f"'{UNKNOWN}'"
     subjects = "AND a.subject_id = ANY(%s)" if subject_ids is not None else ""
+    joins = [f"LEFT JOIN LATERAL {one_result('DESC', True)} a ON true"]
+    if comparison is not None:
+        joins.append(f"LEFT JOIN LATERAL {one_result('DESC', True)} b ON true")
+    if progress:
+        joins += [f"LEFT JOIN LATERAL {one_result('', False)} bl ON true",
+                  f"""LEFT JOIN LATERAL (SELECT t.id, t.due_on, g.points, g.label FROM {target} t JOIN {grade} g ON g.id = t.grade_id
+                               WHERE t.pupil_id = p.id AND t.subject_id = asp.subject_id LIMIT 1) t ON true"""]
+    b_columns = "b.grade_id AS b_grade, b.grade_order AS b_order" if comparison is not None else \
+        "NULL::bigint AS b_grade, NULL::integer AS b_order"
     # The cohort first (MATERIALIZED: computed once, then each of its pupils looked up), so that
     # the planner never runs the lookups for every pupil of the school once per cohort pupil.
     sql = f"""WITH cohort AS MATERIALIZED (
@@ -210,23 +221,19 @@ def _per_pupil(*, pupils: QuerySet[Pupil], subject_ids: list[int] | None, window
             WHERE p.id IN ({cohort}) AND NOT p.processing_restricted AND NOT p.processing_objected),
         pp AS (
             SELECT p.*, asp.aspect_id, asp.subject_id, asp.exp_order, asp.gd_order,
-                   a.grade_id AS a_grade, a.grade_order AS a_order, a.label AS a_label,
-                   b.grade_id AS b_grade, b.grade_order AS b_order, t.label AS target_label,
-                   {status} AS status
+                   a.grade_id AS a_grade, a.grade_order AS a_order, a.label AS a_label, {b_columns},
+                   {"t.label" if progress else "NULL::text"} AS target_label, {status} AS status
             FROM cohort p
             CROSS JOIN (SELECT a.id AS aspect_id, a.subject_id, ge."order" AS exp_order, gg."order" AS gd_order
                         FROM {aspect} a JOIN {grade_set} gs ON gs.id = a.grade_set_id
                              LEFT JOIN {grade} ge ON ge.id = gs.expected_from_id
                              LEFT JOIN {grade} gg ON gg.id = gs.greater_depth_from_id
                         WHERE a.is_headline {subjects}) asp
-            LEFT JOIN LATERAL {one_result("DESC", True)} a ON true
-            LEFT JOIN LATERAL {one_result("DESC", True)} b ON true
-            LEFT JOIN LATERAL {one_result("", False)} bl ON true
-            LEFT JOIN LATERAL (SELECT t.id, t.due_on, g.points, g.label FROM {target} t JOIN {grade} g ON g.id = t.grade_id
-                               WHERE t.pupil_id = p.id AND t.subject_id = asp.subject_id LIMIT 1) t ON true)
+            {" ".join(joins)})
         """
-    params = [SenProvision.NONE, *cohort_params, TOLERANCE, TOLERANCE, TOLERANCE, TOLERANCE,
-              *([list(subject_ids)] if subject_ids is not None else []), a_start, a_end, b_start, b_end]
+    params = [SenProvision.NONE, *cohort_params, *([TOLERANCE] * 4 if progress else []),
+              *([list(subject_ids)] if subject_ids is not None else []), a_start, a_end,
+              *([comparison.starts_on, comparison.ends_on] if comparison is not None else [])]
     return sql, params
 
 
@@ -369,7 +376,8 @@ def transition_matrix(*, pupils: QuerySet[Pupil], subject: Subject, year: str, e
     cells: dict[tuple[int | None, int | None], int] = {}
     if aspect is not None:
         # at_a is the later point (the one the measures are "at"), at_b the earlier one.
-        with_cte, params = _per_pupil(pupils=cohort, subject_ids=[subject.pk], window=later, comparison=earlier)
+        with_cte, params = _per_pupil(pupils=cohort, subject_ids=[subject.pk], window=later, comparison=earlier,
+                                      progress=False)
         for earlier_grade, later_grade, n in _fetch(f"{with_cte} SELECT b_grade, a_grade, count(*) FROM pp "
                                                     "GROUP BY b_grade, a_grade", params):
             cells[(earlier_grade, later_grade)] = n
@@ -384,7 +392,8 @@ def transition_pupils(*, pupils: QuerySet[Pupil], subject: Subject, year: str, e
     if aspect is None:
         return []
     cohort = pupils.filter(year_group=year) if year else pupils
-    with_cte, params = _per_pupil(pupils=cohort, subject_ids=[subject.pk], window=later, comparison=earlier)
+    with_cte, params = _per_pupil(pupils=cohort, subject_ids=[subject.pk], window=later, comparison=earlier,
+                                  progress=False)
     return [tuple(row) for row in _fetch(
         f"{with_cte} SELECT id, forename, surname FROM pp WHERE b_grade IS NOT DISTINCT FROM %s "
         "AND a_grade IS NOT DISTINCT FROM %s ORDER BY surname, forename, id", [*params, earlier_grade, later_grade])]
@@ -411,7 +420,7 @@ def attainment_by_subject(*, pupils: QuerySet[Pupil], window: Window, previous: 
     """% at the expected standard or above in every subject at ``window``'s point and at the
     previous one. One query."""
     subjects = _table(Subject)
-    with_cte, params = _per_pupil(pupils=pupils, subject_ids=None, window=window, comparison=previous)
+    with_cte, params = _per_pupil(pupils=pupils, subject_ids=None, window=window, comparison=previous, progress=False)
     sql = f"""{with_cte}
         SELECT pp.subject_id, min(s.name), bool_or(exp_order IS NOT NULL), {_COUNTS}
         FROM pp JOIN {subjects} s ON s.id = pp.subject_id GROUP BY pp.subject_id ORDER BY min(s.name)"""
