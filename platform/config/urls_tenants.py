@@ -3,7 +3,7 @@ Pupils are addressed by their internal id: never by UPN."""
 
 from django.urls import path
 
-from portal import rights_views, signin_views, support_views, terms_views, views, xporter_views
+from portal import analysis_views, rights_views, signin_views, support_views, terms_views, views, xporter_views
 from shared.compliance import views as privacy
 
 urlpatterns = [
@@ -12,7 +12,10 @@ urlpatterns = [
     path("pupils/<int:pupil_id>/", views.pupil_detail, name="pupil_detail"),
     path("pupils/<int:pupil_id>/report/", views.pupil_report, name="pupil_report"),
     path("groups/<int:group_id>/marksheet/", views.marksheet, name="marksheet"),
-    path("analysis/", views.cohort_analysis, name="cohort_analysis"),
+    path("analysis/", analysis_views.cohort_analysis, name="cohort_analysis"),
+    path("analysis/transition/", analysis_views.transition_matrix, name="transition_matrix"),
+    path("analysis/transition/pupils/", analysis_views.transition_pupils, name="transition_pupils"),
+    path("analysis/no-result/", analysis_views.pupils_without_result, name="pupils_without_result"),
     path("users/", views.users, name="users"),
     path("users/invite-parents/", views.parent_invitations, name="parent_invitations"),
     path("import/", views.data_import, name="data_import"),

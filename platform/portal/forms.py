@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from shared import clock, dates
 from shared.dates import DATE_INPUT, PastDateField
 from shared.privacy.requests.deadlines import MAX_EXTENSION_MONTHS
+from shared.query import parse_id
+from tenants.assessment.models import AssessmentPoint, Subject
 from tenants.pupils import selectors as pupils
 from tenants.pupils.models import Group, ParentCarer, Pupil
 from tenants.rights import services as rights
@@ -275,3 +279,55 @@ class ResultsMappingForm(forms.Form):
         if not data.get("aspect_subject") and not data.get("aspect"):
             self.add_error("aspect", "Choose the aspect the results are of.")
         return data
+# --- Cohort analysis
+
+def _natural(label: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", label))
+
+
+def _with_defaults(data, defaults: dict):
+    """``data`` (a QueryDict) with each absent or blank key set to its default, so that the form
+    shows what the page is showing."""
+    data = data.copy()
+    for key, value in defaults.items():
+        if not data.get(key) and value is not None:
+            data[key] = str(value)
+    return data
+
+
+class _PointChoice(forms.ModelChoiceField):
+    def label_from_instance(self, point):
+        return f"{point.name} ({point.date:%-d %b %Y})"
+
+
+class AnalysisForm(forms.Form):
+    """The cohort page's choice: a subject, an assessment point and the point it is compared with,
+    and optionally one year group. Blank choices take the page's defaults (``defaults``)."""
+
+    subject = forms.ModelChoiceField(queryset=None, empty_label=None, label="Subject")
+    point = _PointChoice(queryset=None, empty_label=None, label="Assessment point")
+    compare = _PointChoice(queryset=None, empty_label=None, label="Compared with")
+    year = forms.ChoiceField(required=False, label="Year group")
+
+    def __init__(self, data, *, defaults: dict, **kwargs):
+        super().__init__(_with_defaults(data, defaults), **kwargs)
+        self.fields["subject"].queryset = Subject.objects.all()
+        for name in ("point", "compare"):
+            self.fields[name].queryset = AssessmentPoint.objects.all()
+        self.fields["year"].choices = [("", "Every year"), *((y, y) for y in sorted(pupils.year_groups(), key=_natural))]
+
+
+class TransitionForm(AnalysisForm):
+    """The transition matrix's choice: ``compare`` is the earlier point (rows), ``point`` the later
+    one (columns)."""
+
+    compare = _PointChoice(queryset=None, empty_label=None, label="From (rows)")
+    point = _PointChoice(queryset=None, empty_label=None, label="To (columns)")
+    field_order = ["subject", "year", "compare", "point"]
+
+
+def grade_choice(value: str | None) -> int | None:
+    """A transition cell's grade in a query string: a grade id, or "none" for no result."""
+    if value in (None, "", "none"):
+        return None
+    return parse_id(value, "grade")

@@ -31,16 +31,18 @@ from shared import automation, clock
 from shared.audit.selectors import automated_processes_for_school
 from shared.forms import service_errors_to_form
 from shared.query import date_param, id_param, parse_id
+from tenants import dashboards
 from tenants.assessment import calendar, charts, uploads
 from tenants.assessment import selectors as assessment
-from tenants.assessment.models import Aspect, AssessmentPoint, GradeSet, Subject
+from tenants.assessment.measures import MIN_GROUP_SIZE
+from tenants.assessment.models import Aspect, AssessmentPoint, GradeSet
 from tenants.assessment.services import StaleMarksheet, marksheet_save
 from tenants.assessment.standards import standards_set
 from tenants.configuration import services as configuration
 from tenants.configuration.models import Branding, SchoolDocument
 from tenants.pupils import selectors as pupils
 from tenants.pupils.invitations import parent_invitation_preview, parent_invitations_run, run_under_way
-from tenants.pupils.models import Group, Pupil
+from tenants.pupils.models import Pupil
 from tenants.pupils.services import retention_grace_set
 from tenants.pupils.tasks import parent_invitations_start
 from tenants.users.mail import invitation_send
@@ -88,20 +90,13 @@ def home(request):
         return render(request, "portal/children.html", {"children": pupils.pupils_visible_to(user)})
     if user.role not in STAFF:
         raise PermissionDenied("Your account has no role at this school.")
-    overdue = near = ()
+    # No list of accounts on either dashboard: the school admin's users page has them.
     if user.role == User.Role.SCHOOL_ADMIN:
-        from shared.privacy.requests.services import requests_due
-        from tenants.rights.models import SchoolRequest
-
-        overdue, near = requests_due(requests=SchoolRequest.objects.all())
-    return render(request, "portal/dashboard.html", {
-        "school": request.tenant,
-        "groups": pupils.groups_visible_to(user).filter(kind=Group.Kind.TEACHING),
-        # Only a school admin sees the school's accounts: a teacher has no need of parents' and pupils'
-        # names and emails.
-        "users": user_list() if user.role == User.Role.SCHOOL_ADMIN else None,
-        "requests_overdue": overdue, "requests_near": near,
-    })
+        board = dashboards.head_dashboard(user=user, school=request.tenant)
+    else:
+        board = dashboards.teacher_dashboard(user=user)
+    return render(request, "portal/dashboard.html", {"school": request.tenant, "board": board,
+                                                     "min_group_size": MIN_GROUP_SIZE})
 
 
 PROGRESS_FILTER = {"below": 1, "on": 2, "above": 3, "unknown": None}
@@ -223,19 +218,6 @@ def marksheet(request, group_id: int):
         "locked_by": (sheet.point.locked_by.full_name or sheet.point.locked_by.email)
         if sheet.locked and sheet.point.locked_by else "",
     })
-
-
-@role_required(*STAFF)
-def cohort_analysis(request):
-    subjects = Subject.objects.all()
-    subject = subjects.filter(pk=id_param(request.GET, "subject", default=0)).first() or subjects.first()
-    tables = {}
-    if subject is not None:
-        tables = assessment.cohort_analysis(pupils=pupils.pupil_list(request.user), subject=subject)
-    comparisons = [(name, rows, charts.bar_chart(rows, value="average_points"),
-                    charts.bar_chart(rows, value="on_track_percent", unit="%")) for name, rows in tables.items()]
-    return render(request, "portal/cohort_analysis.html", {"subjects": subjects, "subject": subject,
-                                                           "comparisons": comparisons})
 
 
 CALENDAR_ACTIONS = ("add", "change", "delete", "lock", "unlock", "standards")
