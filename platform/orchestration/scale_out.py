@@ -62,8 +62,9 @@ def citus_setup_sql(*, schemas: list[str], public_tables: list[str], sequences: 
         raise ValueError(f"declared reference tables missing from public: {', '.join(missing)}")
 
     def not_yet(table: str) -> sql.Composable:
-        return sql.SQL(" WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = {}::regclass)").format(
-            sql.Literal(f"public.{table}"))
+        # Not "not in Citus's metadata": an earlier reference table may have pulled it in as a local table.
+        return sql.SQL(" WHERE NOT EXISTS (SELECT 1 FROM citus_tables WHERE table_name = {}::regclass "
+                       "AND citus_table_type = 'reference')").format(sql.Literal(f"public.{table}"))
 
     statements = [sql.SQL("CREATE EXTENSION IF NOT EXISTS citus")]
     statements += [sql.SQL("SELECT create_reference_table({})").format(sql.Literal(f"public.{table}")) + not_yet(table)
@@ -73,8 +74,12 @@ def citus_setup_sql(*, schemas: list[str], public_tables: list[str], sequences: 
         sql.Literal(f"public.{table}")) for table in locals_]
     statements += [sql.SQL("SELECT truncate_local_data_after_distributing_table({})").format(
         sql.Literal(f"public.{table}")) for table in references]
-    statements += [sql.SQL("SELECT setval({}, coalesce(max({}), 0) + 1, false) FROM {}").format(
-        sql.Literal(each.sequence), sql.Identifier(each.column), sql.Identifier("public", each.table))
+    # Never backwards: on a rerun, the sequence may already be past the committed ids.
+    statements += [sql.SQL(
+        "SELECT setval({seq}, greatest(coalesce(max({column}), 0) + 1, (SELECT CASE WHEN is_called THEN last_value + 1 "
+        "ELSE last_value END FROM {seq_name})), false) FROM {table}").format(
+        seq=sql.Literal(each.sequence), seq_name=sql.SQL(each.sequence), column=sql.Identifier(each.column),
+        table=sql.Identifier("public", each.table))
         for each in sorted(sequences, key=lambda each: (each.table, each.column))]
     for schema in sorted(schemas):
         statements.append(sql.SQL("SELECT citus_schema_distribute({}::regnamespace) WHERE NOT EXISTS "
