@@ -40,6 +40,10 @@ class ProvisioningRefused(ValueError):
         self.field = field
 
 
+class ProvisioningFailed(RuntimeError):
+    """Provisioning hit a fault of the system (not of its input); nothing was created."""
+
+
 @dataclass(frozen=True)
 class ProvisionedSchool:
     school: School
@@ -104,14 +108,26 @@ def school_provision(*, name: str, subdomain: str, admin_email: str) -> Provisio
             # A claimed spare and a built schema are both at the code's migration state.
             school = School.objects.create(schema_name=schema_name, name=name,
                                            migration_fingerprint=pool.migration_fingerprint())
-            Domain.objects.create(domain=hostname, tenant=school, is_primary=True)
+            # One INSERT: DomainMixin.save would also take a savepoint, look for another primary
+            # domain and clear it, none of which a school made a moment ago has. On Citus each of
+            # those is a round trip to every node (the domains are a reference table).
+            Domain.objects.bulk_create([Domain(domain=hostname, tenant=school, is_primary=True)])
             with schema_context(schema_name):
                 admin = user_create(email=admin_email, role=User.Role.SCHOOL_ADMIN)
                 uidb64, token = user_set_password_token(user=admin)
             transaction.on_commit(_pool_refill_later)
-    except IntegrityError:
-        # Two sign-ups raced for the same subdomain; the unique index let only one through.
-        raise ProvisioningRefused(f"the subdomain {subdomain!r} is already taken") from None
+    except IntegrityError as error:
+        if Domain.objects.filter(domain__iexact=hostname).exists():
+            # Two sign-ups raced for the same subdomain; the unique index let only one through.
+            raise ProvisioningRefused(f"the subdomain {subdomain!r} is already taken") from None
+        # Anything else is a fault to fix, not the operator's input (a sequence behind its table's
+        # ids, say): report it as it is. Names only, no values (a key's detail can hold an email).
+        diag = getattr(error.__cause__, "diag", None)
+        table, constraint = getattr(diag, "table_name", None), getattr(diag, "constraint_name", None)
+        log.error("school.provision_failed", table=table, constraint=constraint)
+        raise ProvisioningFailed(
+            f"sign-up failed on an unexpected integrity error (table {table}, constraint {constraint}); "
+            "nothing was created") from error
 
     seconds = time.perf_counter() - started
     log.info("school.provisioned", school_id=school.pk, schema=schema_name, from_pool=from_pool,

@@ -4,7 +4,8 @@ A restore pipes the decrypted archive through ``pg_restore`` (as SQL) into one `
 that first locks the school's row, checks retention has not dropped it, and drops the schema being
 replaced, so the school either has its old schema or the restored one, never half of each; then the
 erasure ledger (``orchestration.erasure_replay``) and the retention deletions recorded since are
-applied again."""
+applied again. On a Citus coordinator with schema-based sharding, the schema is restored plain and
+distributed in that same transaction."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from django_tenants.utils import schema_context
 from psycopg2 import sql
 
 from orchestration.backup import OpenedBackup, backup_open, stderr_tail
+from orchestration.pool import schema_sharding_on
 from shared.backups import crypto
 from shared.backups.crypto import BackupError
 from shared.pg_tools import pg_popen, sql_text
@@ -80,6 +82,13 @@ def _apply(path: Path, opened: OpenedBackup, progress: Callable[[int], None] | N
             id=sql.Literal(int(school_id)),
             message=sql.Literal(f"school {int(school_id)} was dropped by retention: not restored")))
     schema_drop = sql_text(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    before, after = [], []
+    if schema_sharding_on():
+        # On a Citus coordinator the dump's DDL (ALTER TABLE ... ADD GENERATED ... AS IDENTITY) is
+        # refused inside a distributed schema: restore it as a plain schema, then distribute it
+        # whole before psql commits (orchestration.pool does the same for new schemas).
+        before = ["--command=SET LOCAL citus.enable_schema_based_sharding = off"]
+        after = [f"--command={sql_text(sql.SQL('SET CONSTRAINTS ALL IMMEDIATE; SELECT citus_schema_distribute({}::regnamespace)').format(sql.Literal(schema)))}"]
     failures: list[BaseException] = []
     fed = [0]
     psql_killed = threading.Event()
@@ -87,7 +96,7 @@ def _apply(path: Path, opened: OpenedBackup, progress: Callable[[int], None] | N
         restore = pg_popen("pg_restore", "--no-owner", "--no-acl", "--file=-", connect=False,
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=restore_errors)
         psql = pg_popen("psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction",
-                        f"--command={guard}", f"--command={schema_drop}", "--file=-",
+                        f"--command={guard}", *before, f"--command={schema_drop}", "--file=-", *after,
                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors)
 
         def feed() -> None:

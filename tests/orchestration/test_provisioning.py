@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from orchestration import pool
 from orchestration import provisioning as services
-from orchestration.provisioning import ProvisioningRefused, school_provision
+from orchestration.provisioning import ProvisioningFailed, ProvisioningRefused, school_provision
 from shared.schools.models import Domain, School, SpareSchema
 from tenants.users.models import User
 
@@ -187,6 +187,28 @@ def test_failure_while_building_a_schema_leaves_no_schema(monkeypatch):
     with pytest.raises(RuntimeError, match="injected failure"):
         school_provision(name="Elm Tree Infants", subdomain="elmtree", admin_email="head@elmtree.example")
 
+    assert state() == before
+
+
+def test_an_unexpected_integrity_error_is_reported_as_what_it_is_and_creates_nothing():
+    """A sequence behind its table's ids (what a Citus conversion left before citus_setup_sql restored
+    them) is a fault, not a taken subdomain."""
+    before = state()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('schools_school', 'id')")
+        (sequence,) = cursor.fetchone()
+        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")
+        position = cursor.fetchone()
+        cursor.execute("SELECT setval(%s, (SELECT min(id) FROM schools_school), false)", [sequence])
+    try:
+        with pytest.raises(ProvisioningFailed) as failure:
+            school_provision(name="Elm Tree Infants", subdomain="elmtree", admin_email="head@elmtree.example")
+    finally:
+        with connection.cursor() as cursor:  # sequences are not rolled back with the test
+            cursor.execute("SELECT setval(%s, %s, %s)", [sequence, *position])
+
+    assert str(failure.value) == ("sign-up failed on an unexpected integrity error (table schools_school, "
+                                  "constraint schools_school_pkey); nothing was created")
     assert state() == before
 
 

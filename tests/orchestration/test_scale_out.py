@@ -88,14 +88,94 @@ def test_no_request_runs_a_statement_across_two_schemas(oakfield, password):
     assert public_read - set(REFERENCE_TABLES) == set()
 
 
-def test_the_citus_setup_names_real_tables_and_every_school(oakfield, riverside, capsys):
+def public_tables() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+                       "AND relkind IN ('r', 'p') AND NOT relispartition")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def citus_setup_output() -> list[str]:
+    from io import StringIO
+
     from django.core.management import call_command
 
-    public = tables_of("public")
-    assert set(REFERENCE_TABLES) <= public and set(COORDINATOR_LOGS) <= public
-    call_command("citus_setup_sql")
-    out = capsys.readouterr().out
-    for school in (oakfield, riverside):
-        assert f"citus_schema_distribute('{school.school.schema_name}')" in out
-    assert out.splitlines()[0] == "CREATE EXTENSION IF NOT EXISTS citus;"
-    assert citus_setup_sql(["b", "a"]) == citus_setup_sql(["a", "b"])
+    out = StringIO()
+    call_command("citus_setup_sql", stdout=out)
+    return out.getvalue().splitlines()
+
+
+def test_the_citus_setup_names_every_public_table_once_as_reference_or_local():
+    lines = citus_setup_output()
+    reference = re.findall(r"^SELECT create_reference_table\('public\.(\w+)'\)", "\n".join(lines), re.M)
+    local = re.findall(r"^SELECT citus_add_local_table_to_metadata\('public\.(\w+)', cascade_via_foreign_keys => true\)",
+                       "\n".join(lines), re.M)
+    assert lines[0] == "CREATE EXTENSION IF NOT EXISTS citus;"
+    assert sorted(reference) == sorted(REFERENCE_TABLES)
+    assert set(COORDINATOR_LOGS) <= set(local)
+    assert sorted(reference + local) == sorted(public_tables())  # each once, none left for Citus to pick
+    # The rows a reference table copies onto the nodes do not stay behind on the coordinator's disk.
+    truncated = re.findall(r"^SELECT truncate_local_data_after_distributing_table\('public\.(\w+)'\)", "\n".join(lines), re.M)
+    assert sorted(truncated) == sorted(REFERENCE_TABLES)
+
+
+def test_the_citus_setup_restores_every_public_sequence_to_its_tables_largest_id():
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT t.relname, a.attname FROM pg_depend d
+            JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+            JOIN pg_class t ON t.oid = d.refobjid AND t.relnamespace = 'public'::regnamespace
+            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+            WHERE d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')""")
+        owned = sorted(cursor.fetchall())
+    lines = [line for line in citus_setup_output() if line.startswith("SELECT setval(")]
+    restored = sorted(re.findall(r"max\(\"?(\w+)\"?\), 0\) \+ 1, .* FROM \"public\"\.\"(\w+)\";$", line)[0][::-1]
+                      for line in lines)
+    assert restored == owned
+    assert {"users_user", "operators_operator", "schools_school", "technical_changelogentry"} <= {t for t, _ in owned}
+    # Run here, on one server, each statement leaves its sequence's next value where it was (above the
+    # table's largest id), never behind it.
+    def next_values() -> dict[str, tuple[int, int]]:
+        values = {}
+        with connection.cursor() as cursor:
+            for table, column in owned:
+                cursor.execute(f"SELECT pg_get_serial_sequence('public.{table}', '{column}')")
+                (sequence,) = cursor.fetchone()
+                cursor.execute(f"SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {sequence}")
+                (following,) = cursor.fetchone()
+                cursor.execute(f'SELECT coalesce(max("{column}"), 0) FROM public."{table}"')
+                values[table] = (following, cursor.fetchone()[0])
+        return values
+
+    before = next_values()
+    with connection.cursor() as cursor:
+        for line in lines:
+            cursor.execute(line)
+    after = next_values()
+    assert after == before
+    assert all(following > largest for following, largest in after.values())
+
+
+def test_the_citus_setup_distributes_every_school_every_spare_and_the_template(oakfield, riverside):
+    from orchestration.pool import TEMPLATE_SCHEMA
+    from shared.schools.models import SpareSchema
+
+    out = "\n".join(citus_setup_output())
+    distributed = re.findall(r"^SELECT citus_schema_distribute\('(\w+)'::regnamespace\)", out, re.M)
+    schemas = {oakfield.school.schema_name, riverside.school.schema_name, TEMPLATE_SCHEMA,
+               *SpareSchema.objects.values_list("schema_name", flat=True)}
+    assert len(schemas) >= 4 and schemas <= set(distributed)
+    for schema in distributed:  # and drops the coordinator's copy of its rows
+        assert f"relnamespace = '{schema}'::regnamespace" in out
+    assert out.splitlines()[-1] == "SELECT citus_rebalance_start();"
+
+
+def test_the_citus_setup_is_the_same_whatever_the_order_it_is_given():
+    from orchestration.scale_out import Sequence
+
+    tables = [*REFERENCE_TABLES, "b_table", "a_table"]
+    sequences = [Sequence("b_table", "id", "public.b_table_id_seq"), Sequence("a_table", "id", "public.a_table_id_seq")]
+    assert citus_setup_sql(schemas=["b", "a"], public_tables=tables, sequences=sequences) == citus_setup_sql(
+        schemas=["a", "b"], public_tables=tables[::-1], sequences=sequences[::-1])
+    with pytest.raises(ValueError, match="declared reference tables missing from public: schools_school"):
+        citus_setup_sql(schemas=[], public_tables=[t for t in tables if t != "schools_school"], sequences=[])

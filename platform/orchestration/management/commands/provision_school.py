@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orchestration.provisioning import ProvisioningRefused, school_provision
+from orchestration.provisioning import ProvisioningFailed, ProvisioningRefused, school_provision
 
 
 class Command(BaseCommand):
@@ -18,6 +18,8 @@ class Command(BaseCommand):
             result = school_provision(name=name, subdomain=subdomain, admin_email=admin_email)
         except ProvisioningRefused as refusal:
             raise CommandError(f"not provisioned: {refusal}") from None
+        except ProvisioningFailed as failure:
+            raise CommandError(f"not provisioned: {failure}") from failure
         source = "claimed from the spare pool" if result.from_pool else "built now (the spare pool was empty)"
         self.stdout.write(self.style.SUCCESS(f"Provisioned {result.school.name} in {result.seconds * 1000:.0f} ms"))
         self.stdout.write(f"  site:    {result.set_password_url.split('/accounts/')[0]}/")
