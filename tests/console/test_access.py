@@ -334,3 +334,33 @@ def test_a_repeated_post_only_action_goes_back_to_the_page_it_came_from(oakfield
                         HTTP_REFERER=f"http://{settings.BASE_DOMAIN}{page_url}")
 
     assert again.status_code == 302 and again["Location"] == f"http://{settings.BASE_DOMAIN}{page_url}"
+
+
+def test_a_fault_in_sign_up_is_a_form_error_naming_it_and_creates_nothing():
+    """Not "the subdomain is already taken", and not an error page: a sequence behind its table's
+    ids (as a conversion to Citus once left them) is reported as what it is."""
+    from django.db import connection
+
+    from shared.schools.models import School
+
+    client = console_client(Operator.Role.ADMINISTRATOR)
+    token = form_token(client.get("/console/clients/new/"))
+    before = list(School.objects.values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('schools_school', 'id')")
+        (sequence,) = cursor.fetchone()
+        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")
+        position = cursor.fetchone()
+        cursor.execute("SELECT setval(%s, (SELECT min(id) FROM schools_school), false)", [sequence])
+    try:
+        response = client.post("/console/clients/new/", {
+            "name": "Elm Tree Infants", "subdomain": "elmtree", "admin_email": "head@elmtree.example",
+            "contract_starts_on": "2026-09-01", "contact_name": "Ruth Ade", "form_token": token})
+    finally:
+        with connection.cursor() as cursor:  # sequences are not rolled back with the test
+            cursor.execute("SELECT setval(%s, %s, %s)", [sequence, *position])
+
+    assert response.status_code == 200
+    assert b"The school was not set up: sign-up failed on an unexpected integrity error" in response.content
+    assert b"already taken" not in response.content
+    assert list(School.objects.values_list("pk", flat=True)) == before

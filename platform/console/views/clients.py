@@ -63,11 +63,20 @@ def _first_admin_invited(done) -> str:
     return f"{done.school.name} is set up. Invitation sent to {done.admin_email}."
 
 
+def _onboard(request, data):
+    """A fault of the system in sign-up (not of the operator's input) is shown on the form as what
+    it is, with nothing created, rather than as an error page."""
+    try:
+        return provisioning.client_onboard(actor=request.actor, **data)
+    except provisioning.ProvisioningFailed as failure:
+        raise ValidationError(f"The school was not set up: {failure}. This is a fault in the system, not in what "
+                              "you entered; it is logged for the engineers (school.provision_failed).") from failure
+
+
 @console_view("client_onboard")
 def client_onboard(request):
     form = console_forms.OnboardForm(request.POST or None)
-    provisioned = saved(request, form, lambda data: provisioning.client_onboard(actor=request.actor, **data),
-                        _first_admin_invited)
+    provisioned = saved(request, form, lambda data: _onboard(request, data), _first_admin_invited)
     if provisioned:
         return redirect("client_detail", school_id=provisioned.school.pk)
     return render(request, "console/form_page.html", {"form": form, "title": "Onboard a school", "submit_label": "Onboard"})
