@@ -140,6 +140,12 @@ def request_scope() -> Iterator[None]:
         _in_request.reset(in_request)
 
 
+def invalidate_all() -> None:
+    """Every cache, in every process: after a write made outside the ORM (a restore's psql)."""
+    for cache in list(_REGISTRY.values()):
+        cache.invalidate()
+
+
 def clear_all_local() -> None:
     """Forget every entry of this process (tests, between cases)."""
     for cache in _REGISTRY.values():

@@ -159,6 +159,16 @@ def test_without_redis_nothing_is_cached_and_the_site_still_routes(oakfield, mon
     assert school_for_host(oakfield.hostname).status == School.Status.CANCELLED  # read from the database
 
 
+def test_a_restore_invalidates_every_cache():
+    before = {name: redis_client().get(cache.redis_key) for name, cache in process_cache.caches().items()}
+
+    process_cache.invalidate_all()
+
+    after = {name: redis_client().get(cache.redis_key) for name, cache in process_cache.caches().items()}
+    assert set(before) >= {"school-routing", "notice-versions", "terms-due", "school-branding"}
+    assert all(after[name] != before[name] for name in before)
+
+
 def test_a_change_rolled_back_is_not_kept(oakfield):
     client = host_client(oakfield.hostname)
     client.get("/accounts/login/")
