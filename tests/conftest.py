@@ -14,6 +14,7 @@ from django.db import connection
 
 from ops.demo import DEMO_PASSWORD, SeededSchool, demo_seed
 from orchestration import pool
+from shared import process_cache
 from shared.audit.services import visit_buffer_key
 from shared.redis_client import redis_client
 
@@ -59,6 +60,16 @@ def _back_to_public():
     """A request or a schema_context can leave the test's connection inside a school."""
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _process_caches_forgotten():
+    """Each test's transaction is rolled back, so what this process's caches read inside it (a
+    school cancelled, a notice published) must not outlive it (shared.process_cache). Other
+    processes never saw those rows: they were not committed."""
+    process_cache.clear_all_local()
+    yield
+    process_cache.clear_all_local()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import sys
 
 # name on the command line -> module of this package
 BENCHMARKS = {"provision": "provision", "visits": "visits", "import": "xporter_import", "pages": "pages",
-              "retention": "retention", "export": "export", "fleet": "fleet", "hardening": "hardening",
+              "retention": "retention", "export": "export", "fleet": "fleet", "fleet-load": "fleet_load", "hardening": "hardening",
               "mail": "mail"}
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import os
 import random
 import re
@@ -84,6 +85,11 @@ def add_arguments(parser) -> None:
                         help="requests before gunicorn replaces a worker (default 1000, jitter a tenth)")
     parser.add_argument("--conn-max-schools", type=int, default=None,
                         help="DB_CONN_MAX_SCHOOLS for the server (default: the setting's value)")
+    parser.add_argument("--compare-with", type=Path, default=None, metavar="CHECKOUT",
+                        help="a checkout of other code (say, the main branch's) to serve the same schools with "
+                             "first, as the baseline: its load table and request costs are printed beside these")
+    parser.add_argument("--cost-requests", type=int, default=20,
+                        help="requests per page for the in-process request cost (default 20; 0 leaves it out)")
 
 
 # --- The schools -------------------------------------------------------------------------------
@@ -96,6 +102,7 @@ class LoadSchool:
     staff_session: str
     parent_email: str
     pupil_ids: tuple[int, ...]
+    group_id: int = 0
 
 
 _SEEDED: dict[str, LoadSchool] = {}
@@ -175,7 +182,7 @@ def school_seed(*, subdomain: str, pupils: int, password_hash: str) -> LoadSchoo
         session.create()
         terms_accept_as(user=head, school=provisioned.school)
     return LoadSchool(schema=schema, host=provisioned.hostname, subdomain=subdomain, staff_session=session.session_key,
-                      parent_email=parent_user.email, pupil_ids=tuple(p.pk for p in rows))
+                      parent_email=parent_user.email, pupil_ids=tuple(p.pk for p in rows), group_id=group.pk)
 
 
 def schools_drop(schools: list[LoadSchool]) -> None:
@@ -220,10 +227,31 @@ class WebServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the server so far: the master, its live workers, and the
+        workers it has reaped (a replaced worker's time is added to the master's children's)."""
+        total = _cpu_seconds(self.process.pid, children=True)
+        for pid in self.worker_pids():
+            total += _cpu_seconds(pid, children=False)
+        return total
+
+
+def _cpu_seconds(pid: int, *, children: bool) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    # After the command: state is field 3; utime, stime, cutime, cstime are fields 14 to 17.
+    ticks = sum(int(value) for value in fields[11:15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def web_server(*, workers: int = 2, threads: int = 4, max_requests: int = 1000, conn_max_schools: int | None = None,
-               extra_env: dict[str, str] | None = None) -> Iterator[WebServer]:
-    """The product's gunicorn, on a free local port, against this process's database."""
+               extra_env: dict[str, str] | None = None, checkout: Path | None = None) -> Iterator[WebServer]:
+    """The product's gunicorn, on a free local port, against this process's database: this
+    checkout's code, or ``checkout``'s (a baseline to compare with)."""
+    root = Path(checkout).resolve() if checkout is not None else REPO_ROOT
     port = free_port()
     env = {
         **os.environ,
@@ -239,13 +267,13 @@ def web_server(*, workers: int = 2, threads: int = 4, max_requests: int = 1000, 
         "WEB_MAX_REQUESTS": str(max_requests),
         "WEB_MAX_REQUESTS_JITTER": str(max_requests // 10),
         # This checkout's code, whichever checkout the virtualenv was installed from.
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "platform"), str(REPO_ROOT)]),
+        "PYTHONPATH": os.pathsep.join([str(root / "platform"), str(root)]),
         **({"DB_CONN_MAX_SCHOOLS": str(conn_max_schools)} if conn_max_schools is not None else {}),
         **(extra_env or {}),
     }
     log_file = tempfile.NamedTemporaryFile(prefix="pupiltrack-gunicorn-", suffix=".log", delete=False)
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", str(REPO_ROOT / "ops" / "gunicorn.conf.py"),
-                                "config.wsgi"], cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", str(root / "ops" / "gunicorn.conf.py"),
+                                "config.wsgi"], cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     server = WebServer(process=process, port=port, log_path=Path(log_file.name))
     try:
         deadline = time.monotonic() + 90
@@ -347,8 +375,24 @@ class Sampler(threading.Thread):
 
 # --- The virtual users -------------------------------------------------------------------------
 
-KINDS = ("staff: pupil list", "staff: pupil page", "parent: sign-in page", "parent: sign in", "parent: children",
-         "parent: child's page")
+# What a signed-in member of staff opens, per role: (share, kind, path). A staff visit is
+# STAFF_VISIT_PAGES requests, each drawn by share; a path may name {pupil} (one of the school's
+# pupils, drawn at random) and {group} (its teaching group). A new page joins the load by a line here.
+STAFF_MIX: dict[str, list[tuple[float, str, str]]] = {
+    "school admin": [
+        (0.25, "staff: pupil list", "/pupils/"),
+        (0.50, "staff: pupil page", "/pupils/{pupil}/"),
+        (0.15, "staff: dashboard", "/"),
+        (0.10, "staff: marksheet", "/groups/{group}/marksheet/"),
+    ],
+}
+STAFF_VISIT_PAGES = 4
+PARENT_KINDS = ("parent: sign-in page", "parent: sign in", "parent: children", "parent: child's page")
+KINDS = tuple(dict.fromkeys([kind for mix in STAFF_MIX.values() for _, kind, _ in mix] + list(PARENT_KINDS)))
+
+
+def mix_path(school: LoadSchool, template: str, rng: random.Random) -> str:
+    return template.format(pupil=rng.choice(school.pupil_ids), group=school.group_id)
 
 
 @dataclass
@@ -411,11 +455,11 @@ async def _request(client: httpx.AsyncClient, school: LoadSchool, stats: LoadSta
 
 
 async def staff_visit(client, school: LoadSchool, stats: LoadStats, rng: random.Random) -> None:
-    """A signed-in staff member opens the pupil list, then three pupils' pages."""
+    """A signed-in school admin opens STAFF_VISIT_PAGES pages of the mix."""
     cookies = {"sessionid": school.staff_session}
-    await _request(client, school, stats, "staff: pupil list", "GET", "/pupils/", cookies=cookies, expect=200)
-    for pupil_id in rng.sample(school.pupil_ids, min(3, len(school.pupil_ids))):
-        await _request(client, school, stats, "staff: pupil page", "GET", f"/pupils/{pupil_id}/", cookies=cookies,
+    mix = STAFF_MIX["school admin"]
+    for _, kind, template in rng.choices(mix, weights=[share for share, _, _ in mix], k=STAFF_VISIT_PAGES):
+        await _request(client, school, stats, kind, "GET", mix_path(school, template, rng), cookies=cookies,
                        expect=200)
 
 
@@ -509,24 +553,43 @@ def load_table(stats: LoadStats, *, out: TextIO) -> dict:
     return rows
 
 
-def load_section(args, *, out: TextIO) -> dict:
-    """Provision ``--load-schools`` schools, serve them with gunicorn, load them, print the table."""
-    out.write(__doc__.splitlines()[0] + "\n")
-    schools = schools_ensure(args.load_schools, pupils=args.pupils, out=out)
-    conn_max_schools = args.conn_max_schools if args.conn_max_schools is not None else settings.DB_CONN_MAX_SCHOOLS
-    out.write(f"  gunicorn: {args.web_workers} workers x {args.web_threads} threads, max_requests "
-              f"{args.web_max_requests}; DB_CONN_MAX_SCHOOLS {conn_max_schools}, DB_CONN_MAX_AGE "
-              f"{connection.settings_dict['CONN_MAX_AGE']} s\n")
+def request_costs(school: LoadSchool, *, requests: int, checkout: Path | None = None) -> dict:
+    """Queries and CPU ms of each page of the staff mix, one school, in a process of its own running
+    this checkout's code or ``checkout``'s (ops/benchmarks/request_cost.py)."""
+    root = Path(checkout).resolve() if checkout is not None else REPO_ROOT
+    pages, seen = [], set()
+    rng = random.Random(7)
+    for mix in STAFF_MIX.values():
+        for _, kind, template in mix:
+            if kind not in seen:
+                seen.add(kind)
+                pages.append([kind, mix_path(school, template, rng)])
+    spec = {"host": school.host, "session": school.staff_session, "requests": requests, "pages": pages}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.development",
+           "DATABASE_URL": database_url(connection.settings_dict, application_name="pupiltrack-load-cost"),
+           "REDIS_URL": settings.REDIS_URL, "DRAMATIQ_NAMESPACE": settings.DRAMATIQ_NAMESPACE,
+           "PYTHONPATH": os.pathsep.join([str(root / "platform"), str(root)])}
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("request_cost.py")), json.dumps(spec)],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"request_cost.py failed ({root}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def load_once(args, schools: list[LoadSchool], conn_max_schools: int, *, checkout: Path | None, out: TextIO) -> dict:
+    """One load run against one checkout's server; its table, and its figures."""
     with web_server(workers=args.web_workers, threads=args.web_threads, max_requests=args.web_max_requests,
-                    conn_max_schools=conn_max_schools) as server:
+                    conn_max_schools=conn_max_schools, checkout=checkout) as server:
         sampler = Sampler(server)
         sampler.start()
         out.write(f"  {args.load_users} virtual users for {args.load_seconds:.0f} s over {len(schools)} schools...\n")
         out.flush()
+        cpu_before = server.cpu_seconds()
         try:
             stats = load_run(server.base_url, schools, seconds=args.load_seconds, users=args.load_users,
                              parent_share=args.parent_share)
         finally:
+            cpu_after = server.cpu_seconds()
             sampler.stop()
     out.write("\n")
     rows = load_table(stats, out=out)
@@ -541,9 +604,11 @@ def load_section(args, *, out: TextIO) -> dict:
         "db_backends_seen": len(sampler.backends), "web_slots": slots,
         "backend_rss_anon_mb_max": round(sampler.rss_kb_max / 1024, 1) if sampler.rss_kb_max else None,
         "web_worker_processes_seen": len(sampler.worker_pids), "conn_max_schools": conn_max_schools,
+        "server_cpu_ms_per_request": round((cpu_after - cpu_before) * 1000 / stats.requests, 1) if stats.requests else None,
     }
     out.write(f"Throughput {rows['all']['per_second']:.1f} requests/s over {stats.seconds:.1f} s; errors: "
-              f"{stats.error_count}.\n")
+              f"{stats.error_count}. The web server's CPU: {figures['server_cpu_ms_per_request']} ms a request "
+              f"(every kind, sign-ins' password hashing included).\n")
     out.write(f"Cross-school leaks: {len(stats.leaks)} in {stats.responses:,} responses checked against their host "
               f"({stats.with_own_marker:,} carried their own school's marker).\n")
     out.write(f"Database connections of the web server: at most {figures['db_connections_max']} open "
@@ -559,3 +624,52 @@ def load_section(args, *, out: TextIO) -> dict:
     for example in stats.error_examples:
         out.write(f"  error: {example}\n")
     return figures
+
+
+def cost_table(costs: dict[str, dict], *, out: TextIO) -> None:
+    """Per page: queries (``SET search_path`` among them), CPU ms and wall ms, for each code compared."""
+    labels = list(costs)
+    out.write("\n| page, in-process, one warm school | " + " | ".join(
+        f"{label}: queries (SET search_path) | {label}: CPU ms | {label}: wall ms" for label in labels) + " |\n")
+    out.write("|---|" + "---:|---:|---:|" * len(labels) + "\n")
+    kinds = list(dict.fromkeys(kind for figures in costs.values() for kind in figures))
+    for kind in kinds:
+        cells = []
+        for label in labels:
+            row = costs[label].get(kind)
+            if row is None or "queries" not in row:
+                cells += [f"HTTP {row['status']}" if row else "-", "-", "-"]
+            else:
+                cells += [f"{row['queries']} ({row['search_path_sets']})", f"{row['cpu_ms']:.1f}", f"{row['wall_ms']:.1f}"]
+        out.write(f"| {kind} | " + " | ".join(cells) + " |\n")
+
+
+def load_section(args, *, out: TextIO) -> dict:
+    """Provision ``--load-schools`` schools, serve them with gunicorn, load them, print the table;
+    with ``--compare-with``, the other checkout's server first, on the same schools."""
+    out.write(__doc__.splitlines()[0] + "\n")
+    schools = schools_ensure(args.load_schools, pupils=args.pupils, out=out)
+    conn_max_schools = args.conn_max_schools if args.conn_max_schools is not None else settings.DB_CONN_MAX_SCHOOLS
+    out.write(f"  gunicorn: {args.web_workers} workers x {args.web_threads} threads, max_requests "
+              f"{args.web_max_requests}; DB_CONN_MAX_SCHOOLS {conn_max_schools}, DB_CONN_MAX_AGE "
+              f"{connection.settings_dict['CONN_MAX_AGE']} s\n")
+    runs = [("baseline", args.compare_with)] if getattr(args, "compare_with", None) else []
+    runs.append(("this code", None))
+    figures: dict = {}
+    costs: dict[str, dict] = {}
+    for label, checkout in runs:
+        if len(runs) > 1:
+            out.write(f"\n{label}: {checkout or REPO_ROOT}\n")
+        figures[label] = load_once(args, schools, conn_max_schools, checkout=checkout, out=out)
+        if getattr(args, "cost_requests", 0):
+            costs[label] = request_costs(schools[0], requests=args.cost_requests, checkout=checkout)
+            figures[label]["request_cost"] = costs[label]
+    if costs:
+        cost_table(costs, out=out)
+    return figures if len(runs) > 1 else figures["this code"]
+
+
+def run(args, *, out: TextIO) -> dict:
+    """``ops/bench fleet-load``: the load section alone (no fleet provisioned first)."""
+    pool.template_ensure()
+    return load_section(args, out=out)

@@ -22,7 +22,9 @@ from config.redaction import path_redact
 from shared import clock
 from shared.audit.services import visit_push
 from shared.client_address import client_ip
-from shared.schools.models import School, public_tenant
+from shared.process_cache import request_scope
+from shared.schools.models import Domain, School, public_tenant
+from shared.schools.selectors import school_for_host
 
 log = structlog.get_logger("web")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -31,7 +33,14 @@ MAINTENANCE_RETRY_AFTER_SECONDS = 30  # a school's migration takes seconds
 
 class SchoolRoutingMiddleware(TenantMainMiddleware):
     """``<subdomain>.BASE_DOMAIN`` enters that school's schema; the bare BASE_DOMAIN is the
-    vendor's public host; any other host gets the 404 page."""
+    vendor's public host; any other host gets the 404 page. Which school a host serves comes from
+    the process's routing cache (``school_for_host``), which every write to a school or a domain
+    invalidates in every process; the request's other per-page lookups share its tokens
+    (``shared.process_cache.request_scope``)."""
+
+    def __call__(self, request):
+        with request_scope():
+            return super().__call__(request)
 
     @staticmethod
     def hostname_from_request(request):
@@ -42,7 +51,10 @@ class SchoolRoutingMiddleware(TenantMainMiddleware):
     def get_tenant(self, domain_model, hostname):
         if hostname == settings.BASE_DOMAIN:
             return public_tenant()
-        return super().get_tenant(domain_model, hostname)
+        school = school_for_host(hostname)
+        if school is None:
+            raise Domain.DoesNotExist(hostname)
+        return school
 
     def process_request(self, request):
         response = super().process_request(request)

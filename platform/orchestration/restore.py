@@ -26,6 +26,7 @@ from psycopg2 import sql
 
 from orchestration.backup import OpenedBackup, backup_open, stderr_tail
 from orchestration.pool import schema_sharding_on
+from shared import process_cache
 from shared.backups import crypto
 from shared.backups.crypto import BackupError
 from shared.pg_tools import pg_popen, sql_text
@@ -61,6 +62,9 @@ def backup_restore(*, path: Path, school: School | None = None, progress: Callab
     target, schema = opened.school, opened.header.schema
     dump_bytes = _apply(path, opened, progress)
     log.info("backup.restored", school_id=target.pk, schema=schema, dump_bytes=dump_bytes, file=Path(path).name)
+    # psql wrote the school's rows behind the ORM's back: every process reads its per-page lookups
+    # (its branding among them) again.
+    process_cache.invalidate_all()
     migrated = _migrate_if_behind(schema)
     erased_again = _ledger_replay(target)
     reapplied = _retention_replay(target)

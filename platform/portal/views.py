@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -140,6 +141,8 @@ def pupil_list(request):
 def pupil_detail(request, pupil_id: int):
     pupil = pupils.access_pupil(request.user, pupil_id)
     progress = assessment.pupil_progress(pupil)
+    # Each chart lists its grade set's grades: one query for them all, not one per subject.
+    prefetch_related_objects([p.aspect.grade_set for p in progress if p.aspect is not None], "grades")
     return render(request, "portal/pupil_detail.html", {
         "pupil": pupil,
         "progress": [(p, charts.progress_chart(p)) for p in progress],

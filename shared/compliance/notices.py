@@ -15,6 +15,12 @@ from django.shortcuts import get_object_or_404
 from shared.changes import Action, Actor
 from shared.compliance.models import NoticeVersion
 from shared.compliance.versions import version_latest, version_publish
+from shared.process_cache import ProcessCache
+
+# The published versions' ids, names, dates and summaries, which every page's banner and footer
+# read: kept in each process, invalidated by any write to a version (apps.py's signals).
+NOTICE_VERSIONS = ProcessCache("notice-versions", ttl=60.0)
+_STATUS_FIELDS = ("id", "version", "published_on", "summary")
 
 CREATE = Action.CREATE
 
@@ -54,10 +60,11 @@ class NoticeStatus:
 
 def notice_status(*, seen_id: int | None) -> NoticeStatus:
     """The current version and what a browser that last saw version ``seen_id`` has not seen. One
-    query, without the texts. A browser that saw none (or an unknown one) has seen nothing, so it
-    is shown every version's summary."""
-    versions = list(NoticeVersion.objects.order_by("-published_on", "-id")
-                    .only("id", "version", "published_on", "summary"))
+    query without the texts, or none (NOTICE_VERSIONS). A browser that saw none (or an unknown one)
+    has seen nothing, so it is shown every version's summary."""
+    rows = NOTICE_VERSIONS.get("all", lambda: tuple(
+        NoticeVersion.objects.order_by("-published_on", "-id").values_list(*_STATUS_FIELDS)))
+    versions = [NoticeVersion.from_db("default", _STATUS_FIELDS, row) for row in rows]
     if not versions:
         return NoticeStatus(None, [])
     unseen = []

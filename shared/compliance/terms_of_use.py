@@ -31,6 +31,7 @@ from shared.audit.services import change_log_record
 from shared.changes import Action, Actor
 from shared.compliance.models import TermsAcceptance, TermsVersion
 from shared.compliance.versions import version_latest, version_publish
+from shared.process_cache import ProcessCache
 from shared.schools.models import School
 
 # UK GDPR Article 28(3): what the contract must set out, each as a heading of the terms' text.
@@ -48,6 +49,10 @@ REQUIRED_SECTIONS: tuple[tuple[str, str], ...] = (
     ("The school's obligations as controller", "the privacy notice: our terms require that our clients process "
                                                "this data in accordance with applicable data legislation"),
 )
+
+# Whether each school has yet to accept the current version, kept in each process; invalidated by
+# any write to a version or an acceptance (apps.py's signals): a new version stops admins at once.
+TERMS_DUE = ProcessCache("terms-due", ttl=60.0)
 
 
 def _normalise(text: str) -> str:
@@ -95,7 +100,11 @@ def access_terms_version(version: str) -> TermsVersion:
 
 def terms_acceptance_due(*, school_id: int) -> bool:
     """Whether the school has yet to accept the current version (False when none is published).
-    One query: the school site asks it on every page a school admin opens."""
+    One query, or none (TERMS_DUE): the school site asks it on every page a school admin opens."""
+    return TERMS_DUE.get(school_id, lambda: _terms_acceptance_due(school_id))
+
+
+def _terms_acceptance_due(school_id: int) -> bool:
     accepted = (TermsVersion.objects.order_by("-published_on", "-id")
                 .annotate(accepted=Exists(TermsAcceptance.objects.filter(school_id=school_id, terms=OuterRef("pk"))))
                 .values_list("accepted", flat=True).first())

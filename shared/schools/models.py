@@ -8,6 +8,42 @@ from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name
 
 from shared import clock
+from shared.process_cache import ProcessCache
+
+# Which school each host name serves, as the school site's middleware reads it on every request
+# (config.middleware.SchoolRoutingMiddleware). Every write to a school or a domain through the ORM
+# invalidates it in every process (the querysets below and the signals in apps.py): a cancelled
+# school's site closes, and a migrating school's shows the maintenance page, at the next request.
+ROUTING = ProcessCache("school-routing", ttl=30.0)
+
+
+class RoutingQuerySet(models.QuerySet):
+    """A queryset whose bulk writes, which send no save or delete signal, invalidate ROUTING."""
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        if rows:
+            ROUTING.invalidate()
+        return rows
+
+    update.alters_data = True
+
+    def delete(self):
+        result = super().delete()
+        ROUTING.invalidate()
+        return result
+
+    delete.alters_data = True
+
+    def bulk_create(self, *args, **kwargs):
+        created = super().bulk_create(*args, **kwargs)
+        ROUTING.invalidate()
+        return created
+
+    def _raw_delete(self, using):
+        # Fast deletes (a school's domains deleted with it) skip delete() and the signals.
+        ROUTING.invalidate()
+        return super()._raw_delete(using)
 
 
 class School(TenantMixin):
@@ -42,6 +78,8 @@ class School(TenantMixin):
     auto_create_schema = False
     auto_drop_schema = False
 
+    objects = RoutingQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
@@ -51,6 +89,8 @@ class School(TenantMixin):
 
 class Domain(DomainMixin):
     """A host name that serves a school's site: ``<subdomain>.<BASE_DOMAIN>``."""
+
+    objects = RoutingQuerySet.as_manager()
 
     class Meta:
         constraints = [

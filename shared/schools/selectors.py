@@ -6,7 +6,11 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django_tenants.utils import get_public_schema_name
 
-from shared.schools.models import School
+from shared.schools.models import ROUTING, Domain, School
+
+# The School fields kept for routing: every concrete field (the site reads status, migration state,
+# name, schema and id; the rest costs nothing more).
+_SCHOOL_FIELDS = tuple(field.attname for field in School._meta.concrete_fields)
 
 
 def site_url(host: str, path: str = "/") -> str:
@@ -79,3 +83,20 @@ def live_school_schemas() -> list[str]:
     """The schema of every school not yet dropped by retention, by school id."""
     return list(School.objects.filter(schema_dropped_at__isnull=True).exclude(schema_name=get_public_schema_name())
                 .order_by("pk").values_list("schema_name", flat=True))
+
+
+def school_for_host(hostname: str) -> School | None:
+    """The school whose site ``hostname`` is (already lower-cased), or None: from this process's
+    routing cache (shared.process_cache; invalidated by every write to a school or a domain), else
+    one query. Each call returns a School of its own."""
+    values = ROUTING.get(hostname, lambda: _school_values(hostname))
+    if values is None:
+        return None
+    return School.from_db("default", _SCHOOL_FIELDS, values)
+
+
+def _school_values(hostname: str) -> tuple | None:
+    domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+    if domain is None:
+        return None
+    return tuple(getattr(domain.tenant, name) for name in _SCHOOL_FIELDS)

@@ -7,6 +7,6 @@ from django.utils.functional import SimpleLazyObject
 def branding(request):
     if connection.schema_name == "public":
         return {}
-    from tenants.configuration.services import branding_get
+    from tenants.configuration.selectors import branding_for_page
 
-    return {"school_branding": SimpleLazyObject(branding_get)}
+    return {"school_branding": SimpleLazyObject(branding_for_page)}

@@ -255,6 +255,12 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 
 TENANT_MODEL = "schools.School"
 TENANT_DOMAIN_MODEL = "schools.Domain"
+# ``SET search_path`` once per connection and school, not before every query (half of a page's
+# statements were that). django-tenants issues it again after set_tenant (every request, every
+# schema_context), after a new connection, and after a rollback or a rollback to a savepoint, which
+# revert a SET made inside them; nothing in the product sets search_path any other way
+# (tests/config/test_routing_cache.py holds both).
+TENANT_LIMIT_SET_CALLS = True
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenants"
 
