@@ -15,6 +15,8 @@ back. The rules:
   that nothing the database holds before the commit is kept past it; at the commit, so that no
   process keeps the old rows it read in between (another process cannot see uncommitted rows).
 - Without Redis (an error reading the token) nothing is cached: every lookup reads the database.
+  Redis is asked with short timeouts and no retries, and after a failure not again for
+  ``REDIS_PAUSE_SECONDS``: a Redis outage costs pages their cache, never seconds of waiting.
 - Every entry also expires after ``ttl`` seconds, bounding what a change made outside the ORM (a
   restore, hand-written SQL) could leave behind.
 - Entries are values (tuples, dicts of field values), never shared model instances: each caller
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import secrets
 import threading
 import time
@@ -36,7 +39,40 @@ from typing import Any, Callable, Hashable, Iterator
 import structlog
 from django.db import transaction
 
-from shared.redis_client import key, redis_client
+from shared.redis_client import key
+
+REDIS_TIMEOUT_SECONDS = 0.25
+REDIS_PAUSE_SECONDS = 2.0
+_redis_down_until = 0.0
+
+
+@functools.cache
+def _redis(url: str):
+    """The caches' own client: fails fast (the process's shared client retries with back-off,
+    which suits a worker, not a page)."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
+
+
+def redis_client():
+    from django.conf import settings
+
+    global _redis_down_until
+    if time.monotonic() < _redis_down_until:
+        raise ConnectionError("Redis was unreachable moments ago")
+    return _redis(settings.REDIS_URL)
+
+
+def _redis_failed() -> bool:
+    """Note a failure (Redis is left alone for a moment); True for the first of a run of them."""
+    global _redis_down_until
+    first = time.monotonic() >= _redis_down_until
+    _redis_down_until = time.monotonic() + REDIS_PAUSE_SECONDS
+    return first
 
 log = structlog.get_logger("process_cache")
 
@@ -95,8 +131,9 @@ class ProcessCache:
             tokens.pop(self.name, None)  # read again by this request's next lookup
         try:
             redis_client().set(self.redis_key, secrets.token_hex(8))
-        except Exception:  # noqa: BLE001 - reported; the entries expire within ttl
-            log.exception("process_cache.invalidate_failed", cache=self.name)
+        except Exception as error:  # noqa: BLE001 - reported; the entries expire within ttl
+            _redis_failed()
+            log.error("process_cache.invalidate_failed", cache=self.name, error=str(error))
 
     def _token(self) -> str | None:
         tokens = _request_tokens.get()
@@ -123,8 +160,9 @@ def _tokens_read(caches: list[ProcessCache]) -> dict[str, str | None]:
                 value = client.get(cache.redis_key)
             tokens[cache.name] = value.decode() if value is not None else None
         return tokens
-    except Exception:  # noqa: BLE001 - without Redis, nothing is cached
-        log.warning("process_cache.token_unreadable", exc_info=True)
+    except Exception as error:  # noqa: BLE001 - without Redis, nothing is cached
+        if _redis_failed():
+            log.warning("process_cache.token_unreadable", error=str(error))
         return {cache.name: None for cache in caches}
 
 
