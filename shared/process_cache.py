@@ -185,7 +185,9 @@ def invalidate_all() -> None:
 
 
 def clear_all_local() -> None:
-    """Forget every entry of this process (tests, between cases)."""
+    """Forget every entry of this process, and any recent Redis failure (tests, between cases)."""
+    global _redis_down_until
+    _redis_down_until = 0.0
     for cache in _REGISTRY.values():
         cache.clear_local()
 
