@@ -4,6 +4,7 @@ from django import template
 from django.apps import apps
 
 from console.access import can
+from orchestration.retention.labels import unit_kind_label
 
 register = template.Library()
 
@@ -43,19 +44,6 @@ def record_label(model_label: str) -> str:
     return str(model._meta.verbose_name).capitalize()
 
 
-# What a retention unit is (orchestration.retention.collect's kinds), in words.
-UNIT_KINDS = {
-    "pupil": "A leaver's records", "school_request": "A school's closed data request",
-    "subject_request": "A data request made to us", "breach": "A breach record", "disclosure": "A disclosure record",
-    "legal_hold": "An ended legal hold", "notice_version": "A replaced privacy-notice version",
-    "terms_version": "A replaced Terms of Use version", "recipient_holding": "A record of data given to a recipient",
-    "recipient": "A recipient", "erasure_ledger": "A deleted school's erasure ledger",
-    "tax_record": "An invoice with its payments and credit notes", "client_records": "A client's contract and account records",
-    "school_configuration": "A school's configuration files", "school_database": "A school's whole database",
-    "contact": "A client's contact", "prospect": "A prospect", "visit_partition": "A month of the visit log",
-    "visit_rows": "Visit log entries", "change_log": "A day of the change log", "support_log": "A day of the support log",
-    "mail_log": "A day of the mail log", "mail_preference": "A mail preference",
-}
 UNIT_NOUNS = {"school": "School", "request": "Request", "pupil": "Pupil", "subject_request": "Request",
               "invoice": "Invoice", "contact": "Contact", "prospect": "Prospect", "legal_hold": "Hold",
               "notice_version": "Version", "terms_version": "Version", "recipient_holding": "Record",
@@ -67,7 +55,7 @@ UNIT_NOUNS = {"school": "School", "request": "Request", "pupil": "Pupil", "subje
 @register.filter
 def unit_kind(kind: str) -> str:
     """A retention unit's kind ("client_records") as people read it."""
-    return UNIT_KINDS.get(kind, kind.replace("_", " ").capitalize())
+    return unit_kind_label(kind)
 
 
 @register.filter
