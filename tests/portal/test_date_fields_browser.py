@@ -4,14 +4,17 @@ a date picked in the field is what the form receives."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django_tenants.utils import schema_context
 
 from ops.demo import DEMO_OPERATOR_EMAIL, DEMO_PASSWORD
 from shared import clock
+from tenants.pupils.models import Pupil
 from tenants.rights.models import Consent, SchoolRequest
 from tests.browser_fixtures import needs_chromium
-from tests.helpers import current_code
+from tests.helpers import committed, current_code
 
 pytestmark = [needs_chromium, pytest.mark.django_db]
 
@@ -68,6 +71,28 @@ def test_the_school_sites_rights_and_consents_date_fields_show_and_keep_their_da
         assert (SchoolRequest.objects.count(), Consent.objects.count()) == before  # refusals wrote nothing
 
 
+def test_a_recorded_requests_extend_form_shows_a_blank_date_field(site_server, browser, oakfield):
+    """A request recorded in the browser: its page's date field (when the person was told of an
+    extension) starts blank, a date Chromium can take."""
+    port = site_server.rsplit(":", 1)[1]
+    base = f"http://{oakfield.hostname}:{port}"
+    with schema_context(oakfield.school.schema_name):
+        pupil = Pupil.objects.filter(date_of_birth__isnull=False).order_by("pk").first()
+    page = head_signed_in(browser, base, oakfield)
+    try:
+        page.goto(f"{base}/rights/")
+        page.locator("#id_kind").select_option("correction")
+        page.locator("#id_subject").select_option(f"pupil:{pupil.pk}")
+        page.fill("#id_requester_name", "Browser Date Test")
+        page.click("form:has(input[type=date]) button[type=submit]")
+        page.wait_for_url(re.compile(r"/rights/\d+/$"))
+        page.locator("summary", has_text="Extend").click()
+        assert page.locator("#id_told_on").input_value() == ""  # no initial: blank, not a garbled date
+    finally:
+        with committed(oakfield.school.schema_name) as cursor:
+            cursor.execute(f"DELETE FROM {SchoolRequest._meta.db_table} WHERE requester_name = %s", ["Browser Date Test"])
+
+
 def test_the_consoles_request_form_date_field_shows_and_keeps_its_date(site_server, browser):
     base = f"http://{site_server}"
     page = operator_signed_in(browser, base)
@@ -80,3 +105,19 @@ def test_the_consoles_request_form_date_field_shows_and_keeps_its_date(site_serv
     page.wait_for_load_state()
     assert page.locator("form input[type=date]").first.input_value() == "1985-03-14"
     assert "Enter a date between 1 January 1990 and today." in page.locator("form .field-error").all_inner_texts()
+
+
+def test_a_correction_forms_date_of_birth_starts_at_the_date_held_in_iso(oakfield):
+    """What the browser is given for the correction form's date of birth: the ISO date a date field
+    shows (a UK-format value would show blank)."""
+    from tests.helpers import school_client
+
+    with schema_context(oakfield.school.schema_name):
+        pupil = Pupil.objects.filter(date_of_birth__isnull=False).order_by("pk").first()
+        request = SchoolRequest.objects.create(kind="correction", requester_name="A. Parent", received_on=clock.today(),
+                                               state="in_progress", pupil=pupil)
+
+    page = school_client(oakfield, oakfield.demo.head_email).get(f"/rights/{request.pk}/").content.decode()
+
+    assert (f'<input type="date" name="date_of_birth" value="{pupil.date_of_birth.isoformat()}"' in page), \
+        re.findall(r'<input[^>]*date_of_birth[^>]*>', page)
