@@ -73,6 +73,12 @@ class SchoolRoutingMiddleware(TenantMainMiddleware):
         return response
 
     def no_tenant_found(self, request, hostname):
+        if request.path.startswith(settings.STATIC_URL):
+            # Static files are the same on every host: the 404 page below links its stylesheet and
+            # icon on the very host it is shown on, so they must load there too (WhiteNoise serves them).
+            request.tenant = public_tenant()
+            self.setup_url_routing(request, force_public=True)
+            return None
         request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
         return render(request, "404.html", {"unknown_host": True}, status=404)
 

@@ -3,6 +3,8 @@ access in the selectors), call one selector or service, render."""
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -15,6 +17,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 
+from orchestration.retention.labels import unit_kind_label
 from portal.access import STAFF, role_required
 from portal.forms import (
     AssessmentPointForm,
@@ -28,6 +31,7 @@ from portal.forms import (
     SignInPolicyForm,
     StandardsForm,
 )
+from portal.month_grid import month_grids
 from shared import automation, clock
 from shared.audit.selectors import automated_processes_for_school
 from shared.forms import service_errors_to_form
@@ -55,6 +59,8 @@ from tenants.xporter.models import ImportRun, XporterConnection
 from tenants.xporter.parse import ImportRejected
 from tenants.xporter.services import xporter_file_import
 from tenants.xporter.tasks import xporter_sync_school
+
+RETENTION_CALENDAR_DAYS = 90
 
 
 class SchoolLogoutView(auth_views.LogoutView):
@@ -440,14 +446,17 @@ def retention(request):
         retention_grace_set(user=request.user, months=form.cleaned_data["grace_months"])
         messages.success(request, "Retention period saved.")
         return redirect("retention")
-    calendar = retention_calendar(as_of=clock.today(), days=90, school=request.tenant)
+    calendar = retention_calendar(as_of=clock.today(), days=RETENTION_CALENDAR_DAYS, school=request.tenant)
     due = calendar.due
     problems = calendar.unplannable  # a leaving date out of range: kept until corrected
     names = dict((p.pk, str(p)) for p in Pupil.objects.filter(pk__in=[unit_pupil_id(d.record) for d in [*due, *problems]]))
     return render(request, "portal/retention.html", {
-        "form": form, "calendar": [(d, names.get(unit_pupil_id(d.record), "")) for d in due],
+        "form": form, "calendar": [(day, [(d, names.get(unit_pupil_id(d.record), "")) for d in items])
+                                   for day, items in groupby(sorted(due, key=lambda d: d.due_on), key=lambda d: d.due_on)],
+        "months": month_grids(start=clock.today(), days=RETENTION_CALENDAR_DAYS, due_on=[d.due_on for d in due]),
+        "days": RETENTION_CALENDAR_DAYS,
         "unplannable": [(u, names.get(unit_pupil_id(u.record), "")) for u in problems],
-        "deletions": DeletionRecord.objects.filter(school_id=request.tenant.pk)[:50],
+        "deletions": [(r, unit_kind_label(r.kind)) for r in DeletionRecord.objects.filter(school_id=request.tenant.pk)[:50]],
     })
 
 

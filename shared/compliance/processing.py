@@ -215,7 +215,7 @@ class Row:
 
 def retention_text(category: Category) -> str:
     rule = RULES[category]
-    return f"{rule.kept_for} from {rule.counts_from}"
+    return f"{rule.kept_for} from {rule.counts_from}" + (f"; {rule.also}" if rule.also else "")
 
 
 def _tenant_app_labels() -> frozenset[str]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 # table -> (one, many); what -> the verb. What is not listed reads "<n> <table> <what>".
@@ -11,6 +12,8 @@ NOUNS = {
     "StudentContact": ("link between a pupil and a parent", "links between pupils and parents"),
     "Group": ("group", "groups"), "Subjects": ("subject", "subjects"), "GradeSets": ("grade set", "grade sets"),
     "Aspects": ("assessment", "assessments"), "AsmResults": ("result", "results"), "Targets": ("target", "targets"),
+    "Groups": ("group", "groups"), "StudentContacts": ("link between a pupil and a parent", "links between pupils and parents"),
+    "Staff": ("staff member", "staff members"),
 }
 VERBS = {"created": "added", "updated": "updated", "deleted": "removed", "left": "left"}
 OVERRIDES = {("AsmResults", "created"): "recorded", ("AsmResults", "updated"): "corrected", ("Targets", "created"): "set"}
@@ -30,6 +33,11 @@ LEFT_OUT = {
 }
 
 
+def _words(name: str) -> str:
+    """A table's name not listed above, in words: "AssessmentResults" is "assessment results"."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).replace("_", " ").lower()
+
+
 def import_summary(counts: Mapping[str, int]) -> str:
     """What changed, the unchanged rows aside: "12 pupils added, 3 left, 40 results recorded", or
     "no changes"."""
@@ -45,9 +53,9 @@ def import_summary(counts: Mapping[str, int]) -> str:
             parts.append(f"{n} {one if n == 1 else many}")
             continue
         verb = OVERRIDES.get((table, what)) or VERBS.get(what)
-        one, many = NOUNS.get(table, (table, table))
+        one, many = NOUNS.get(table) or (_words(table),) * 2
         if verb is None:
-            parts.append(f"{n} {many} {what}")
+            parts.append(f"{n} {many} {_words(what)}")
         elif what == "left":
             parts.append(f"{n} {one if n == 1 else many} left")
         else:

@@ -53,7 +53,7 @@ def test_an_erasure_names_the_contact_then_erases_them(admin, oakfield):
     assert response.status_code == 302 and not Contact.objects.filter(pk=contact.pk).exists()
     assert ErasureLedgerEntry.objects.filter(school=None, model="clients.Contact", object_id=contact.pk).exists()
     shown = client.get(response["Location"]).content.decode()
-    assert "Erased (clients.Contact 1)" in shown and "(no longer held)" in shown
+    assert "Erased (Contacts: 1)" in shown and "(no longer held)" in shown
 
 
 def test_a_correction_form_shows_the_persons_fields_and_corrects_them(admin):
@@ -108,7 +108,7 @@ def test_a_bad_reference_is_refused_with_a_message():
 
     response = act(client, request, action="identify", subject="pupil:1")
 
-    assert "Choose a contact, client_account, prospect or operator" in client.get(response["Location"]).content.decode()
+    assert "Choose a contact, log-in account, prospect or operator, or name one" in client.get(response["Location"]).content.decode()
     assert SubjectRequest.objects.get(pk=request.pk).subject_label == ""
 
 

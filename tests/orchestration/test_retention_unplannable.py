@@ -80,7 +80,7 @@ def test_the_console_retention_page_lists_what_it_could_not_plan(far_payment):
     page = client.get("/console/retention/")
 
     assert page.status_code == 200
-    assert b"Could not plan" in page.content and f"invoice:{far_payment.pk}".encode() in page.content
+    assert b"Could not plan" in page.content and f"Invoice {far_payment.pk}".encode() in page.content
 
 
 @pytest.mark.django_db

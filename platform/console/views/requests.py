@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from console.access import console_view
+from console.templatetags.console import records_label
 from console.views import page_of, saved
 from orchestration import request_mail as tell
 from orchestration import requests as handover
@@ -61,7 +62,7 @@ class FeeForm(forms.Form):
 
 class IdentifyForm(forms.Form):
     reference = forms.CharField(max_length=40, required=False, label="The person's record",
-                                help_text="One found by their email above, or a reference such as contact:12")
+                                help_text="One found by their email above, or another by its kind and number, as its page shows them (for example Contact 12 or Prospect 7)")
 
 
 def correction_form(subject, data=None) -> forms.Form | None:
@@ -129,7 +130,7 @@ def request_detail(request, request_id: int):
                 if request.POST.get("confirm", "").strip() != subject_request.subject_label:
                     raise ValidationError("Type the person's record exactly as shown to confirm the erasure.")
                 counts = vendor_answers.vendor_erase_and_tell(actor=actor, request=subject_request)
-                detail = ", ".join(f"{label} {n}" for label, n in sorted(counts.items()))
+                detail = ", ".join(f"{records_label(label)}: {n}" for label, n in sorted(counts.items()))
                 messages.success(request, f"Erased ({detail}), and written in the erasure ledger. Mark the request answered "
                                           "once the person is told.")
                 return redirect("subject_request", request_id=subject_request.pk)

@@ -9,6 +9,7 @@ from console.views import page_of
 from shared.audit import selectors
 from shared.audit.models import ChangeLogEntry, Visit
 from shared.query import id_param
+from shared.schools.models import School
 
 
 @console_view("technical")
@@ -23,6 +24,7 @@ def change_log(request):
     return render(request, "console/change_log.html", {
         "page": page_of(request, queryset, per_page=50), "object_type": object_type, "actor_id": actor_id,
         "object_types": ChangeLogEntry.objects.order_by("object_type").values_list("object_type", flat=True).distinct(),
+        "schools": dict(School.objects.values_list("schema_name", "name")),  # a schema named as its school
     })
 
 

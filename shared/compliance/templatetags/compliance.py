@@ -37,3 +37,12 @@ def privacy_notice_banner(context):
         and seen_version_id(request) is None, "request": request, "csrf_token": context.get("csrf_token"),
         "show": request is not None and bool(status.unseen),
     }
+
+
+@register.filter
+def document(text: str, top: int = 2):
+    """A published notice's or terms' text as HTML: its headings, lists and tables, word for word
+    (shared.compliance.document)."""
+    from shared.compliance.document import document_html
+
+    return document_html(text or "", top=int(top))

@@ -10,6 +10,8 @@ plain function returning what it changed, for a caller to act on (telling recipi
 
 from __future__ import annotations
 
+import re
+
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -60,15 +62,26 @@ def subject_reference(subject) -> str:
     return f"{SUBJECT_KEY[type(subject)]}:{subject.pk}"
 
 
+# A reference as people write it: "contact:12" (the form's own), "Contact 12", "contact #12", "log-in account 3".
+_REFERENCE = re.compile(r"^\s*(contact|client[ _-]?account|log-in account|login account|prospect|operator)\s*(?::|#|\s)\s*#?(\d{1,18})\s*$",
+                        re.IGNORECASE)
+_REFERENCE_KINDS = {"contact": "contact", "prospect": "prospect", "operator": "operator"}
+
+
 def subject_from_reference(reference: str):
-    """The record a reference names, or a ValidationError saying why not."""
-    kind, _, raw_id = (reference or "").strip().partition(":")
+    """The record a reference names ("contact:12", or as its page shows it, "Contact 12"), or a
+    ValidationError saying why not."""
+    match = _REFERENCE.match(reference or "")
     models = {key: model for model, key in SUBJECT_KEY.items()}
-    if kind not in models or not raw_id.isdigit() or len(raw_id) > 18:
-        raise ValidationError({"subject": "Choose a contact, client_account, prospect or operator (e.g. contact:12)."})
+    if match is None:
+        raise ValidationError({"subject": "Choose a contact, log-in account, prospect or operator, or name one "
+                                          "with its number (for example Contact 12)."})
+    word, raw_id = match.group(1).lower(), match.group(2)
+    kind = _REFERENCE_KINDS.get(word, "client_account")
     subject = models[kind].objects.filter(pk=int(raw_id)).first()
     if subject is None:
-        raise ValidationError({"subject": f"No {kind} {raw_id} in the vendor's records."})
+        noun = "log-in account" if kind == "client_account" else kind
+        raise ValidationError({"subject": f"No {noun} {raw_id} in the vendor's records."})
     return subject
 
 

@@ -27,6 +27,8 @@ class Rule:
     counts_from: str
     lawful_basis: str
     controller: str  # "vendor" or "school"
+    # A second rule that holds alongside, a sentence of its own (never glued into ``counts_from``).
+    also: str = ""
 
 
 RULES: dict[Category, Rule] = {rule.category: rule for rule in [
@@ -39,9 +41,10 @@ RULES: dict[Category, Rule] = {rule.category: rule for rule in [
     Rule(Category.TECHNICAL, "365 days", "the visit or change", "Legitimate interests (security, support)", "vendor"),
     Rule(Category.CONFIGURATION, "3 months", "the cancellation of the contract",
          "Performance of a contract", "vendor"),
-    Rule(Category.PUPIL, "while the pupil is with the school, then the school's grace period; the whole school "
-         "database 6 months after the contract is cancelled", "the pupil's leaving date",
-         "Processing on the school's documented instructions (the school is the controller)", "school"),
+    Rule(Category.PUPIL, "while the pupil is with the school, then for the school's grace period (12 months unless "
+         "the school sets another)", "the pupil's leaving date",
+         "Processing on the school's documented instructions (the school is the controller)", "school",
+         also="a school's whole database is deleted 6 months after its contract is cancelled"),
     Rule(Category.DEFAULT, "7 years", "receipt of the data", "Legitimate interests", "vendor"),
 ]}
 
