@@ -67,4 +67,7 @@ def bar_chart(rows: list[CohortRow], *, value: str, unit: str = "") -> SafeStrin
           f"{156 + (width - 200) * float(v or 0) / top:.1f}", "—" if v is None else f"{v}{unit}")
          for i, (row, v) in enumerate(zip(rows, values))),
     )
-    return format_html('<svg class="bars" viewBox="0 0 {} {}" role="img">{}</svg>', width + 40, bar_height * len(rows) + 4, bars)
+    # The text alternative reads the bars out: each row's label and value.
+    described = "; ".join(f"{row.label}: {'no results' if v is None else f'{v}{unit}'}" for row, v in zip(rows, values))
+    return format_html('<svg class="bars" viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>', width + 40,
+                       bar_height * len(rows) + 4, described, bars)
