@@ -1,10 +1,13 @@
 """axe-core for the browser tests: the copy `npm ci` installed from tests/browser/package-lock.json
-(ops/test does it), injected into the page under test from that file, never from a CDN.
+(ops/test does it), put into each page under test from that file, never from a CDN.
 
 The page keeps its Content-Security-Policy while axe runs (no ``bypass_csp``): the test sees what a
 person's browser shows, blocked inline styles included, and a refusal still shows as a console
-error. So the script is not inlined (the policy refuses inline script) but served at a same-origin
-address that only the test's browser knows, fulfilled from the installed file."""
+error. The policy refuses inline script, so axe is not added as a ``<script>`` tag
+(``page.add_script_tag`` inlines it) but as the browser context's init script, which the browser
+runs in every document it opens, outside the page's policy; the file is read once per context,
+not sent again for every page.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
-AXE_ROUTE = "/__browser-tests__/axe.min.js"
 # WCAG 2.0, 2.1 and 2.2 at levels A and AA.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FAILING_IMPACTS = ("serious", "critical")
@@ -37,15 +39,13 @@ def axe_missing() -> str | None:
 
 
 def axe_serve(context) -> None:
-    """Let every page of ``context`` load axe from its own origin (fulfilled from the file)."""
-    context.route(f"**{AXE_ROUTE}", lambda route: route.fulfill(path=AXE_JS, content_type="text/javascript"))
+    """Make axe available in every page ``context`` opens (from the installed file)."""
+    context.add_init_script(path=AXE_JS)
 
 
 def axe_violations(page) -> list[str]:
     """The page's serious and critical WCAG 2.x A/AA violations, one line each: rule, impact, help,
     the elements' selectors."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(url=AXE_ROUTE)
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS)
     found = []

@@ -325,3 +325,29 @@ def test_a_head_works_the_pupil_list_by_keyboard_with_the_focus_visible(server, 
     finally:
         walk.context.close()
     assert not walk.problems, walk.problems
+
+
+def test_the_checks_find_what_they_look_for(server, chromium, axe):
+    """A check that cannot fail proves nothing: on a page made wrong on purpose, each finds its fault."""
+    walk = Walk(chromium, server["console"], 375)
+    try:
+        walk.open("/contact/")
+        walk.check("/contact/")  # the visitor's first page: the bar is there, and is dismissed
+        assert walk.problems == []
+        walk.page.evaluate("""() => {
+            document.querySelector('main').insertAdjacentHTML('beforeend',
+                '<input type="text" name="unlabelled"><div class="wide"></div><p class="low">faint</p>');
+            // a script may style (the CSP bars only style attributes in the markup)
+            Object.assign(document.querySelector('main .wide').style, {width: '500px', height: '1rem'});
+            document.querySelector('main .low').style.color = '#bbb';
+        }""")
+        walk.page.evaluate("() => { setTimeout(() => { throw new Error('a deliberate script error'); }); }")
+        walk.page.wait_for_timeout(50)
+        walk.check("/contact/ made wrong")
+    finally:
+        walk.context.close()
+    found = "\n".join(walk.problems)
+    assert "px wide in a 375 px window" in found, found
+    assert "axe: label (critical)" in found and "axe: color-contrast (serious)" in found, found
+    assert "script error: a deliberate script error" in found, found
+    assert "the privacy-notice bar came back" not in found, found
