@@ -16,9 +16,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
-# WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+# WCAG 2.0, 2.1 and 2.2 at levels A and AA; a finding of these rules fails when serious or critical.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FAILING_IMPACTS = ("serious", "critical")
+# axe's "best practice" rules on a page's structure (WCAG 1.3.1 and 2.4.6 in spirit, tagged apart by
+# axe): a finding of these fails whatever its impact.
+STRUCTURE_RULES = ["heading-order", "page-has-heading-one", "landmark-one-main", "landmark-unique",
+                   "landmark-no-duplicate-banner", "landmark-no-duplicate-contentinfo", "empty-table-header",
+                   "empty-heading", "region", "skip-link"]
 
 
 def axe_pinned_version() -> str:
@@ -44,13 +49,15 @@ def axe_serve(context) -> None:
 
 
 def axe_violations(page) -> list[str]:
-    """The page's serious and critical WCAG 2.x A/AA violations, one line each: rule, impact, help,
-    the elements' selectors."""
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS)
+    """The page's serious and critical WCAG 2.x A/AA violations and its structure rules' findings, one
+    line each: rule, impact, help, the elements' selectors."""
+    result = page.evaluate("""([tags, structure]) => axe.run(document, {
+        runOnly: {type: 'rule', values: [...axe.getRules(tags).map(rule => rule.ruleId), ...structure]},
+        resultTypes: ['violations'],
+    })""", [AXE_TAGS, STRUCTURE_RULES])
     found = []
     for violation in result["violations"]:
-        if violation["impact"] not in FAILING_IMPACTS:
+        if violation["impact"] not in FAILING_IMPACTS and violation["id"] not in STRUCTURE_RULES:
             continue
         targets = "; ".join(" ".join(node["target"]) for node in violation["nodes"][:6])
         more = len(violation["nodes"]) - 6

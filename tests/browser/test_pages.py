@@ -336,7 +336,7 @@ def test_the_checks_find_what_they_look_for(server, chromium, axe):
         assert walk.problems == []
         walk.page.evaluate("""() => {
             document.querySelector('main').insertAdjacentHTML('beforeend',
-                '<input type="text" name="unlabelled"><div class="wide"></div><p class="low">faint</p>');
+                '<input type="text" name="unlabelled"><div class="wide"></div><p class="low">faint</p><h4>skipped</h4>');
             // a script may style (the CSP bars only style attributes in the markup)
             Object.assign(document.querySelector('main .wide').style, {width: '500px', height: '1rem'});
             document.querySelector('main .low').style.color = '#bbb';
@@ -349,5 +349,6 @@ def test_the_checks_find_what_they_look_for(server, chromium, axe):
     found = "\n".join(walk.problems)
     assert "px wide in a 375 px window" in found, found
     assert "axe: label (critical)" in found and "axe: color-contrast (serious)" in found, found
+    assert "axe: heading-order (moderate)" in found, found  # a structure rule: fails whatever its impact
     assert "script error: a deliberate script error" in found, found
     assert "the privacy-notice bar came back" not in found, found
