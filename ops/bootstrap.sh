@@ -38,6 +38,27 @@ export PATH="$VENV/bin:$PATH"
 export PYTHONPATH="$REPO_ROOT/platform:$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 cd "$REPO_ROOT"
 
+# The browser tests' own JavaScript (axe-core, pinned with its integrity hash in
+# tests/browser/package-lock.json), installed by `npm ci` into tests/browser/node_modules (ignored by
+# git) when the lock changed; ops/test calls it. Without npm, or when the install fails, the
+# accessibility tests are skipped, saying why (tests/browser/axe.py); nothing is loaded from a CDN.
+browser_js_install() {
+    local dir="$REPO_ROOT/tests/browser" js_wanted
+    [ -f "$dir/package-lock.json" ] || return 0
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "ops: no npm on this machine; the accessibility tests will be skipped" >&2
+        return 0
+    fi
+    js_wanted="$(sha256sum < "$dir/package-lock.json" | cut -d' ' -f1)"
+    [ "$(cat "$dir/node_modules/.installed-from" 2>/dev/null)" != "$js_wanted" ] || return 0
+    echo "ops: installing the browser tests' JavaScript (npm ci in tests/browser) ..." >&2
+    if (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2); then
+        echo "$js_wanted" > "$dir/node_modules/.installed-from"
+    else
+        echo "ops: npm ci failed; the accessibility tests will be skipped" >&2
+    fi
+}
+
 # For whichever of DATABASE_URL / REDIS_URL is unset: starts the embedded PostgreSQL / Redis
 # (ops/embedded.py) and exports the variables that reach them, for this script's children.
 embedded_services_start() {

@@ -36,9 +36,11 @@ class ListedModelChoiceField(forms.ModelChoiceField):
 
 
 class PupilFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Name")
+    # Labelled for screen readers (the filter bar's labels are hidden); the placeholder and the first
+    # choices say the same on screen.
+    q = forms.CharField(required=False, label="Name", widget=forms.TextInput(attrs={"placeholder": "Name"}))
     year = forms.ChoiceField(required=False)
-    group = ListedModelChoiceField(queryset=Group.objects.none(), required=False)
+    group = ListedModelChoiceField(queryset=Group.objects.none(), required=False, empty_label="Any group")
     characteristic = forms.ChoiceField(required=False, choices=[
         ("", "Any pupil"), ("disadvantaged", "Disadvantaged"), ("not_disadvantaged", "Not disadvantaged"),
         ("fsm", "Free school meals"), ("sen", "SEN"), ("ehcp", "EHC plan"), ("eal", "EAL"),

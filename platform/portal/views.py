@@ -542,7 +542,8 @@ def branding_theme(request):
     style), shown on its pages also before sign-in. The page links it with the colour in the query,
     so a changed colour is fetched at once."""
     colour = configuration.branding_get().accent_colour
-    if not configuration.COLOUR.match(colour or ""):  # saved colours are checked; this is the last guard
+    # Saved colours are checked; this is the last guard (a colour saved before the contrast rule, too).
+    if not configuration.COLOUR.match(colour or "") or configuration.accent_contrast(colour) < configuration.ACCENT_CONTRAST_MIN:
         colour = Branding.DEFAULT_COLOUR
     response = HttpResponse(f":root {{ --accent: {colour}; }}\n", content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=86400"

@@ -24,6 +24,28 @@ from tenants.users.services import WRONG_CODE, second_factor_verify
 LOGO_MAX_BYTES = 512 * 1024
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# The accent colour is the colour of white text on buttons and of links, on the palest background
+# a link stands on (the privacy-notice bar's, platform/static/css/site.css): WCAG 2.2 AA asks 4.5:1
+# of text against what is behind it.
+ACCENT_BACKGROUNDS = ("#ffffff", "#eef4ff")
+ACCENT_CONTRAST_MIN = 4.5
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG's contrast ratio of two ``#rrggbb`` colours, 1 to 21."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def accent_contrast(colour: str) -> float:
+    """The lowest contrast of an accent colour with the text and backgrounds it meets."""
+    return min(contrast_ratio(colour, background) for background in ACCENT_BACKGROUNDS)
 
 
 def branding_get() -> Branding:
@@ -34,6 +56,11 @@ def branding_save(*, user, accent_colour: str, logo: UploadedFile | None = None,
     errors = {}
     if not COLOUR.match(accent_colour or ""):
         errors["accent_colour"] = "Give the colour as # and six hexadecimal digits, for example #1d4f91."
+    elif (contrast := accent_contrast(accent_colour)) < ACCENT_CONTRAST_MIN:
+        errors["accent_colour"] = (
+            f"This colour is too light: white text on it, and links in it, would be hard to read (contrast "
+            f"{int(contrast * 10) / 10}:1, and at least {ACCENT_CONTRAST_MIN}:1 is needed). Choose a darker shade, "
+            "for example #1d4f91.")
     logo_type = None
     if logo is not None:
         logo_type = sniff(logo, IMAGE_SIGNATURES)

@@ -57,7 +57,9 @@ class PublicRequestForm(forms.Form):
     details = forms.CharField(label="Your request", max_length=public.DETAILS_MAX,
                               widget=forms.Textarea(attrs={"rows": 6}),
                               help_text="Who it is about (for a pupil: their name and school year), and what you ask.")
-    website = forms.CharField(required=False, label="Leave this empty", max_length=200)  # the honeypot
+    # the honeypot: hidden from people and screen readers, and out of the keyboard's way
+    website = forms.CharField(required=False, label="Leave this empty", max_length=200,
+                              widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -59,6 +59,8 @@ def test_an_admin_brands_the_site_and_uploads_a_document(oakfield, password, dja
 
 @pytest.mark.parametrize("form, field", [
     ({"action": "branding", "accent_colour": "red"}, "Give the colour as #"),
+    # white text on it would read at 1.5:1 (WCAG AA asks 4.5:1 of text)
+    ({"action": "branding", "accent_colour": "#ffcc00"}, "This colour is too light"),
     ({"action": "branding", "accent_colour": "#112233", "logo": ("logo.svg", b"<svg onload='x()'/>")}, "PNG, JPEG or GIF"),
     ({"action": "branding", "accent_colour": "#112233", "logo": ("big.png", PNG + b"\x00" * 600_000)}, "the most is 512 KB"),
     ({"action": "document", "title": "Run me", "file": ("tool.exe", b"MZ\x90\x00")}, "Upload a PDF"),
@@ -93,3 +95,19 @@ def test_documents_are_for_this_schools_staff_only(oakfield, riverside, password
     other = signed_in(riverside, riverside.demo.head_email, password)
     assert other.get(f"/documents/{document.pk}/").status_code == 404
     assert document.file.name.startswith(f"{oakfield.school.schema_name}/documents/")
+
+
+@pytest.mark.parametrize(("colour", "lowest"), [("#1d4f91", 7.37), ("#aa3300", 5.98), ("#ffcc00", 1.37), ("#767676", 4.11)])
+def test_an_accents_contrast_is_measured_against_white_and_the_palest_background(colour, lowest):
+    # #767676 on white is the well-known 4.54:1, the lightest grey that passes AA; on the notice bar's #eef4ff, 4.11:1
+    assert round(services.accent_contrast(colour), 2) == lowest
+    assert round(services.contrast_ratio("#767676", "#ffffff"), 2) == 4.54
+
+
+def test_a_too_light_accent_saved_before_the_rule_is_served_as_the_default(oakfield, password):
+    client = signed_in(oakfield, oakfield.demo.teacher_email, password)
+    with schema_context(oakfield.school.schema_name):
+        branding = services.branding_get()
+        branding.accent_colour = "#ffcc00"
+        branding.save()
+    assert client.get("/branding/theme.css").content == f":root {{ --accent: {Branding.DEFAULT_COLOUR}; }}\n".encode()
