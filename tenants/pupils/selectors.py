@@ -78,7 +78,8 @@ def pupil_list(user: User, *, year: str = "", group_id: int | None = None, chara
         term = search.strip()
         queryset = queryset.filter(Q(forename__icontains=term) | Q(surname__icontains=term))
     return queryset.only("id", "forename", "surname", "year_group", "registration_group", "gender", "sen_provision",
-                         "pupil_premium", "fsm_ever6", "fsm", "eal", "looked_after", "service_child", "on_roll")
+                         "pupil_premium", "fsm_ever6", "fsm", "eal", "looked_after", "service_child", "on_roll",
+                         "processing_restricted", "processing_objected")
 
 
 def year_groups() -> list[str]:

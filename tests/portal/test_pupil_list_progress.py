@@ -142,3 +142,21 @@ def test_the_list_runs_the_same_queries_however_many_pupils(oakfield, password, 
         client.get(f"/pupils/{query}")
 
     assert len(after) == len(before)
+
+
+def test_the_pages_python_progress_is_the_databases(oakfield):
+    """Sorted by name or year the page's progress comes from Python (``progress_attach``): the same
+    ranks as the database's, overall and per subject, restricted pupils included."""
+    with schema_context(oakfield.school.schema_name):
+        aspect = Aspect.objects.filter(is_headline=True).select_related("subject", "grade_set").first()
+        restricted = made_up_pupil(aspect, baseline=2, latest=4, target=8, surname="Zrestricted")
+        Pupil.objects.filter(pk=restricted.pk).update(processing_restricted=True)
+        everyone = Pupil.objects.all()
+        for subject in (None, aspect.subject):
+            annotated, subjects = assessment.pupils_with_progress(everyone, subject=subject)
+            in_python = assessment.progress_attach(list(everyone.order_by("pk")), subject=subject)
+            names = ["progress_rank"] + ([f"progress_{s.pk}" for s in subjects] if subject is None else [])
+            expected = {p.pk: tuple(getattr(p, n) for n in names) for p in annotated}
+            assert {p.pk: tuple(getattr(p, n) for n in names) for p in in_python} == expected
+            assert expected[restricted.pk] == (None,) * len(names)
+            assert len({v[0] for v in expected.values()}) > 2
