@@ -41,14 +41,19 @@ function markScrollRegions() {
   document.querySelectorAll("main .card, main section, main .table-scroll").forEach(function (box) {
     var scrolls = box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).overflowX !== "visible";
     if (scrolls && !box.hasAttribute("tabindex")) {
-      var heading = box.querySelector("h1, h2, h3, caption");
+      // named after its own heading; a table box inside a titled card after its caption or the card's
+      // heading, as "Table: ..." (two landmarks of one name would confuse a screen reader)
+      var heading = box.querySelector("h1, h2, h3") || box.querySelector("caption");
+      var titled = box.closest(".card, section");
+      var prefix = "";
+      if (!heading && titled && titled !== box) { heading = titled.querySelector("h1, h2, h3"); prefix = "Table: "; }
       box.setAttribute("tabindex", "0");
       box.setAttribute("data-scroll-region", "");
       if (/^(DIV|SECTION)$/.test(box.tagName) && !box.hasAttribute("aria-label") && !box.hasAttribute("aria-labelledby")
           && !box.hasAttribute("role")) {
         box.setAttribute("data-scroll-region", "named");
         box.setAttribute("role", "region");
-        box.setAttribute("aria-label", heading ? heading.textContent.trim() : "Table");
+        box.setAttribute("aria-label", heading ? prefix + heading.textContent.trim() : "Table");
       }
     } else if (!scrolls && box.hasAttribute("data-scroll-region")) {
       if (box.getAttribute("data-scroll-region") === "named") {
