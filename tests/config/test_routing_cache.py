@@ -276,12 +276,12 @@ PAGE_QUERIES = {
     # the dashboards read the calendar (2), the attainment measures (1), pupils with no result (1), the
     # support-access requests, data requests, the Xporter connection and its last import (4)
     ("head", "/"): 12,
-    ("head", "/pupils/"): 10,  # + the subjects for the progress column, and the column's statement
+    ("head", "/pupils/"): 11,  # + the subjects, the page's results and targets for the progress column
     ("head", "/pupils/{pupil}/"): 12,  # + the calendar, for the charts' x-axis
     # + the calendar (2), the previous point's grades, the targets, the aspects' grade sets, the lock's user
     ("head", "/groups/{group}/marksheet/"): 18,
     ("teacher", "/"): 9,  # the teacher's groups with marks missing, their pupils below the flight path, the calendar
-    ("teacher", "/pupils/"): 11,
+    ("teacher", "/pupils/"): 12,
     ("teacher", "/pupils/{pupil}/"): 13,
     ("parent", "/"): 5,
     ("parent", "/pupils/{pupil}/"): 11,
