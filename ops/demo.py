@@ -128,17 +128,27 @@ def _school_seed(demo: DemoSchool, *, actor: Actor, password: str) -> SeededScho
     return SeededSchool(demo=demo, school=school, hostname=hostname)
 
 
-def demo_xporter(demo: DemoSchool) -> FakeSchool:
-    """The demo school's data as the fake Xporter serves it (deterministic for a given day): results
-    at each assessment point of its calendar up to today (the point being collected now: a week
-    ago), targets due at the current school year's last point. Run inside the school's schema."""
-    today = clock.today()
+def result_dates_on_calendar(today: dt.date) -> list[dt.date]:
+    """The days a school's results are recorded on, as a school records them: each assessment point
+    of its calendar up to today, and the point being collected now a week ago. Run inside the
+    school's schema (its calendar is made here if it has none)."""
     calendar.calendar_ensure(today)
     windows = calendar.windows()
     dates = [w.point.date for w in windows if w.point.date <= today]
     current = next((w for w in windows if w.point.date > today), None)
     if current is not None and current.holds(today - dt.timedelta(days=7)):
         dates.append(today - dt.timedelta(days=7))
+    return dates
+
+
+def demo_xporter(demo: DemoSchool) -> FakeSchool:
+    """The demo school's data as the fake Xporter serves it (deterministic for a given day): results
+    at each assessment point of its calendar up to today (the point being collected now: a week
+    ago), targets due at the current school year's last point. Run inside the school's schema."""
+    today = clock.today()
+    dates = result_dates_on_calendar(today)
+    windows = calendar.windows()
+    current = next((w for w in windows if w.point.date > today), None)
     # targets are due at the end of the school year being assessed now
     year = calendar.school_year(current.point.date if current else today)
     this_year = [w.point.date for w in windows if calendar.school_year(w.point.date) == year]

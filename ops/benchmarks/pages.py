@@ -23,6 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from ops.benchmarks import school_sign_in
+from ops.demo import result_dates_on_calendar
 from ops.xporter_fake import FakeSchool, FakeXporter, serve_in_thread
 from orchestration import pool
 from orchestration.provisioning import school_provision
@@ -54,13 +55,7 @@ def result_dates() -> tuple[dt.date, ...]:
     """The days results are recorded on, as the demo's: each assessment point up to today and the
     current point a week ago, with earlier terms 91 days apart before them, RESULT_DATES in all.
     Run inside the school's schema (its calendar is made here)."""
-    today = clock.today()
-    calendar.calendar_ensure(today)
-    windows = calendar.windows()
-    dates = [w.point.date for w in windows if w.point.date <= today]
-    current = next((w for w in windows if w.point.date > today), None)
-    if current is not None and current.holds(today - dt.timedelta(days=7)):
-        dates.append(today - dt.timedelta(days=7))
+    dates = result_dates_on_calendar(clock.today())
     while len(dates) < RESULT_DATES:
         dates.insert(0, dates[0] - dt.timedelta(days=91))
     return tuple(dates[-RESULT_DATES:])
